@@ -1,0 +1,169 @@
+"""
+Command-line plumbing shared by the training scripts.
+
+A script stays thin::
+
+    parser = argparse.ArgumentParser(description="Train PPO on Go")
+    add_common_args(parser)
+    parser.add_argument("--lr", type=float, default=None)   # config-backed flags default to None
+    args = parser.parse_args()
+    config = build_config(args, DEFAULTS, cli_keys={"lr": "lr"})
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from agents.runtime.config import ConfigDict, deep_merge, load_config, merge_config
+from agents.runtime.device import validate_device_spec
+
+__all__ = ["COMMON_DEFAULTS", "add_common_args", "build_config", "was_given"]
+
+#: Config entries every resolved config has; script defaults may change them.
+COMMON_DEFAULTS: dict[str, Any] = {"device": "auto", "seed": 0}
+
+_GIVEN_ATTR = "_explicit_args"  # names of tracked flags the user actually passed
+_TRACKED_DESTS = frozenset(COMMON_DEFAULTS)  # flags whose argparse default is not None
+
+
+class _TrackedStore(argparse.Action):
+    """``store`` action that also records that the flag was given on the command line."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, _GIVEN_ATTR, frozenset(getattr(namespace, _GIVEN_ATTR, frozenset())) | {self.dest})
+
+
+def _device_arg(text: str) -> str:
+    try:
+        return validate_device_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seed_arg(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: expected an integer") from None
+    if not 0 <= seed < 2**32:
+        raise argparse.ArgumentTypeError(f"invalid seed {seed}: expected 0 <= seed < 2**32")
+    return seed
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """
+    Add the flags every training script shares.
+
+    * ``--device {auto,cpu,cuda,cuda:N}`` (default ``auto``)
+    * ``--seed INT`` (default ``0``)
+    * ``--config FILE.yml``: a YAML config file
+    * ``--set KEY=VALUE``: a config override, repeatable (stored in ``args.overrides``)
+    * ``--run-root DIR`` (default ``runs``)
+
+    :param parser: the script's parser.
+    :return: the same parser, for chaining.
+    """
+    group = parser.add_argument_group("common options")
+    group.add_argument(
+        "--device",
+        type=_device_arg,
+        default=COMMON_DEFAULTS["device"],
+        action=_TrackedStore,
+        metavar="{auto,cpu,cuda,cuda:N}",
+        help="torch device; 'auto' picks CUDA when available (default: %(default)s)",
+    )
+    group.add_argument(
+        "--seed",
+        type=_seed_arg,
+        default=COMMON_DEFAULTS["seed"],
+        action=_TrackedStore,
+        metavar="INT",
+        help="random seed (default: %(default)s)",
+    )
+    group.add_argument("--config", default=None, metavar="FILE.yml", help="YAML config file")
+    group.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set lr=3e-4 --set net.blocks=6 (repeatable; wins over everything)",
+    )
+    group.add_argument(
+        "--run-root", default="runs", metavar="DIR", help="folder for run directories (default: %(default)s)"
+    )
+    return parser
+
+
+def was_given(args: argparse.Namespace, dest: str) -> bool:
+    """
+    Whether the flag stored in ``args.<dest>`` was set by the user.
+
+    The common ``--device`` / ``--seed`` flags are tracked exactly. Any other
+    flag counts as given when its value is not ``None``, so config-backed
+    script flags should use ``default=None``.
+    """
+    if dest in _TRACKED_DESTS:
+        return dest in getattr(args, _GIVEN_ATTR, frozenset())
+    return getattr(args, dest, None) is not None
+
+
+def build_config(
+    args: argparse.Namespace,
+    defaults: Mapping[str, Any],
+    cli_keys: Mapping[str, str] | Iterable[str] = (),
+    *,
+    allow_unknown: bool = False,
+) -> ConfigDict:
+    """
+    Resolve a script's config from parsed arguments.
+
+    Precedence, lowest first: ``COMMON_DEFAULTS`` < ``defaults`` < ``--config``
+    file < explicitly passed CLI flags (``--device``, ``--seed`` and ``cli_keys``)
+    < ``--set`` overrides. The result always has ``device`` and ``seed`` entries.
+
+    :param args: the namespace from a parser set up with :func:`add_common_args`.
+    :param defaults: the script's defaults; they define the valid keys.
+    :param cli_keys: config keys backed by script flags, either a mapping
+        ``{"net.blocks": "blocks"}`` (config key -> ``args`` attribute) or a list
+        of keys whose attribute is the key with ``.``/``-`` replaced by ``_``.
+        Those flags must default to ``None`` (see :func:`was_given`).
+    :param allow_unknown: accept keys that are not in the defaults.
+    :return: the resolved config.
+    :raises ValueError: for a bad config file, unknown keys or a malformed override.
+    """
+    if isinstance(cli_keys, str):
+        raise TypeError("cli_keys must be a mapping or a list of keys, not a single string")
+    if isinstance(cli_keys, Mapping):
+        key_to_attr = dict(cli_keys)
+    else:
+        key_to_attr = {key: key.replace(".", "_").replace("-", "_") for key in cli_keys}
+    key_to_attr = {**{key: key for key in COMMON_DEFAULTS}, **key_to_attr}
+
+    full_defaults = deep_merge(COMMON_DEFAULTS, defaults)
+    config_path = getattr(args, "config", None)
+    file_config = load_config(config_path) if config_path else None
+    cli_values = {key: getattr(args, attr) for key, attr in key_to_attr.items() if was_given(args, attr)}
+
+    config = merge_config(
+        full_defaults,
+        file_config,
+        cli_values,
+        getattr(args, "overrides", None) or [],
+        allow_unknown=allow_unknown,
+        file_name=str(config_path),
+    )
+    validate_device_spec(config["device"])  # fail now, not after the environment is built
+    seed = config["seed"]
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"Config value 'seed' must be an integer in [0, 2**32), got {seed!r}")
+    return config

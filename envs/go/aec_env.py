@@ -1,0 +1,182 @@
+"""Two-player Go as a PettingZoo AEC environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import AECEnv
+
+from envs.go import features
+from envs.go.game import BLACK, WHITE, GoGame
+from envs.go.gym_env import parse_action
+
+AGENTS = ("black", "white")
+_COLOUR_OF = {"black": BLACK, "white": WHITE}
+
+
+def env(board_size: int = 9, komi: float = 7.5, render_mode: str | None = None, **kwargs) -> "GoAECEnv":
+    """Two-player Go (agents ``"black"`` and ``"white"``); see `GoAECEnv`."""
+    return GoAECEnv(board_size=board_size, komi=komi, render_mode=render_mode, **kwargs)
+
+
+class GoAECEnv(AECEnv):
+    """Two-player Go under CGOS rules, PettingZoo AEC API (agents ``"black"``, ``"white"``; Black moves first).
+
+    Observation per agent: ``{"observation": Box(0, 1, (2H+2, N, N), float32), "action_mask": Box(0, 1, (N*N+1,),
+    int8)}`` like PettingZoo's classic games. The planes are those of `envs.go.features` from the observing agent's
+    own point of view (own stones first, a plane of ones if the agent is Black, its legal moves). The action mask is
+    all zeros for the agent that is not to move.
+
+    Actions: ``Discrete(N*N + 1)``, ``row * N + col`` (row 0 at the top), ``N*N`` = pass.
+
+    Rewards go to the player they belong to: at the end of a finished game the winner gets +1 and the loser −1
+    (0 each for a draw with an integer komi). Both agents terminate after two consecutive passes; both are truncated
+    (reward 0) at the move cap of 2·N² moves. An illegal move raises `IllegalMoveError` by default; with
+    ``illegal_action="lose"`` the mover gets −1, the other +1, and the game ends.
+
+    Unlike PettingZoo's go_v5, every setting (board size included) is per instance, positional superko is enforced,
+    and a tie is a draw, not a White win.
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "name": "arena_go_v0", "is_parallelizable": False,
+                "render_fps": 4}
+
+    def __init__(self, board_size: int = 9, komi: float = 7.5, render_mode: str | None = None,
+                 illegal_action: str = "raise", history_length: int = 4, max_moves: int | None = None):
+        super().__init__()
+        self.game = GoGame(board_size, komi, max_moves)
+        if illegal_action not in ("raise", "lose"):
+            raise ValueError(f"illegal_action must be 'raise' or 'lose', got {illegal_action!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                             f"got {render_mode!r}")
+        self.board_size = self.game.board_size
+        self.komi = self.game.komi
+        self.illegal_action = illegal_action
+        self.history_length = features.check_history_length(history_length)
+        self.render_mode = render_mode
+        n = self.board_size
+        self.possible_agents = list(AGENTS)
+        self.agents = list(AGENTS)
+        obs_space = spaces.Dict({
+            "observation": spaces.Box(0.0, 1.0, (features.num_planes(self.history_length), n, n), dtype=np.float32),
+            "action_mask": spaces.Box(0, 1, (n * n + 1,), dtype=np.int8),
+        })
+        self.observation_spaces = {a: obs_space for a in AGENTS}
+        self.action_spaces = {a: spaces.Discrete(n * n + 1) for a in AGENTS}
+        self._no_moves = np.zeros(n * n + 1, dtype=np.bool_)
+        self._message: str | None = None
+        self._renderer = None
+        self._window = None
+        self._has_reset = False
+        self._finished = False
+
+    def observation_space(self, agent: str) -> gymnasium.Space:
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str) -> gymnasium.Space:
+        return self.action_spaces[agent]
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        # Go itself has no randomness; the seed is kept so wrappers and samplers can draw from np_random.
+        if seed is not None or not hasattr(self, "np_random"):
+            self.np_random, _ = gymnasium.utils.seeding.np_random(seed)
+        self.game = GoGame(self.board_size, self.komi, self.game.max_moves)
+        self.agents = list(AGENTS)
+        self.rewards = {a: 0.0 for a in AGENTS}
+        self._cumulative_rewards = {a: 0.0 for a in AGENTS}
+        self.terminations = {a: False for a in AGENTS}
+        self.truncations = {a: False for a in AGENTS}
+        self.infos = {a: {} for a in AGENTS}
+        self.agent_selection = "black"
+        self._message = None
+        self._finished = False
+        self._has_reset = True
+        if self.render_mode == "human":
+            self.render()
+
+    def observe(self, agent: str) -> dict[str, np.ndarray]:
+        colour = _COLOUR_OF[agent]
+        if colour == self.game.to_play and not self._finished:
+            legal = self.game._legal_mask_cached()
+        else:
+            legal = self._no_moves
+        return {"observation": features.encode(self.game, self.history_length, colour, legal),
+                "action_mask": legal.astype(np.int8)}
+
+    def action_mask(self, agent: str | None = None) -> np.ndarray:
+        """Bool mask of the legal actions of ``agent`` (default: the agent to move)."""
+        agent = self.agent_selection if agent is None else agent
+        if _COLOUR_OF[agent] == self.game.to_play and not self._finished:
+            return self.game.legal_moves()
+        return self._no_moves.copy()
+
+    def step(self, action) -> None:
+        if not self._has_reset:
+            raise RuntimeError("reset() must be called before step()")
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            # PettingZoo's dead-step: the finished agent must step with None to leave.
+            if action is not None:
+                raise ValueError(f"agent {agent!r} is done; step(None) removes it, got action {action!r}")
+            self._was_dead_step(action)
+            return
+        action = parse_action(action)
+        self._cumulative_rewards[agent] = 0.0
+        for a in self.agents:
+            self.rewards[a] = 0.0
+        other = "white" if agent == "black" else "black"
+        reason = self.game.legality(action)
+        if reason is not None:
+            if self.illegal_action == "raise":
+                self.game.play(action)  # raises IllegalMoveError naming the reason
+            self.rewards[agent], self.rewards[other] = -1.0, 1.0
+            self.terminations = {a: True for a in self.agents}
+            self.infos[agent] = {"illegal_move": reason}
+            self._finished = True
+            self._message = f"Illegal move by {agent} ({reason})"
+        else:
+            self.game.play(action)
+            if self.game.is_over:
+                self._finished = True
+                if self.game.is_truncated:
+                    self.truncations = {a: True for a in self.agents}
+                else:
+                    winner = self.game.winner
+                    self.rewards["black"], self.rewards["white"] = float(winner), float(-winner)
+                    self.terminations = {a: True for a in self.agents}
+                score = self.game.score()
+                for a in self.agents:
+                    self.infos[a] = {"score": score, "winner": self.game.winner}
+        self.agent_selection = other
+        self._accumulate_rewards()
+        if self.render_mode == "human":
+            self.render()
+
+    def render(self):
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'")
+            return None
+        from envs.go.render import GobanRenderer, HumanWindow  # pygame is imported only here
+
+        if self._renderer is None:
+            self._renderer = GobanRenderer(self.board_size)
+        if self.render_mode == "rgb_array":
+            return self._renderer.render_rgb(self.game, message=self._message)
+        if self._window is None:
+            self._window = HumanWindow(self._renderer, title=f"Deep Arena Go {self.board_size}x{self.board_size}",
+                                       fps=self.metadata["render_fps"])
+        self._window.show(self.game, message=self._message)
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    def state(self) -> np.ndarray:
+        """The board (int8 N x N, 1 black, −1 white), for global-state consumers."""
+        return self.game.board.copy()

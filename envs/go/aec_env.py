@@ -105,7 +105,7 @@ class GoAECEnv(AECEnv):
         else:
             legal = self._no_moves
         return {"observation": features.encode(self.game, self.history_length, colour, legal),
-                "action_mask": legal.astype(np.int8)}
+                "action_mask": legal.view(np.int8).copy()}
 
     def action_mask(self, agent: str | None = None) -> np.ndarray:
         """Bool mask of the legal actions of ``agent`` (default: the agent to move)."""
@@ -124,12 +124,15 @@ class GoAECEnv(AECEnv):
                 raise ValueError(f"agent {agent!r} is done; step(None) removes it, got action {action!r}")
             self._was_dead_step(action)
             return
-        action = parse_action(action)
+        if type(action) is not int:
+            action = parse_action(action)
         self._cumulative_rewards[agent] = 0.0
         for a in self.agents:
             self.rewards[a] = 0.0
         other = "white" if agent == "black" else "black"
-        reason = self.game.legality(action)
+        mask = self.game._mask  # known when the agent observed this position: skip re-checking legality
+        reason = None if mask is not None and 0 <= action < mask.shape[0] and mask[action] \
+            else self.game.legality(action)
         if reason is not None:
             if self.illegal_action == "raise":
                 self.game.play(action)  # raises IllegalMoveError naming the reason

@@ -66,7 +66,8 @@ def encode(game: GoGame, history_length: int = 4, colour: int | None = None,
     n = game.board_size
     if legal is None:
         legal = game._legal_mask_cached() if colour == game.to_play else np.zeros(n * n + 1, dtype=np.bool_)
-    out = np.empty((2 * history_length + 2, n * n), dtype=np.float32)
+    out = np.empty((2 * history_length + 2, n, n), dtype=np.float32)
     available = min(history_length, len(game.history) + 1)
-    _fill_planes(game._board_hist, game._hist_pos, available, colour, legal, history_length, out)
-    return out.reshape(2 * history_length + 2, n, n)
+    _fill_planes(game._board_hist, game._hist_pos, available, colour, legal, history_length,
+                 out.reshape(2 * history_length + 2, n * n))
+    return out

@@ -71,7 +71,8 @@ class GnuGoOpponent(Opponent):
         self._engine = GnuGo(board_size=board_size, komi=komi, level=level, seed=0)
 
     def reset(self, game: GoGame, seed: int | None) -> None:
-        self._engine.clear(seed=0 if seed is None else int(seed) % (2**31))
+        self._engine.clear()
+        self._engine.send(f"set_random_seed {0 if seed is None else int(seed) % (2**31)}")
         self._generated: tuple[int, int] | None = None
 
     def observe(self, colour: int, action: int) -> None:

@@ -1,0 +1,60 @@
+"""Run a Deep Arena Go engine over GTP (Go Text Protocol v2) on stdin/stdout.
+
+Examples (from the repository root)::
+
+    .venv/bin/python scripts/gtp.py --board-size 9 --seed 0
+    gogui-twogtp -black "python scripts/gtp.py" -white "gnugo --mode gtp --level 1" -size 9 -games 10
+
+For now the engine plays uniformly random legal moves (passing only when nothing else is legal); later issues add
+``--model PATH|pretrained`` (and search options) to play with a trained agent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import os
+import sys
+from pathlib import Path
+
+# Let `python scripts/gtp.py` work from a checkout even without the editable install.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
+from envs.go.gtp import GTPEngine  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Deep Arena Go engine speaking GTP on stdin/stdout.")
+    parser.add_argument("--board-size", type=int, default=9,
+                        help=f"initial board size, {MIN_SIZE}..{MAX_SIZE} (default 9)")
+    parser.add_argument("--komi", type=float, default=7.5, help="initial komi (default 7.5)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for the random move policy")
+    # Later issues add --model PATH|pretrained (and search settings) to play with trained agents.
+    args = parser.parse_args(argv)
+    if not MIN_SIZE <= args.board_size <= MAX_SIZE:
+        parser.error(f"--board-size must be from {MIN_SIZE} to {MAX_SIZE}, got {args.board_size}")
+    if not math.isfinite(args.komi):
+        parser.error(f"--komi must be a finite number, got {args.komi}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    engine = GTPEngine(board_size=args.board_size, komi=args.komi, seed=args.seed)
+    # Undecodable input must not kill the engine: it becomes U+FFFD and, at worst, an "unknown command".
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+    try:
+        engine.run(sys.stdin, sys.stdout)
+    except BrokenPipeError:
+        # The controller went away: point stdout at /dev/null so the exit flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from envs.go.game import HISTORY_DEPTH, GoGame
+from envs.go.game import HIST0, HISTORY_DEPTH, GoGame
 
 
 def num_planes(history_length: int) -> int:
@@ -33,13 +33,13 @@ def check_history_length(history_length: int) -> int:
 
 
 @njit(cache=True)
-def _fill_planes(board_hist, hist_pos, available, colour, legal, history_length, out):
-    depth = board_hist.shape[0]
-    nn = board_hist.shape[1]
+def _fill_planes(state, hist_pos, available, colour, legal, history_length, out):
+    depth = HISTORY_DEPTH
+    nn = state.shape[1]
     h = history_length
     for t in range(h):
         if t < available:
-            row = board_hist[(hist_pos - t) % depth]
+            row = state[HIST0 + (hist_pos - t) % depth]
             for p in range(nn):
                 v = row[p]
                 out[t, p] = 1.0 if v == colour else 0.0
@@ -68,6 +68,6 @@ def encode(game: GoGame, history_length: int = 4, colour: int | None = None,
         legal = game._legal_mask_cached() if colour == game.to_play else np.zeros(n * n + 1, dtype=np.bool_)
     out = np.empty((2 * history_length + 2, n, n), dtype=np.float32)
     available = min(history_length, len(game.history) + 1)
-    _fill_planes(game._board_hist, game._hist_pos, available, colour, legal, history_length,
+    _fill_planes(game._state, game._hist_pos, available, colour, legal, history_length,
                  out.reshape(2 * history_length + 2, n * n))
     return out

@@ -49,25 +49,33 @@ class IllegalMoveError(ValueError):
 # ---------------------------------------------------------------------------------------------------------------
 # Per-size constant tables (immutable, so sharing them between games of the same size is safe).
 
-_TABLES: dict[int, tuple[np.ndarray, np.ndarray, np.uint64]] = {}
+_TABLES: dict[int, tuple[np.ndarray, np.int64]] = {}
+
+# Rows of the packed per-game state array (int64, shape (STATE_ROWS, N*N)). One array instead of many keeps the
+# cost of each call into the compiled kernels low, which matters at ~10 us per move.
+BOARD, HEAD, NEXT, SIZE, LIB_COUNT, LIB_SUM, LIB_SQUARES, GROUP_HASH, HIST0 = range(9)
+STATE_ROWS = HIST0 + HISTORY_DEPTH  # rows HIST0.. hold a ring of recent boards, for feature planes
+# Rows of the per-size constant array: four neighbours (-1 padded), then Zobrist keys for Black and White.
+ZOBRIST_BLACK, ZOBRIST_WHITE = 4, 5
 
 
-def _tables(n: int) -> tuple[np.ndarray, np.ndarray, np.uint64]:
-    """Neighbour table (NN, 4; -1 padded), Zobrist keys (NN, 2) and the empty-board hash for size ``n``."""
+def _tables(n: int) -> tuple[np.ndarray, np.int64]:
+    """Constant array (6, N*N): neighbours and Zobrist keys, and the empty-board hash, for size ``n``."""
     if n not in _TABLES:
-        nbrs = np.full((n * n, 4), -1, dtype=np.int32)
+        const = np.full((6, n * n), -1, dtype=np.int64)
         for p in range(n * n):
             r, c = divmod(p, n)
             k = 0
             for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
                 rr, cc = r + dr, c + dc
                 if 0 <= rr < n and 0 <= cc < n:
-                    nbrs[p, k] = rr * n + cc
+                    const[k, p] = rr * n + cc
                     k += 1
         rng = np.random.default_rng(0x60_60 + n)  # fixed: hashes are reproducible across runs
-        zobrist = rng.integers(1, 2**63, size=(n * n, 2), dtype=np.int64).astype(np.uint64)
-        empty_hash = np.uint64(rng.integers(1, 2**63, dtype=np.int64))
-        _TABLES[n] = (nbrs, zobrist, empty_hash)
+        const[ZOBRIST_BLACK:] = rng.integers(1, 2**62, size=(2, n * n), dtype=np.int64)
+        empty_hash = np.int64(rng.integers(1, 2**62, dtype=np.int64))  # never 0: 0 marks a free table slot
+        const.flags.writeable = False
+        _TABLES[n] = (const, empty_hash)
     return _TABLES[n]
 
 
@@ -76,14 +84,14 @@ def _tables(n: int) -> tuple[np.ndarray, np.ndarray, np.uint64]:
 
 
 @njit(cache=True, inline="always")
-def _colour_index(colour):
-    return 0 if colour == 1 else 1
+def _zobrist_row(colour):
+    return ZOBRIST_BLACK if colour == 1 else ZOBRIST_WHITE
 
 
 @njit(cache=True, inline="always")
 def _table_contains(table, h):
     mask = table.shape[0] - 1
-    i = np.int64(h & np.uint64(mask))
+    i = h & mask
     while True:
         v = table[i]
         if v == h:
@@ -96,7 +104,7 @@ def _table_contains(table, h):
 @njit(cache=True)
 def _table_insert(table, h):
     mask = table.shape[0] - 1
-    i = np.int64(h & np.uint64(mask))
+    i = h & mask
     while True:
         v = table[i]
         if v == h:
@@ -108,31 +116,31 @@ def _table_insert(table, h):
 
 
 @njit(cache=True, inline="always")
-def _in_atari(g, libs):
-    c = libs[0, g]
-    return c > 0 and libs[1, g] * libs[1, g] == c * libs[2, g]
+def _in_atari(g, state):
+    c = state[LIB_COUNT, g]
+    return c > 0 and state[LIB_SUM, g] * state[LIB_SUM, g] == c * state[LIB_SQUARES, g]
 
 
 @njit(cache=True, inline="always")
-def _legality(p, colour, board, groups, libs, ghash, nbrs, zobrist, h, table):
+def _legality(p, colour, state, const, table, h):
     """LEGAL, OCCUPIED, SUICIDE or SUPERKO for ``colour`` playing at point ``p``."""
-    if board[p] != 0:
+    if state[BOARD, p] != 0:
         return OCCUPIED
-    new_hash = h ^ zobrist[p, _colour_index(colour)]
+    new_hash = h ^ const[_zobrist_row(colour), p]
     has_liberty = False
     captures = False
     seen0 = -1
     seen1 = -1
     seen2 = -1
     for k in range(4):
-        q = nbrs[p, k]
+        q = const[k, p]
         if q < 0:
             break
-        v = board[q]
+        v = state[BOARD, q]
         if v == 0:
             has_liberty = True
             continue
-        g = groups[0, q]
+        g = state[HEAD, q]
         if g == seen0 or g == seen1 or g == seen2:
             continue
         if seen0 < 0:
@@ -141,13 +149,13 @@ def _legality(p, colour, board, groups, libs, ghash, nbrs, zobrist, h, table):
             seen1 = g
         else:
             seen2 = g
-        atari = _in_atari(g, libs)  # its only liberty is then p itself
+        atari = _in_atari(g, state)  # its only liberty is then p itself
         if v == colour:
             if not atari:
                 has_liberty = True
         elif atari:
             captures = True
-            new_hash ^= ghash[g]
+            new_hash ^= state[GROUP_HASH, g]
     if not has_liberty and not captures:
         return SUICIDE
     if _table_contains(table, new_hash):
@@ -156,123 +164,115 @@ def _legality(p, colour, board, groups, libs, ghash, nbrs, zobrist, h, table):
 
 
 @njit(cache=True)
-def _legality_code(p, colour, board, groups, libs, ghash, nbrs, zobrist, h, table):
-    return _legality(p, colour, board, groups, libs, ghash, nbrs, zobrist, h, table)
+def _legality_code(p, colour, state, const, table, h):
+    return _legality(p, colour, state, const, table, h)
 
 
 @njit(cache=True)
-def _legal_mask(colour, board, groups, libs, ghash, nbrs, zobrist, h, table, out):
-    nn = board.shape[0]
+def _legal_mask(colour, state, const, table, h, out):
+    nn = state.shape[1]
     for p in range(nn):
-        out[p] = board[p] == 0 and _legality(p, colour, board, groups, libs, ghash, nbrs, zobrist, h, table) == LEGAL
+        out[p] = state[BOARD, p] == 0 and _legality(p, colour, state, const, table, h) == LEGAL
     out[nn] = True  # pass is always legal
 
 
 @njit(cache=True)
-def _merge(a, b, groups, libs, ghash):
+def _merge(a, b, state):
     """Merge groups with heads ``a`` and ``b``; returns the surviving head (the larger group's)."""
-    head = groups[0]
-    nxt = groups[1]
-    gsize = groups[2]
-    if gsize[a] < gsize[b]:
+    if state[SIZE, a] < state[SIZE, b]:
         a, b = b, a
     s = b
     while True:
-        head[s] = a
-        s = nxt[s]
+        state[HEAD, s] = a
+        s = state[NEXT, s]
         if s == b:
             break
-    na = nxt[a]
-    nxt[a] = nxt[b]
-    nxt[b] = na
-    gsize[a] += gsize[b]
-    for i in range(3):
-        libs[i, a] += libs[i, b]
-    ghash[a] ^= ghash[b]
+    na = state[NEXT, a]
+    state[NEXT, a] = state[NEXT, b]
+    state[NEXT, b] = na
+    for row in (SIZE, LIB_COUNT, LIB_SUM, LIB_SQUARES):
+        state[row, a] += state[row, b]
+    state[GROUP_HASH, a] ^= state[GROUP_HASH, b]
     return a
 
 
 @njit(cache=True)
-def _apply(action, colour, board, groups, libs, ghash, nbrs, zobrist, hash_box, table, board_hist, hist_pos):
-    """Play a legal ``action`` (pass included), record the new board in slot ``hist_pos`` of the history ring,
-    and return the number of stones captured."""
-    nn = board.shape[0]
+def _apply(action, colour, hist_slot, state, const, table, hash_box):
+    """Play a legal ``action`` (pass included), record the new board in history row ``hist_slot``, and return
+    the number of stones captured."""
+    nn = state.shape[1]
     captured = 0
     if action < nn:
-        captured = _place(action, colour, board, groups, libs, ghash, nbrs, zobrist, hash_box, table)
+        captured = _place(action, colour, state, const, table, hash_box)
+    row = HIST0 + hist_slot
     for i in range(nn):
-        board_hist[hist_pos, i] = board[i]
+        state[row, i] = state[BOARD, i]
     return captured
 
 
 @njit(cache=True, inline="always")
-def _place(p, colour, board, groups, libs, ghash, nbrs, zobrist, hash_box, table):
-    head = groups[0]
-    nxt = groups[1]
-    ci = _colour_index(colour)
-    board[p] = colour
-    head[p] = p
-    nxt[p] = p
-    groups[2, p] = 1
-    ghash[p] = zobrist[p, ci]
-    libs[0, p] = 0
-    libs[1, p] = 0
-    libs[2, p] = 0
-    h = hash_box[0] ^ zobrist[p, ci]
-    pp = np.int64(p)
+def _place(p, colour, state, const, table, hash_box):
+    zrow = _zobrist_row(colour)
+    state[BOARD, p] = colour
+    state[HEAD, p] = p
+    state[NEXT, p] = p
+    state[SIZE, p] = 1
+    state[GROUP_HASH, p] = const[zrow, p]
+    state[LIB_COUNT, p] = 0
+    state[LIB_SUM, p] = 0
+    state[LIB_SQUARES, p] = 0
+    h = hash_box[0] ^ const[zrow, p]
     for k in range(4):
-        q = nbrs[p, k]
+        q = const[k, p]
         if q < 0:
             break
-        if board[q] == 0:
-            qq = np.int64(q)
-            libs[0, p] += 1
-            libs[1, p] += qq
-            libs[2, p] += qq * qq
+        if state[BOARD, q] == 0:
+            state[LIB_COUNT, p] += 1
+            state[LIB_SUM, p] += q
+            state[LIB_SQUARES, p] += q * q
         else:  # every neighbouring group loses p as a (pseudo-)liberty, once per adjacency
-            g = head[q]
-            libs[0, g] -= 1
-            libs[1, g] -= pp
-            libs[2, g] -= pp * pp
+            g = state[HEAD, q]
+            state[LIB_COUNT, g] -= 1
+            state[LIB_SUM, g] -= p
+            state[LIB_SQUARES, g] -= p * p
     for k in range(4):
-        q = nbrs[p, k]
+        q = const[k, p]
         if q < 0:
             break
-        if board[q] == colour and head[q] != head[p]:
-            _merge(head[p], head[q], groups, libs, ghash)
+        if state[BOARD, q] == colour and state[HEAD, q] != state[HEAD, p]:
+            _merge(state[HEAD, p], state[HEAD, q], state)
     captured = 0
-    enemy_index = 1 - ci
+    enemy_row = _zobrist_row(-colour)
     for k in range(4):
-        q = nbrs[p, k]
+        q = const[k, p]
         if q < 0:
             break
-        if board[q] == -colour:
-            eg = head[q]
-            if libs[0, eg] == 0:
+        if state[BOARD, q] == -colour:
+            eg = state[HEAD, q]
+            if state[LIB_COUNT, eg] == 0:
                 # Clear every stone first, then give liberties back to the groups that touched them.
                 s = eg
                 while True:
-                    board[s] = 0
-                    head[s] = -1
-                    h ^= zobrist[s, enemy_index]
+                    state[BOARD, s] = 0
+                    state[HEAD, s] = -1
+                    h ^= const[enemy_row, s]
                     captured += 1
-                    s = nxt[s]
+                    s = state[NEXT, s]
                     if s == eg:
                         break
                 s = eg
                 while True:
-                    ss = np.int64(s)
                     for j in range(4):
-                        t = nbrs[s, j]
+                        t = const[j, s]
                         if t < 0:
                             break
-                        if board[t] != 0:
-                            tg = head[t]
-                            libs[0, tg] += 1
-                            libs[1, tg] += ss
-                            libs[2, tg] += ss * ss
-                    s_next = nxt[s]
-                    nxt[s] = s
+                        if state[BOARD, t] != 0:
+                            tg = state[HEAD, t]
+                            state[LIB_COUNT, tg] += 1
+                            state[LIB_SUM, tg] += s
+                            state[LIB_SQUARES, tg] += s * s
+                    s_next = state[NEXT, s]
+                    state[NEXT, s] = s
                     s = s_next
                     if s == eg:
                         break
@@ -282,13 +282,13 @@ def _place(p, colour, board, groups, libs, ghash, nbrs, zobrist, hash_box, table
 
 
 @njit(cache=True)
-def _area(board, nbrs):
+def _area(board, const):
     """Tromp-Taylor area: stones plus empty regions that reach only one colour."""
     nn = board.shape[0]
     black = 0
     white = 0
     visited = np.zeros(nn, dtype=np.bool_)
-    stack = np.empty(nn, dtype=np.int32)
+    stack = np.empty(nn, dtype=np.int64)
     for p in range(nn):
         v = board[p]
         if v == 1:
@@ -307,7 +307,7 @@ def _area(board, nbrs):
                 top -= 1
                 size += 1
                 for k in range(4):
-                    t = nbrs[s, k]
+                    t = const[k, s]
                     if t < 0:
                         break
                     bv = board[t]
@@ -363,29 +363,24 @@ class GoGame:
         self.komi = komi
         self.max_moves = int(max_moves)
         self.pass_action = n * n
-        self._nbrs, self._zobrist, self._empty_hash = _tables(n)
+        self._const, self._empty_hash = _tables(n)
         self._reset_state()
 
     # -- state ---------------------------------------------------------------------------------------------------
 
     def _reset_state(self) -> None:
         nn = self.board_size * self.board_size
-        self._board = np.zeros(nn, dtype=np.int8)
-        # Group bookkeeping, packed to keep kernel calls cheap: rows are head, next stone (circular list), size.
-        self._groups = np.zeros((3, nn), dtype=np.int32)
-        self._groups[0] = -1
-        self._groups[1] = np.arange(nn)
-        # Pseudo-liberties of each group (valid at heads): count, sum of points, sum of squared points.
-        self._libs = np.zeros((3, nn), dtype=np.int64)
-        self._ghash = np.zeros(nn, dtype=np.uint64)
-        self._hash = np.array([self._empty_hash], dtype=np.uint64)
+        # Board, group bookkeeping (head, next stone in a circular list, size; pseudo-liberty count, sum and sum of
+        # squares; Zobrist XOR of the stones, all valid at heads) and a ring of recent boards, in one array.
+        self._state = np.zeros((STATE_ROWS, nn), dtype=np.int64)
+        self._state[HEAD] = -1
+        self._state[NEXT] = np.arange(nn)
+        self._hash = np.array([self._empty_hash], dtype=np.int64)
         # Open addressing needs spare room: at most max_moves + 1 positions are ever stored.
         capacity = 1 << int(np.ceil(np.log2(4 * (self.max_moves + 2))))
-        self._seen = np.zeros(capacity, dtype=np.uint64)
+        self._seen = np.zeros(capacity, dtype=np.int64)
         _table_insert(self._seen, self._hash[0])
-        # Ring buffer of recent boards for feature planes; slot `_hist_pos` holds the current board.
-        self._board_hist = np.zeros((HISTORY_DEPTH, nn), dtype=np.int8)
-        self._hist_pos = 0
+        self._hist_pos = 0  # history row HIST0 + _hist_pos holds the current board
         self.to_play = BLACK
         self.history: list[int] = []
         self.captures = {BLACK: 0, WHITE: 0}
@@ -398,7 +393,7 @@ class GoGame:
         """An independent copy (shares only the immutable per-size tables)."""
         other = GoGame.__new__(GoGame)
         other.__dict__.update(self.__dict__)
-        for name in ("_board", "_groups", "_libs", "_ghash", "_hash", "_seen", "_board_hist"):
+        for name in ("_state", "_hash", "_seen"):
             setattr(other, name, getattr(self, name).copy())
         other.history = list(self.history)
         other.captures = dict(self.captures)
@@ -408,7 +403,7 @@ class GoGame:
     @property
     def board(self) -> np.ndarray:
         """The board as a read-only int8 (N, N) view: 1 black, -1 white, 0 empty; row 0 at the top."""
-        view = self._board.reshape(self.board_size, self.board_size)
+        view = self._state[BOARD].astype(np.int8).reshape(self.board_size, self.board_size)
         view.flags.writeable = False
         return view
 
@@ -430,7 +425,7 @@ class GoGame:
         if not 1 <= k <= HISTORY_DEPTH:
             raise ValueError(f"k must be from 1 to {HISTORY_DEPTH}, got {k}")
         idx = (self._hist_pos - np.arange(k)) % HISTORY_DEPTH
-        boards = self._board_hist[idx].reshape(k, self.board_size, self.board_size)
+        boards = self._state[HIST0 + idx].astype(np.int8).reshape(k, self.board_size, self.board_size)
         available = min(k, len(self.history) + 1)
         boards[available:] = 0
         return boards
@@ -447,8 +442,7 @@ class GoGame:
             if self.is_over:
                 mask[:] = False
             else:
-                _legal_mask(self.to_play, self._board, self._groups, self._libs, self._ghash, self._nbrs,
-                            self._zobrist, self._hash[0], self._seen, mask)
+                _legal_mask(self.to_play, self._state, self._const, self._seen, self._hash[0], mask)
             self._mask = mask
         return self._mask
 
@@ -464,8 +458,7 @@ class GoGame:
             return None
         if self._mask is not None and self._mask[action]:
             return None
-        code = _legality_code(int(action), self.to_play, self._board, self._groups, self._libs, self._ghash,
-                              self._nbrs, self._zobrist, self._hash[0], self._seen)
+        code = _legality_code(int(action), self.to_play, self._state, self._const, self._seen, self._hash[0])
         return _REASONS.get(code)
 
     def is_legal(self, action: int) -> bool:
@@ -490,8 +483,7 @@ class GoGame:
         else:
             self.consecutive_passes = 0
         self._hist_pos = (self._hist_pos + 1) % HISTORY_DEPTH
-        captured = _apply(action, colour, self._board, self._groups, self._libs, self._ghash, self._nbrs,
-                          self._zobrist, self._hash, self._seen, self._board_hist, self._hist_pos)
+        captured = _apply(action, colour, self._hist_pos, self._state, self._const, self._seen, self._hash)
         if captured:
             self.captures[colour] += captured
         self.history.append(action)
@@ -536,7 +528,7 @@ class GoGame:
 
     def area(self) -> tuple[int, int]:
         """(black, white) Tromp-Taylor area: stones plus empty regions bordering only that colour."""
-        b, w = _area(self._board, self._nbrs)
+        b, w = _area(self._state[BOARD], self._const)
         return int(b), int(w)
 
     def score(self) -> float:
@@ -561,7 +553,7 @@ class GoGame:
         cols = " ".join(GTP_COLUMNS[:n])
         lines = [f"   {cols}"]
         for r in range(n):
-            row = " ".join(".XO"[int(v)] for v in self._board[r * n:(r + 1) * n])
+            row = " ".join(".XO"[int(v)] for v in self._state[BOARD, r * n:(r + 1) * n])
             lines.append(f"{n - r:2d} {row} {n - r}")
         lines.append(f"   {cols}")
         return "\n".join(lines)

@@ -35,7 +35,8 @@ class GoAECEnv(AECEnv):
     Rewards go to the player they belong to: at the end of a finished game the winner gets +1 and the loser −1
     (0 each for a draw with an integer komi). Both agents terminate after two consecutive passes; both are truncated
     (reward 0) at the move cap of 2·N² moves. An illegal move raises `IllegalMoveError` by default; with
-    ``illegal_action="lose"`` the mover gets −1, the other +1, and the game ends.
+    ``illegal_action="lose"`` the mover gets −1, the other +1, and the game ends (an action outside the action space
+    always raises). Stepping once both agents have left raises ``RuntimeError``.
 
     Unlike PettingZoo's go_v5, every setting (board size included) is per instance, positional superko is enforced,
     and a tie is a draw, not a White win.
@@ -117,6 +118,8 @@ class GoAECEnv(AECEnv):
     def step(self, action) -> None:
         if not self._has_reset:
             raise RuntimeError("reset() must be called before step()")
+        if not self.agents:
+            raise RuntimeError("step() called after the game ended and every agent has left; call reset()")
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             # PettingZoo's dead-step: the finished agent must step with None to leave.
@@ -134,7 +137,8 @@ class GoAECEnv(AECEnv):
         reason = None if mask is not None and 0 <= action < mask.shape[0] and mask[action] \
             else self.game.legality(action)
         if reason is not None:
-            if self.illegal_action == "raise":
+            # An action outside the action space is a caller bug, not a Go move: it raises even with "lose".
+            if self.illegal_action == "raise" or reason == "off board":
                 self.game.play(action)  # raises IllegalMoveError naming the reason
             self.rewards[agent], self.rewards[other] = -1.0, 1.0
             self.terminations = {a: True for a in self.agents}

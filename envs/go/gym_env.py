@@ -76,7 +76,7 @@ class GoEnv(gym.Env):
     | `komi`            | 7.5        | points given to White                                                |
     | `opponent`        | "random"   | "random", "gnugo:LEVEL" (0–10) or a callable `policy(game) -> action` |
     | `agent_color`     | "black"    | "black", "white", or "random" (drawn per episode from the env's RNG) |
-    | `illegal_action`  | "raise"    | "raise": `IllegalMoveError` (a `ValueError`) naming the reason; "lose": the episode ends with −1 |
+    | `illegal_action`  | "raise"    | "raise": `IllegalMoveError` (a `ValueError`) naming the reason; "lose": the episode ends with −1 (an action outside the action space always raises) |
     | `history_length`  | 4          | board history planes, 1 to 8                                         |
     | `max_moves`       | 2·N²       | move cap                                                             |
     | `render_mode`     | None       | "human" (pygame window) or "rgb_array"                               |
@@ -115,6 +115,7 @@ class GoEnv(gym.Env):
                                             dtype=np.float32)
         self.agent_color = BLACK
         self._message: str | None = None
+        self._end_info: dict[str, Any] | None = None  # set by reset(); None means reset() has not been called
         self._renderer = None
         self._window = None
 
@@ -137,12 +138,15 @@ class GoEnv(gym.Env):
         return self._observe(), self._info()
 
     def step(self, action):
+        if self._end_info is None:
+            raise RuntimeError("reset() must be called before step()")
         if self.game.is_over or self._end_info:
             raise RuntimeError("step() called after the episode ended; call reset()")
         action = parse_action(action)
         reason = self.game.legality(action)
         if reason is not None:
-            if self.illegal_action == "raise":
+            # An action outside the action space is a caller bug, not a Go move: it raises even with "lose".
+            if self.illegal_action == "raise" or reason == "off board":
                 self.game.play(action)  # raises IllegalMoveError with the full explanation
             self._end_info = {"illegal_move": reason}
             self._message = f"Illegal move ({reason}): agent loses"
@@ -163,7 +167,10 @@ class GoEnv(gym.Env):
         return self._observe(), reward, terminated, truncated, self._info()
 
     def action_masks(self) -> np.ndarray:
-        """Legal actions for the agent (sb3-contrib MaskablePPO reads this)."""
+        """Legal actions for the agent (sb3-contrib MaskablePPO reads this); all False once the episode ended,
+        like ``info["action_mask"]``."""
+        if self._end_info:
+            return np.zeros(self.board_size**2 + 1, dtype=np.bool_)
         return self.game.legal_moves()
 
     # -- internals -------------------------------------------------------------------------------------------------

@@ -1,0 +1,213 @@
+"""Play against, or watch, Deep Arena environments in a window.
+
+Examples (from the repository root)::
+
+    .venv/bin/python scripts/play.py go --human                                  # you (Black) vs random, 9x9
+    .venv/bin/python scripts/play.py go --human --opponent gnugo:5 --color white --sgf runs/go/mygame.sgf
+    .venv/bin/python scripts/play.py go --watch --opponent gnugo:5              # a random agent vs GNU Go
+
+Go controls: click an intersection to play, P pass, R resign, U undo (your move and the reply), S save an SGF
+record (runs/go/human-<timestamp>.sgf unless --sgf is given; files are never overwritten), Esc or closing the
+window quits. The panel shows the Tromp-Taylor score and, at the end, the result.
+
+Each environment is a subcommand (`go` now; `arm` and `molecule` come with their issues).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+
+# Let `python scripts/play.py` work from a checkout even without the editable install.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
+
+MODEL_NOT_YET = "trained Go models arrive with the agents issue"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Argument types: each raises ArgumentTypeError so that argparse prints "argument --x: ..." and exits with 2.
+
+
+def board_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from {MIN_SIZE} to {MAX_SIZE}, got {text!r}") from None
+    if not MIN_SIZE <= value <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"must be from {MIN_SIZE} to {MAX_SIZE}, got {value}")
+    return value
+
+
+def komi(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 7.5, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def opponent_spec(text: str) -> str:
+    """``random``, ``gnugo`` (level 10) or ``gnugo:LEVEL`` with LEVEL 0..10."""
+    if text == "random":
+        return text
+    name, sep, level = text.partition(":")
+    if name == "gnugo" and (not sep or (level.isdigit() and 0 <= int(level) <= 10)):
+        return text
+    if name == "gnugo":
+        raise argparse.ArgumentTypeError(f"GNU Go level must be an integer from 0 to 10 (e.g. gnugo:5), got {text!r}")
+    raise argparse.ArgumentTypeError(f"use 'random' or 'gnugo:LEVEL' (LEVEL 0..10), got {text!r}")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number of seconds, got {text!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The parser: one subcommand per environment.
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="play.py",
+        description="Play against, or watch, Deep Arena environments in a pygame window.",
+        epilog="Run `play.py ENV --help` for the options of one environment.",
+    )
+    envs = parser.add_subparsers(dest="env", metavar="ENV", required=True)
+    add_go_parser(envs)
+    # Later issues: add_arm_parser(envs), add_molecule_parser(envs).
+    return parser
+
+
+def add_go_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    go = envs.add_parser(
+        "go",
+        help="Go: play against random / GNU Go, or watch an agent",
+        description=("Go under CGOS rules (Tromp-Taylor area scoring, positional superko). Controls: click to play, "
+                     "P pass, R resign, U undo, S save SGF, Esc quit."),
+    )
+    mode = go.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--human", action="store_true", help="play yourself against the opponent")
+    mode.add_argument("--watch", action="store_true", help="watch an agent (for now a random one) play the opponent")
+    go.add_argument("--board-size", type=board_size, default=9, help=f"{MIN_SIZE}..{MAX_SIZE} (default 9)")
+    go.add_argument("--komi", type=komi, default=7.5, help="points given to White (default 7.5)")
+    go.add_argument("--color", "--colour", dest="color", choices=("black", "white"), default="black",
+                    help="the colour you (or the watched agent) play (default black; Black moves first)")
+    go.add_argument("--opponent", type=opponent_spec, default="random",
+                    help="'random' or 'gnugo:LEVEL' with LEVEL 0..10 (default random)")
+    go.add_argument("--sgf", type=Path, default=None, metavar="PATH",
+                    help="save the game here when it ends (S saves here too; an existing file is never "
+                         "overwritten: -1, -2, ... is added). Default for S: runs/go/human-<timestamp>.sgf")
+    go.add_argument("--seed", type=int, default=None, help="seed for the random opponent / agent and GNU Go")
+    go.add_argument("--max-moves", type=positive_int, default=None, metavar="N",
+                    help="end the game after N moves, passes included (default 2 * size^2)")
+    go.add_argument("--delay", type=seconds, default=0.5, metavar="SECONDS",
+                    help="--watch: seconds between moves (default 0.5)")
+    go.add_argument("--model", default=None, metavar="PATH", help="a trained agent to watch (not available yet)")
+    # Test-only: quit after this many idle seconds (no event, no move), and events to inject, such as
+    # "E5,p,u,s,esc" (a vertex clicks there; p/r/u/s/esc press that key).
+    go.add_argument("--auto-quit-after", type=seconds, default=None, help=argparse.SUPPRESS)
+    go.add_argument("--test-events", default=None, help=argparse.SUPPRESS)
+    go.set_defaults(run=run_go, parser=go)
+    return go
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# go
+
+
+def scripted_events(text: str, renderer) -> list:
+    """pygame events for ``--test-events``: a GTP vertex clicks there; p, r, u, s, esc press that key."""
+    from envs.go.coords import gtp_to_action
+    from envs.go.render import _pygame
+
+    pg = _pygame()
+    keys = {"p": pg.K_p, "r": pg.K_r, "u": pg.K_u, "s": pg.K_s, "esc": pg.K_ESCAPE}
+    events = []
+    for token in filter(None, (t.strip().lower() for t in text.split(","))):
+        if token in keys:
+            events.append(pg.event.Event(pg.KEYDOWN, key=keys[token], mod=0, unicode="", scancode=0))
+        elif token == "quit":
+            events.append(pg.event.Event(pg.QUIT))
+        else:
+            action = gtp_to_action(token, renderer.board_size)
+            if action == renderer.board_size**2:
+                events.append(pg.event.Event(pg.KEYDOWN, key=pg.K_p, mod=0, unicode="p", scancode=0))
+                continue
+            pos = renderer.action_to_pixel(action)
+            events.append(pg.event.Event(pg.MOUSEBUTTONDOWN, pos=pos, button=1))
+            events.append(pg.event.Event(pg.MOUSEBUTTONUP, pos=pos, button=1))
+    return events
+
+
+def run_go(args: argparse.Namespace) -> int:
+    parser: argparse.ArgumentParser = args.parser
+    if args.model is not None:
+        parser.error(f"--model: {MODEL_NOT_YET}; use --watch without --model to watch a random agent")
+    if args.test_events is not None and args.watch:
+        parser.error("--test-events is for --human")
+
+    from envs.go.gtp import GTPError
+    from envs.go.human import HumanGoSession, NoDisplayError, random_agent
+
+    agent = random_agent(None if args.seed is None else args.seed + 1) if args.watch else None
+    try:
+        session = HumanGoSession(
+            board_size=args.board_size, komi=args.komi, human_color=args.color, opponent=args.opponent,
+            sgf_path=args.sgf, seed=args.seed, max_moves=args.max_moves, agent=agent, agent_delay=args.delay,
+        )
+    except (OSError, GTPError) as err:  # GNU Go missing or failing to start
+        print(f"play.py go: error: {err}", file=sys.stderr)
+        return 1
+    try:
+        events = scripted_events(args.test_events, session.renderer) if args.test_events else None
+        session.run(auto_quit_after=args.auto_quit_after, events=events)
+    except NoDisplayError as err:
+        print(f"play.py go: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        session.quit()
+        return 130
+    finally:
+        session.close()
+    n = args.board_size
+    print(f"Go {n}x{n}, komi {args.komi:g}: {session.describe(1)} vs {session.describe(-1)}, "
+          f"{len(session.game.history)} moves, result {session.result}")
+    if session.is_over and session.message:
+        print(session.message.splitlines()[0])
+    for path in session.saved_paths:
+        print(f"saved {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""A trained AlphaZero network as a Go player (an `envs.go.opponents.Opponent`): search, then the most visited move."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from agents.alphazero.mcts import NetworkEvaluator, Node, choose_action, expand_roots, run_simulations
+from agents.alphazero.network import NetConfig, PolicyValueNet
+from agents.runtime import CheckpointError, load_checkpoint, resolve_device
+from envs.go.game import GoGame
+from envs.go.opponents import Opponent
+
+
+def load_network(path: str | Path, device: torch.device | str = "cpu") -> tuple[PolicyValueNet, dict[str, Any]]:
+    """Load a network from a training checkpoint or an exported model file (weights_only). Returns (net, meta)
+    where meta has at least ``board_size``, ``komi`` and ``history_length``. Errors name the file and problem."""
+    path = Path(path)
+    state = load_checkpoint(path, map_location="cpu")
+    for key in ("model", "net_config", "meta"):
+        if key not in state:
+            raise CheckpointError(path, f"not an AlphaZero model file (no {key!r} entry)")
+    try:
+        config = NetConfig(**state["net_config"])
+    except TypeError as err:
+        raise CheckpointError(path, f"bad network config {state['net_config']!r}: {err}") from None
+    net = PolicyValueNet(config)
+    try:
+        net.load_state_dict(state["model"])
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()
+        raise CheckpointError(path, f"network weights do not match its config {config}: "
+                                    f"{first[1].strip() if len(first) > 1 else first[0]}") from None
+    net.to(resolve_device(device) if isinstance(device, str) else device)
+    net.eval()
+    return net, dict(state["meta"])
+
+
+class AlphaZeroPlayer(Opponent):
+    """PUCT search with ``sims`` playouts per move from a trained network; no noise, most-visited move.
+
+    ``last_visits`` (N*N+1 visit counts) and ``last_value`` (the root's value for the player to move, -1..1) describe
+    the last search, for display.
+    """
+
+    def __init__(self, net: PolicyValueNet, meta: dict[str, Any], sims: int = 100, c_puct: float = 1.5,
+                 device: torch.device | None = None, name: str = "alphazero"):
+        self.net = net
+        self.meta = meta
+        self.sims = int(sims)
+        self.c_puct = c_puct
+        self.device = device or next(net.parameters()).device
+        self.evaluate = NetworkEvaluator(net, int(meta["history_length"]), self.device)
+        self.name = name
+        self.root: Node | None = None
+        self.last_visits: np.ndarray | None = None
+        self.last_value: float | None = None
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, board_size: int | None = None, komi: float | None = None,
+                        sims: int | None = None, device: str = "auto", allow_other_size: bool = False,
+                        **kwargs) -> "AlphaZeroPlayer":
+        dev = resolve_device(device)
+        net, meta = load_network(path, dev)
+        trained = int(meta["board_size"])
+        if board_size is not None and board_size != trained and not allow_other_size:
+            raise ValueError(f"{path}: this model was trained on {trained}x{trained}, not {board_size}x{board_size} "
+                             f"(use --init-from to fine-tune it on another size)")
+        return cls(net, meta, sims=sims or int(meta.get("eval_sims", 100)), device=dev,
+                   name=kwargs.pop("name", f"alphazero:{Path(path).stem}"), **kwargs)
+
+    def reset(self, game: GoGame, seed: int | None) -> None:
+        self.root = None
+
+    def observe(self, colour: int, action: int) -> None:
+        # Tree reuse: follow the move if the search already explored it.
+        if self.root is not None:
+            self.root = self.root.children.get(action)
+
+    def act(self, game: GoGame, rng: np.random.Generator) -> int:
+        root = self.root
+        if root is None or root.game.hash != game.hash or root.game.to_play != game.to_play \
+                or root.game.move_number != game.move_number:
+            root = Node(game.copy())
+        expand_roots([root], self.evaluate)
+        run_simulations([root], self.evaluate, max(1, self.sims - root.total_visits), self.c_puct)
+        self.last_visits = root.visits.copy()
+        total = root.visits.sum()
+        self.last_value = float(root.value_sum.sum() / total) if total else 0.0
+        action = choose_action(root, 0.0, rng)
+        self.root = root
+        return action

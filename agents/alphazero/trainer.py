@@ -1,0 +1,376 @@
+"""AlphaZero training loop for Go: self-play -> replay buffer -> SGD on (policy, value) targets, repeated.
+
+One iteration:
+1. self-play (`SelfPlay`) adds at least ``positions_per_iteration`` positions of finished games to the replay buffer;
+2. ``train_steps = positions_added * sample_reuse / batch_size`` minibatch updates, each sample under a random board
+   symmetry of the 8 (augmentation);
+3. logging; every ``eval_every`` iterations a match against a random player and against GNU Go, with an Elo
+   estimate, a board image and an SGF; every ``checkpoint_every`` iterations a checkpoint.
+
+Loss: cross-entropy of the policy against the search's visit distribution + ``value_weight`` * MSE of the value
+against the game result, with the optimizer's weight decay as the L2 term. Checkpoints hold the network, optimizer,
+AMP scaler, replay buffer, counters and RNG states, so ``--resume`` continues where a killed run stopped (games in
+progress are restarted).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from agents.alphazero.mcts import NetworkEvaluator
+from agents.alphazero.network import NetConfig, PolicyValueNet, count_parameters
+from agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
+from agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
+from agents.runtime import (CheckpointError, RunDir, latest_checkpoint, load_checkpoint, make_writer,
+                            resolve_device, save_checkpoint, seed_everything)
+from envs.go import features
+
+DEFAULTS: dict[str, Any] = {
+    "board_size": 7,
+    "komi": 7.5,
+    "history_length": 4,
+    "minutes": None,  # wall-clock budget; training stops at whichever of minutes/iterations comes first
+    "iterations": None,
+    "net": {"channels": 48, "blocks": 4, "value_hidden": 64, "dropout": 0.0},
+    "selfplay": {"simulations": 64, "fast_simulations": 16, "full_search_prob": 0.25, "parallel_games": 32,
+                 "c_puct": 1.5, "fpu_reduction": 0.2, "dirichlet_alpha": None, "noise_fraction": 0.25,
+                 "temperature_moves": None, "pass_min_move": None},
+    "positions_per_iteration": 256,
+    "replay_capacity": 50_000,
+    "min_replay": 512,
+    "train": {"batch_size": 256, "sample_reuse": 4.0, "optimizer": "adamw", "lr": 2.0e-3, "weight_decay": 1.0e-4,
+              "momentum": 0.9, "value_weight": 1.0, "lr_schedule": "cosine", "min_lr_fraction": 0.1,
+              "lr_milestones": [0.5, 0.75], "lr_gamma": 0.3, "grad_clip": 5.0},
+    "eval_every": 10,
+    "eval": {"sims": 32, "games_vs_random": 10, "gnugo_level": 1, "games_vs_gnugo": 10},
+    "checkpoint_every": 5,
+    "threads": None,  # torch CPU threads; default all cores
+    "mixed_precision": True,
+}
+
+
+class ReplayBuffer:
+    """Fixed-capacity ring of (planes uint8, policy, value) training samples."""
+
+    def __init__(self, capacity: int, planes_shape: tuple[int, ...], actions: int):
+        self.capacity = capacity
+        self.planes = np.zeros((capacity, *planes_shape), dtype=np.uint8)
+        self.policy = np.zeros((capacity, actions), dtype=np.float32)
+        self.value = np.zeros(capacity, dtype=np.float32)
+        self.size = 0
+        self.next = 0
+
+    def add(self, planes: np.ndarray, policy: np.ndarray, value: float) -> None:
+        self.planes[self.next] = planes
+        self.policy[self.next] = policy
+        self.value[self.next] = value
+        self.next = (self.next + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        idx = rng.integers(self.size, size=batch)
+        return self.planes[idx], self.policy[idx], self.value[idx]
+
+    def state_dict(self) -> dict[str, Any]:
+        n = self.size
+        return {"planes": torch.from_numpy(self.planes[:n].copy()) if self.size < self.capacity
+                else torch.from_numpy(self.planes), "policy": torch.from_numpy(self.policy[:n].copy()),
+                "value": torch.from_numpy(self.value[:n].copy()), "size": n, "next": self.next,
+                "capacity": self.capacity}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        n = int(state["size"])
+        if int(state["capacity"]) != self.capacity or tuple(state["planes"].shape[1:]) != self.planes.shape[1:]:
+            raise ValueError(f"replay buffer shape {tuple(state['planes'].shape)} / capacity {state['capacity']} "
+                             f"does not match this run's {self.planes.shape} / {self.capacity}")
+        self.planes[:n] = state["planes"][:n].numpy()
+        self.policy[:n] = state["policy"][:n].numpy()
+        self.value[:n] = state["value"][:n].numpy()
+        self.size, self.next = n, int(state["next"])
+
+
+def augment(planes: np.ndarray, policy: np.ndarray, board_size: int, rng: np.random.Generator):
+    """A random symmetry per sample (batch-wise by symmetry class, for speed)."""
+    ks = rng.integers(NUM_SYMMETRIES, size=len(planes))
+    planes_out = np.empty_like(planes)
+    policy_out = np.empty_like(policy)
+    for k in range(NUM_SYMMETRIES):
+        idx = np.flatnonzero(ks == k)
+        if len(idx):
+            planes_out[idx] = transform_planes(planes[idx], k)
+            policy_out[idx] = transform_policy(policy[idx], k, board_size)
+    return planes_out, policy_out
+
+
+def lr_factor(config: dict[str, Any], progress: float) -> float:
+    """Learning-rate multiplier at training progress 0..1 (constant, cosine or step schedule)."""
+    t = config["train"]
+    progress = min(max(progress, 0.0), 1.0)
+    if t["lr_schedule"] == "constant":
+        return 1.0
+    if t["lr_schedule"] == "cosine":
+        lo = t["min_lr_fraction"]
+        return lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * progress))
+    if t["lr_schedule"] == "step":
+        return t["lr_gamma"] ** sum(progress >= m for m in t["lr_milestones"])
+    raise ValueError(f"unknown lr_schedule {t['lr_schedule']!r}: use constant, cosine or step")
+
+
+def validate_config(config: dict[str, Any]) -> None:
+    if not 5 <= int(config["board_size"]) <= 19:
+        raise ValueError(f"board_size must be from 5 to 19, got {config['board_size']}")
+    if config["minutes"] is None and config["iterations"] is None:
+        raise ValueError("give a budget: minutes and/or iterations")
+    if config["train"]["optimizer"] not in ("adamw", "sgd"):
+        raise ValueError(f"train.optimizer must be adamw or sgd, got {config['train']['optimizer']!r}")
+    lr_factor(config, 0.0)
+    features.check_history_length(config["history_length"])
+    if not 0.0 <= config["net"]["dropout"] < 1.0:
+        raise ValueError(f"net.dropout must be in [0, 1), got {config['net']['dropout']}")
+
+
+class AlphaZeroTrainer:
+    def __init__(self, config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
+        validate_config(config)
+        self.config = config
+        self.run_dir = run_dir
+        self.progress_bar = progress_bar
+        if config["threads"]:
+            torch.set_num_threads(int(config["threads"]))
+        seed_everything(int(config["seed"]))
+        self.device = resolve_device(config["device"])
+        self.rng = np.random.default_rng(int(config["seed"]))
+        n = int(config["board_size"])
+        self.board_size = n
+        h = int(config["history_length"])
+        net_cfg = NetConfig(in_planes=features.num_planes(h), **config["net"])
+        self.net = PolicyValueNet(net_cfg).to(self.device)
+        t = config["train"]
+        if t["optimizer"] == "adamw":
+            self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=t["lr"], weight_decay=t["weight_decay"])
+        else:
+            self.optimizer = torch.optim.SGD(self.net.parameters(), lr=t["lr"], momentum=t["momentum"],
+                                             weight_decay=t["weight_decay"], nesterov=True)
+        self.amp = bool(config["mixed_precision"]) and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.replay = ReplayBuffer(int(config["replay_capacity"]), (features.num_planes(h), n, n), n * n + 1)
+        self.counters = {"iteration": 0, "train_steps": 0, "games": 0, "positions": 0, "simulations": 0,
+                         "elapsed": 0.0}
+        self.evaluator = NetworkEvaluator(self.net, h, self.device, mixed_precision=bool(config["mixed_precision"]))
+        self.selfplay = SelfPlay(self.evaluator, n, float(config["komi"]), h, SelfPlayConfig(**config["selfplay"]),
+                                 self.rng)
+        self.writer = None
+
+    # -- checkpoints -------------------------------------------------------------------------------------------------
+
+    def meta(self) -> dict[str, Any]:
+        return {"board_size": self.board_size, "komi": float(self.config["komi"]),
+                "history_length": int(self.config["history_length"]), "eval_sims": int(self.config["eval"]["sims"]),
+                "algo": "alphazero", "counters": dict(self.counters)}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.net.state_dict(), "net_config": self.net.config.to_dict(), "meta": self.meta(),
+                "optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict(),
+                "replay": self.replay.state_dict(), "counters": dict(self.counters),
+                "rng": {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
+                "config": copy.deepcopy(self.config)}
+
+    def save(self) -> Path:
+        path = self.run_dir.checkpoint_path(self.counters["iteration"])
+        save_checkpoint(path, self.state_dict())
+        self.export(self.run_dir.path / "model.pt")
+        return path
+
+    def export(self, path: Path) -> None:
+        """A small file with just what playing needs (network, its config, board size, komi)."""
+        save_checkpoint(path, {"model": self.net.state_dict(), "net_config": self.net.config.to_dict(),
+                               "meta": self.meta()})
+
+    def load(self, path: Path) -> None:
+        state = load_checkpoint(path, map_location=self.device)
+        meta = state.get("meta", {})
+        if int(meta.get("board_size", -1)) != self.board_size:
+            raise CheckpointError(path, f"it is for a {meta.get('board_size')}x{meta.get('board_size')} board, "
+                                        f"this run is {self.board_size}x{self.board_size}")
+        try:
+            self.net.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scaler.load_state_dict(state["scaler"])
+            self.replay.load_state_dict(state["replay"])
+        except (KeyError, RuntimeError, ValueError) as err:
+            raise CheckpointError(path, f"does not match this run's network/config: {err}") from None
+        self.counters.update(state["counters"])
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        torch.set_rng_state(state["rng"]["torch"])
+
+    def init_from(self, path: Path) -> None:
+        """Transfer learning: start from another run's (or board size's) network weights; optimizer starts fresh."""
+        from agents.alphazero.player import load_network
+
+        net, _ = load_network(path, self.device)
+        try:
+            self.net.load_state_dict(net.state_dict())
+        except RuntimeError as err:
+            raise CheckpointError(path, f"its network shape differs from this run's ({self.net.config}): "
+                                        f"{str(err).splitlines()[0]}") from None
+
+    # -- training --------------------------------------------------------------------------------------------------
+
+    def progress(self) -> float:
+        parts = []
+        if self.config["minutes"]:
+            parts.append(self.counters["elapsed"] / (60.0 * self.config["minutes"]))
+        if self.config["iterations"]:
+            parts.append(self.counters["iteration"] / self.config["iterations"])
+        return max(parts) if parts else 0.0
+
+    def train_step(self, batch_size: int) -> dict[str, float]:
+        planes, policy, value = self.replay.sample(batch_size, self.rng)
+        planes, policy = augment(planes, policy, self.board_size, self.rng)
+        x = torch.from_numpy(planes.astype(np.float32)).to(self.device)
+        target_pi = torch.from_numpy(policy).to(self.device)
+        target_v = torch.from_numpy(value).to(self.device)
+        self.net.train()
+        with torch.autocast(self.device.type, enabled=self.amp):
+            logits, v = self.net(x)
+        log_p = F.log_softmax(logits.float(), dim=1)
+        policy_loss = -(target_pi * log_p).sum(dim=1).mean()
+        value_loss = F.mse_loss(v.float(), target_v)
+        loss = policy_loss + self.config["train"]["value_weight"] * value_loss
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config["train"]["grad_clip"])
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} at train step {self.counters['train_steps']}; "
+                                     f"lower train.lr")
+        entropy = -(log_p.exp() * log_p).sum(dim=1).mean()
+        return {"loss/policy": policy_loss.item(), "loss/value": value_loss.item(), "loss/total": loss.item(),
+                "policy/entropy": entropy.item()}
+
+    def run(self) -> dict[str, Any]:
+        from agents.runtime import log_hparams_text, progress
+
+        cfg = self.config
+        self.writer = make_writer(self.run_dir.path, purge_step=self.counters["iteration"] or None)
+        if self.counters["iteration"] == 0:
+            log_hparams_text(self.writer, cfg)
+            self.writer.add_text("model", f"{count_parameters(self.net):,} parameters, {self.net.config}", 0)
+        total = cfg["iterations"] if cfg["iterations"] else None
+        bar = progress(total=total, desc="alphazero", disable=not self.progress_bar, unit="it")
+        bar.update(self.counters["iteration"])
+        last_eval: dict[str, Any] = {}
+        last_tick = time.time()
+        while self.progress() < 1.0:
+            it_start = time.time()
+            samples, stats = self.selfplay.generate(int(cfg["positions_per_iteration"]))
+            for sample, z in samples:
+                self.replay.add(sample.planes, sample.policy, z)
+            self.counters["games"] += stats.games
+            self.counters["positions"] += stats.positions
+            self.counters["simulations"] += stats.simulations
+            t = cfg["train"]
+            for group in self.optimizer.param_groups:
+                group["lr"] = t["lr"] * lr_factor(cfg, self.progress())
+            losses: list[dict[str, float]] = []
+            train_start = time.time()
+            if self.replay.size >= cfg["min_replay"]:
+                steps = max(1, int(len(samples) * t["sample_reuse"] / t["batch_size"]))
+                for _ in range(steps):
+                    losses.append(self.train_step(t["batch_size"]))
+                self.counters["train_steps"] += steps
+            train_seconds = time.time() - train_start
+            self.counters["iteration"] += 1
+            now = time.time()
+            self.counters["elapsed"] += now - last_tick
+            last_tick = now
+            it = self.counters["iteration"]
+            w = self.writer
+            sp = max(stats.seconds, 1e-9)
+            w.add_scalar("selfplay/games_per_second", stats.games / sp, it)
+            w.add_scalar("selfplay/positions_per_second", stats.positions / sp, it)
+            w.add_scalar("selfplay/moves_per_second", stats.moves / sp, it)
+            w.add_scalar("selfplay/simulations_per_second", stats.simulations / sp, it)
+            if stats.game_lengths:
+                w.add_scalar("selfplay/game_length", float(np.mean(stats.game_lengths)), it)
+                w.add_scalar("selfplay/black_win_rate", stats.black_wins / stats.games, it)
+            w.add_scalar("train/learning_rate", self.optimizer.param_groups[0]["lr"], it)
+            w.add_scalar("train/replay_size", self.replay.size, it)
+            w.add_scalar("train/steps_per_second", len(losses) / max(train_seconds, 1e-9), it)
+            w.add_scalar("progress/games", self.counters["games"], it)
+            w.add_scalar("progress/train_steps", self.counters["train_steps"], it)
+            w.add_scalar("progress/elapsed_minutes", self.counters["elapsed"] / 60, it)
+            if losses:
+                for key in losses[0]:
+                    w.add_scalar(key, float(np.mean([l[key] for l in losses])), it)
+            if it % cfg["eval_every"] == 0:
+                last_eval = self.evaluate(it)
+            if it % cfg["checkpoint_every"] == 0:
+                self.save()
+            bar.update(1)
+            bar.set_postfix(games=self.counters["games"], loss=f"{losses[-1]['loss/total']:.3f}" if losses else "-",
+                            it_s=f"{time.time() - it_start:.1f}")
+        bar.close()
+        self.save()
+        if not last_eval or last_eval.get("iteration") != self.counters["iteration"]:
+            last_eval = self.evaluate(self.counters["iteration"])
+        self.writer.close()
+        return last_eval
+
+    # -- evaluation ------------------------------------------------------------------------------------------------
+
+    def evaluate(self, it: int) -> dict[str, Any]:
+        from agents.alphazero.player import AlphaZeroPlayer
+        from agents.evaluation import play_match
+        from envs.go.opponents import RandomOpponent, make_opponent
+        from envs.go.render import GobanRenderer
+        from envs.go.sgf import save_sgf
+
+        ev = self.config["eval"]
+        komi = float(self.config["komi"])
+        net = copy.deepcopy(self.net).eval()
+        player = AlphaZeroPlayer(net, self.meta(), sims=int(ev["sims"]), device=self.device, name="alphazero")
+        out: dict[str, Any] = {"iteration": it}
+        results = {}
+        if ev["games_vs_random"]:
+            results["random"] = play_match(player, RandomOpponent(), self.board_size, komi,
+                                           int(ev["games_vs_random"]), seed=1_000_000 + it, progress=False)
+        level = ev["gnugo_level"]
+        if ev["games_vs_gnugo"] and level is not None:
+            try:
+                gnugo = make_opponent(f"gnugo:{int(level)}", self.board_size, komi)
+            except FileNotFoundError:
+                gnugo = None
+            if gnugo is not None:
+                try:
+                    results[f"gnugo{level}"] = play_match(player, gnugo, self.board_size, komi,
+                                                          int(ev["games_vs_gnugo"]), seed=2_000_000 + it,
+                                                          progress=False)
+                finally:
+                    gnugo.close()
+        for name, res in results.items():
+            self.writer.add_scalar(f"eval/win_rate_vs_{name}", res.win_rate, it)
+            lo, hi = res.interval
+            self.writer.add_scalar(f"eval/win_rate_vs_{name}_lower95", lo, it)
+            self.writer.add_scalar(f"eval/elo_vs_{name}", res.elo, it)
+            out[name] = {"win_rate": res.win_rate, "interval": [lo, hi], "elo": res.elo, "games": res.games}
+        last = None
+        for res in results.values():
+            if res.records:
+                last = res.records[-1]
+        if last is not None and last.game is not None:
+            frame = GobanRenderer(self.board_size).render_rgb(last.game)
+            self.writer.add_image("eval/final_board", frame, it, dataformats="HWC")
+            save_sgf(last.game, self.run_dir.path / "sample_game.sgf", black=last.black, white=last.white)
+        self.writer.flush()
+        return out

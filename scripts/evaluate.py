@@ -1,0 +1,181 @@
+#!/usr/bin/env python
+"""Evaluate a trained agent against fixed opponents and report win rates with confidence intervals.
+
+Examples (from the repository root)::
+
+    .venv/bin/python scripts/evaluate.py go --model runs/go/maskable_ppo-.../final_model.zip --board-size 7 \\
+        --opponent random --opponent gnugo:1 --games 100
+    .venv/bin/python scripts/evaluate.py go --model pretrained --board-size 9 --opponent gnugo:5 --sims 200
+    .venv/bin/python scripts/evaluate.py go --model random --opponent random --board-size 5 --games 20
+
+Go players (--model and --opponent): random, gnugo:LEVEL (0..10), pretrained, a MaskablePPO model (.zip) or an
+AlphaZero checkpoint (.pt). The model plays Black in even games and White in odd ones; game i uses seed SEED + i.
+For each opponent it prints W/D/L, the score rate (draws count half), its 95% Wilson interval and the Elo
+difference with the interval's Elo ends. Into --out (default: a fresh runs/go/eval-<timestamp>/; an existing
+non-empty folder is refused) go results.json, win_rates.png and every game as SGF under sgf/<opponent>/.
+
+Each environment is a subcommand (`go` now; others come with their issues).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+# Let `python scripts/evaluate.py` work from a checkout even without the editable install.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
+def _board_size(text: str) -> int:
+    from envs.go.game import MAX_SIZE, MIN_SIZE
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from {MIN_SIZE} to {MAX_SIZE}, got {text!r}") from None
+    if not MIN_SIZE <= value <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"must be from {MIN_SIZE} to {MAX_SIZE}, got {value}")
+    return value
+
+
+def _komi(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 7.5, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value < 2**31:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**31 - 1, got {value}")
+    return value
+
+
+def _device(text: str) -> str:
+    from agents.runtime.device import validate_device_spec
+
+    try:
+        return validate_device_spec(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="env", required=True, metavar="ENV")
+    go = sub.add_parser("go", help="evaluate a Go player against one or more opponents",
+                        description="Evaluate a Go player (random, gnugo:LEVEL, pretrained, .zip or .pt).")
+    go.add_argument("--model", required=True, help="the player: PATH.zip | PATH.pt | pretrained | random | gnugo:L")
+    go.add_argument("--board-size", type=_board_size, default=9, help="5 to 19 (default 9)")
+    go.add_argument("--komi", type=_komi, default=7.5, help="komi (default 7.5)")
+    go.add_argument("--opponent", action="append", default=None,
+                    help="random | gnugo:LEVEL | PATH.zip | PATH.pt | pretrained; repeatable (default random)")
+    go.add_argument("--games", type=_positive_int, default=100, help="games per opponent (default 100)")
+    go.add_argument("--sims", type=_positive_int, default=None, help="MCTS simulations per move (AlphaZero)")
+    go.add_argument("--seed", type=_seed, default=0, help="game i uses seed SEED + i (default 0)")
+    go.add_argument("--device", type=_device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
+    go.add_argument("--max-moves", type=_positive_int, default=None,
+                    help="move cap per game, passes included (default 2*N*N); capped games are scored on the board")
+    go.add_argument("--out", default=None, help="output folder (default: a fresh runs/go/eval-<timestamp>/)")
+    go.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")
+    go.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    go.set_defaults(func=run_go)
+    return parser
+
+
+def _output_dir(args: argparse.Namespace) -> Path:
+    from agents.runtime import RunDir, create_run_dir
+
+    if args.out is None:
+        # A fresh, never reused folder (RunDir.create minus the checkpoints/ folder an evaluation has no use for).
+        return RunDir(create_run_dir("go", "eval", root=args.run_root)).path
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"--out {str(out)!r} already exists and is not an empty folder; nothing is overwritten")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def run_go(args: argparse.Namespace) -> int:
+    from agents.evaluation import play_match, plot_match_results, safe_name
+    from agents.go_players import load_player
+
+    opponents = list(dict.fromkeys(args.opponent or ["random"]))  # each opponent once, in the order given
+    players = []
+    try:
+        try:
+            model = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,
+                                seed=args.seed)
+            players.append(model)
+            loaded = []
+            for spec in opponents:
+                opponent = load_player(spec, args.board_size, args.komi, device=args.device, sims=args.sims,
+                                       seed=args.seed)
+                players.append(opponent)
+                loaded.append((spec, opponent))
+            out = _output_dir(args)
+        except (ValueError, ImportError, FileNotFoundError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        model_name = model.name
+        names = [opponent.name for _, opponent in loaded]
+        if len(set(names)) < len(names):  # e.g. two final_model.zip files from different runs: use the specs
+            names = [spec for spec, _ in loaded]
+        print(f"evaluating {model_name} on {args.board_size}x{args.board_size} (komi {args.komi:g}), "
+              f"{args.games} games per opponent -> {out}")
+        results, specs = {}, {}
+        for name, (spec, opponent) in zip(names, loaded):
+            result = play_match(model, opponent, args.board_size, args.komi, args.games, args.seed,
+                                sgf_dir=out / "sgf" / safe_name(name), progress=not args.no_progress,
+                                max_moves=args.max_moves, player_name=model_name, opponent_name=name)
+            results[name] = result
+            specs[name] = spec
+            print(result.summary(), flush=True)
+        summary = {
+            "model": args.model, "board_size": args.board_size, "komi": args.komi, "games": args.games,
+            "seed": args.seed, "sims": args.sims, "max_moves": args.max_moves, "command": sys.argv,
+            "results": {name: {"spec": specs[name], **r.to_dict()} for name, r in results.items()},
+        }
+        (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        chart = plot_match_results(results, out / "win_rates.png",
+                                   title=f"{model_name} - {args.board_size}x{args.board_size}, komi {args.komi:g}, "
+                                         f"{args.games} games each")
+        print(f"results: {out / 'results.json'}   chart: {chart}   games: {out / 'sgf'}")
+        return 0
+    finally:
+        for player in players:
+            player.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -122,13 +122,17 @@ def _in_atari(g, state):
 
 
 @njit(cache=True, inline="always")
-def _legality(p, colour, state, const, table, h):
-    """LEGAL, OCCUPIED, SUICIDE or SUPERKO for ``colour`` playing at point ``p``."""
+def _legality(p, colour, state, const, table, counts, h, stones):
+    """LEGAL, OCCUPIED, SUICIDE or SUPERKO for ``colour`` playing at point ``p``.
+
+    ``counts[k]`` is how many earlier positions had ``k`` stones: a move can only repeat a position with as many
+    stones as it leaves, so most moves need no table lookup (a game's stone count mostly grows)."""
     if state[BOARD, p] != 0:
         return OCCUPIED
     new_hash = h ^ const[_zobrist_row(colour), p]
     has_liberty = False
     captures = False
+    captured_stones = 0
     seen0 = -1
     seen1 = -1
     seen2 = -1
@@ -156,23 +160,26 @@ def _legality(p, colour, state, const, table, h):
         elif atari:
             captures = True
             new_hash ^= state[GROUP_HASH, g]
+            captured_stones += state[SIZE, g]
     if not has_liberty and not captures:
         return SUICIDE
-    if _table_contains(table, new_hash):
+    if counts[stones + 1 - captured_stones] > 0 and _table_contains(table, new_hash):
         return SUPERKO
     return LEGAL
 
 
 @njit(cache=True)
-def _legality_code(p, colour, state, const, table, h):
-    return _legality(p, colour, state, const, table, h)
+def _legality_code(p, colour, state, const, table, counts, meta):
+    return _legality(p, colour, state, const, table, counts, meta[0], meta[1])
 
 
 @njit(cache=True)
-def _legal_mask(colour, state, const, table, h, out):
+def _legal_mask(colour, state, const, table, counts, meta, out):
     nn = state.shape[1]
+    h = meta[0]
+    stones = meta[1]
     for p in range(nn):
-        out[p] = state[BOARD, p] == 0 and _legality(p, colour, state, const, table, h) == LEGAL
+        out[p] = state[BOARD, p] == 0 and _legality(p, colour, state, const, table, counts, h, stones) == LEGAL
     out[nn] = True  # pass is always legal
 
 
@@ -197,13 +204,13 @@ def _merge(a, b, state):
 
 
 @njit(cache=True)
-def _apply(action, colour, hist_slot, state, const, table, hash_box):
+def _apply(action, colour, hist_slot, state, const, table, counts, meta):
     """Play a legal ``action`` (pass included), record the new board in history row ``hist_slot``, and return
     the number of stones captured."""
     nn = state.shape[1]
     captured = 0
     if action < nn:
-        captured = _place(action, colour, state, const, table, hash_box)
+        captured = _place(action, colour, state, const, table, counts, meta)
     row = HIST0 + hist_slot
     for i in range(nn):
         state[row, i] = state[BOARD, i]
@@ -211,7 +218,7 @@ def _apply(action, colour, hist_slot, state, const, table, hash_box):
 
 
 @njit(cache=True, inline="always")
-def _place(p, colour, state, const, table, hash_box):
+def _place(p, colour, state, const, table, counts, meta):
     zrow = _zobrist_row(colour)
     state[BOARD, p] = colour
     state[HEAD, p] = p
@@ -221,7 +228,7 @@ def _place(p, colour, state, const, table, hash_box):
     state[LIB_COUNT, p] = 0
     state[LIB_SUM, p] = 0
     state[LIB_SQUARES, p] = 0
-    h = hash_box[0] ^ const[zrow, p]
+    h = meta[0] ^ const[zrow, p]
     for k in range(4):
         q = const[k, p]
         if q < 0:
@@ -276,7 +283,9 @@ def _place(p, colour, state, const, table, hash_box):
                     s = s_next
                     if s == eg:
                         break
-    hash_box[0] = h
+    meta[0] = h
+    meta[1] += 1 - captured
+    counts[meta[1]] += 1
     _table_insert(table, h)
     return captured
 
@@ -375,11 +384,13 @@ class GoGame:
         self._state = np.zeros((STATE_ROWS, nn), dtype=np.int64)
         self._state[HEAD] = -1
         self._state[NEXT] = np.arange(nn)
-        self._hash = np.array([self._empty_hash], dtype=np.int64)
+        self._meta = np.array([self._empty_hash, 0], dtype=np.int64)  # position hash, stones on the board
         # Open addressing needs spare room: at most max_moves + 1 positions are ever stored.
         capacity = 1 << int(np.ceil(np.log2(4 * (self.max_moves + 2))))
         self._seen = np.zeros(capacity, dtype=np.int64)
-        _table_insert(self._seen, self._hash[0])
+        _table_insert(self._seen, self._meta[0])
+        self._seen_counts = np.zeros(nn + 2, dtype=np.int64)  # earlier positions by number of stones
+        self._seen_counts[0] = 1
         self._hist_pos = 0  # history row HIST0 + _hist_pos holds the current board
         self.to_play = BLACK
         self.history: list[int] = []
@@ -393,7 +404,7 @@ class GoGame:
         """An independent copy (shares only the immutable per-size tables)."""
         other = GoGame.__new__(GoGame)
         other.__dict__.update(self.__dict__)
-        for name in ("_state", "_hash", "_seen"):
+        for name in ("_state", "_meta", "_seen", "_seen_counts"):
             setattr(other, name, getattr(self, name).copy())
         other.history = list(self.history)
         other.captures = dict(self.captures)
@@ -410,7 +421,7 @@ class GoGame:
     @property
     def hash(self) -> int:
         """Zobrist hash of the current board (positional: independent of who is to play)."""
-        return int(self._hash[0])
+        return int(self._meta[0])
 
     @property
     def last_move(self) -> int | None:
@@ -442,7 +453,7 @@ class GoGame:
             if self.is_over:
                 mask[:] = False
             else:
-                _legal_mask(self.to_play, self._state, self._const, self._seen, self._hash[0], mask)
+                _legal_mask(self.to_play, self._state, self._const, self._seen, self._seen_counts, self._meta, mask)
             self._mask = mask
         return self._mask
 
@@ -458,7 +469,8 @@ class GoGame:
             return None
         if self._mask is not None and self._mask[action]:
             return None
-        code = _legality_code(int(action), self.to_play, self._state, self._const, self._seen, self._hash[0])
+        code = _legality_code(int(action), self.to_play, self._state, self._const, self._seen, self._seen_counts,
+                              self._meta)
         return _REASONS.get(code)
 
     def is_legal(self, action: int) -> bool:
@@ -483,7 +495,8 @@ class GoGame:
         else:
             self.consecutive_passes = 0
         self._hist_pos = (self._hist_pos + 1) % HISTORY_DEPTH
-        captured = _apply(action, colour, self._hist_pos, self._state, self._const, self._seen, self._hash)
+        captured = _apply(action, colour, self._hist_pos, self._state, self._const, self._seen, self._seen_counts,
+                          self._meta)
         if captured:
             self.captures[colour] += captured
         self.history.append(action)

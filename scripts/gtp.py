@@ -5,8 +5,11 @@ Examples (from the repository root)::
     .venv/bin/python scripts/gtp.py --board-size 9 --seed 0
     gogui-twogtp -black "python scripts/gtp.py" -white "gnugo --mode gtp --level 1" -size 9 -games 10
 
-For now the engine plays uniformly random legal moves (passing only when nothing else is legal); later issues add
-``--model PATH|pretrained`` (and search options) to play with a trained agent.
+Without ``--model`` the engine plays uniformly random legal moves (passing only when nothing else is legal). With
+``--model PATH|pretrained`` it plays a trained agent: an AlphaZero ``.pt`` (``--sims`` playouts per move) or a
+MaskablePPO ``.zip``; ``pretrained`` picks the shipped model for ``--board-size``::
+
+    .venv/bin/python scripts/gtp.py --model pretrained --board-size 7 --sims 200
 """
 
 from __future__ import annotations
@@ -31,8 +34,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"initial board size, {MIN_SIZE}..{MAX_SIZE} (default 9)")
     parser.add_argument("--komi", type=float, default=7.5, help="initial komi (default 7.5)")
     parser.add_argument("--seed", type=int, default=None, help="seed for the random move policy")
-    # Later issues add --model PATH|pretrained (and search settings) to play with trained agents.
+    parser.add_argument("--model", default=None, metavar="PATH|pretrained",
+                        help="play a trained agent (.pt AlphaZero, .zip MaskablePPO, or 'pretrained')")
+    parser.add_argument("--sims", type=int, default=None, help="AlphaZero playouts per move (default: the model's)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     args = parser.parse_args(argv)
+    if args.sims is not None and args.sims < 1:
+        parser.error(f"--sims must be a positive integer, got {args.sims}")
     if not MIN_SIZE <= args.board_size <= MAX_SIZE:
         parser.error(f"--board-size must be from {MIN_SIZE} to {MAX_SIZE}, got {args.board_size}")
     if not math.isfinite(args.komi):
@@ -42,7 +50,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    engine = GTPEngine(board_size=args.board_size, komi=args.komi, seed=args.seed)
+    genmove = None
+    name = "DeepArena"
+    if args.model is not None:
+        import numpy as np
+
+        from agents.go_players import load_player
+
+        try:
+            player = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims)
+        except (ValueError, OSError, RuntimeError, ImportError) as err:
+            print(f"gtp.py: error: --model {args.model}: {err}", file=sys.stderr)
+            return 2
+        rng = np.random.default_rng(args.seed)
+        player.reset(None, args.seed)
+        genmove = lambda game: player.act(game, rng)  # noqa: E731  (the player re-roots its search on any game)
+        name = f"DeepArena-{getattr(player, 'name', 'model')}"
+    engine = GTPEngine(board_size=args.board_size, komi=args.komi, seed=args.seed, genmove=genmove, name=name)
     # Undecodable input must not kill the engine: it becomes U+FFFD and, at worst, an "unknown command".
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")

@@ -5,6 +5,8 @@ Examples (from the repository root)::
     .venv/bin/python scripts/play.py go --human                                  # you (Black) vs random, 9x9
     .venv/bin/python scripts/play.py go --human --opponent gnugo:5 --color white --sgf runs/go/mygame.sgf
     .venv/bin/python scripts/play.py go --watch --opponent gnugo:5              # a random agent vs GNU Go
+    .venv/bin/python scripts/play.py go --human --model pretrained --board-size 7 --show-search
+    .venv/bin/python scripts/play.py go --watch --model pretrained --board-size 9 --opponent gnugo:5
 
 Go controls: click an intersection to play, P pass, R resign, U undo (your move and the reply), S save an SGF
 record (runs/go/human-<timestamp>.sgf unless --sgf is given; files are never overwritten), Esc or closing the
@@ -21,6 +23,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 # Let `python scripts/play.py` work from a checkout even without the editable install.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -28,7 +32,6 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
 
-MODEL_NOT_YET = "trained Go models arrive with the agents issue"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -112,7 +115,7 @@ def add_go_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     mode = go.add_mutually_exclusive_group(required=True)
     mode.add_argument("--human", action="store_true", help="play yourself against the opponent")
-    mode.add_argument("--watch", action="store_true", help="watch an agent (for now a random one) play the opponent")
+    mode.add_argument("--watch", action="store_true", help="watch an agent (--model, else a random one) play the opponent")
     go.add_argument("--board-size", type=board_size, default=9, help=f"{MIN_SIZE}..{MAX_SIZE} (default 9)")
     go.add_argument("--komi", type=komi, default=7.5, help="points given to White (default 7.5)")
     go.add_argument("--color", "--colour", dest="color", choices=("black", "white"), default="black",
@@ -127,7 +130,13 @@ def add_go_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     help="end the game after N moves, passes included (default 2 * size^2)")
     go.add_argument("--delay", type=seconds, default=0.5, metavar="SECONDS",
                     help="--watch: seconds between moves (default 0.5)")
-    go.add_argument("--model", default=None, metavar="PATH", help="a trained agent to watch (not available yet)")
+    go.add_argument("--model", default=None, metavar="PATH|pretrained",
+                    help="a trained agent (.pt AlphaZero, .zip MaskablePPO, or 'pretrained'): with --human you play "
+                         "against it, with --watch it plays the --opponent")
+    go.add_argument("--sims", type=positive_int, default=None, help="AlphaZero playouts per move (default: the model's)")
+    go.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    go.add_argument("--show-search", action="store_true",
+                    help="show the agent's value estimate and most visited moves after each of its moves")
     # Test-only: quit after this many idle seconds (no event, no move), and events to inject, such as
     # "E5,p,u,s,esc" (a vertex clicks there; p/r/u/s/esc press that key).
     go.add_argument("--auto-quit-after", type=seconds, default=None, help=argparse.SUPPRESS)
@@ -164,10 +173,21 @@ def scripted_events(text: str, renderer) -> list:
     return events
 
 
+def describe_search(player, board_size: int) -> str | None:
+    """"Value +0.32 | D4 41%, C3 22%, E5 9%" for an AlphaZero player's last search (None for other players)."""
+    from envs.go.coords import action_to_gtp
+
+    visits = getattr(player, "last_visits", None)
+    if visits is None or visits.sum() <= 0:
+        return None
+    top = np.argsort(-visits)[:3]
+    share = visits / visits.sum()
+    moves = ", ".join(f"{action_to_gtp(int(a), board_size)} {share[a]:.0%}" for a in top if visits[a] > 0)
+    return f"{player.name}: value {player.last_value:+.2f} | {moves}"
+
+
 def run_go(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.parser
-    if args.model is not None:
-        parser.error(f"--model: {MODEL_NOT_YET}; use --watch without --model to watch a random agent")
     if args.test_events is not None and args.watch:
         parser.error("--test-events is for --human")
 
@@ -175,10 +195,30 @@ def run_go(args: argparse.Namespace) -> int:
     from envs.go.human import HumanGoSession, NoDisplayError, random_agent
 
     agent = random_agent(None if args.seed is None else args.seed + 1) if args.watch else None
+    agent_name = "random agent"
+    opponent: object = args.opponent
+    search_info = None
+    if args.model is not None:
+        from agents.go_players import load_player
+
+        try:
+            model = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims)
+        except (ValueError, OSError, RuntimeError, ImportError) as err:
+            parser.error(f"--model {args.model}: {err}")
+        if args.show_search:
+            search_info = lambda: describe_search(model, args.board_size)  # noqa: E731
+        if args.watch:
+            model_rng = np.random.default_rng(args.seed)
+            model.reset(None, args.seed)
+            agent = lambda game: model.act(game, model_rng)  # noqa: E731
+            agent_name = getattr(model, "name", args.model)
+        else:
+            opponent = model
     try:
         session = HumanGoSession(
-            board_size=args.board_size, komi=args.komi, human_color=args.color, opponent=args.opponent,
+            board_size=args.board_size, komi=args.komi, human_color=args.color, opponent=opponent,
             sgf_path=args.sgf, seed=args.seed, max_moves=args.max_moves, agent=agent, agent_delay=args.delay,
+            agent_name=agent_name, search_info=search_info,
         )
     except (OSError, GTPError) as err:  # GNU Go missing or failing to start
         print(f"play.py go: error: {err}", file=sys.stderr)

@@ -340,11 +340,11 @@ def test_play_script_watch_finishes() -> None:
 
 
 @pytest.mark.parametrize("mode", ["--watch", "--human"])
-def test_play_script_model_is_not_yet_available(mode: str, capsys) -> None:
+def test_play_script_missing_model_is_a_clear_error(mode: str, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        load_play_script().main(["go", mode, "--model", "best.pt"])
+        load_play_script().main(["go", mode, "--model", "no-such-model.pt"])
     assert exit_info.value.code == 2
-    assert "trained Go models arrive with the agents issue" in capsys.readouterr().err
+    assert "no-such-model.pt" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

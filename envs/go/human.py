@@ -117,6 +117,7 @@ class HumanGoSession:
         agent: Callable[[GoGame], int] | None = None,
         agent_name: str = "random agent",
         agent_delay: float = 0.5,
+        search_info: Callable[[], str | None] | None = None,
     ) -> None:
         self.game = GoGame(board_size, komi, max_moves)  # validates size, komi and cap
         self.human = _colour(human_color)
@@ -129,6 +130,8 @@ class HumanGoSession:
         self.agent = agent
         self.agent_name = agent_name
         self.agent_delay = float(agent_delay)
+        #: Optional text about the last machine move (e.g. a search's value and visit counts), shown in the panel.
+        self.search_info = search_info
         self.renderer = GobanRenderer(self.game.board_size)  # geometry only; pygame is not imported here
         self.message: str | None = None
         self.resigned: int | None = None
@@ -348,6 +351,10 @@ class HumanGoSession:
                 self.message = f"{name} passes: pass too (P) to end the game, or play on"
         elif not self.watching:
             self.message = f"{name} played {action_to_gtp(int(action), self.game.board_size)}: your move"
+        if self.search_info is not None and not self.game.is_over:
+            info = self.search_info()
+            if info:
+                self.message = f"{self.message}\n{info}" if self.message else info
 
     def _fail(self, text: str) -> None:
         self.error = text

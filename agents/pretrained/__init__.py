@@ -1,0 +1,48 @@
+"""Pretrained models shipped with the repository (each under 5 MB), trained with this code on the CPU.
+
+| name      | file          | what                                   |
+|-----------|---------------|----------------------------------------|
+| `go-7x7`  | `go-7x7.pt`   | AlphaZero network for 7x7 Go (komi 9.5) |
+| `go-9x9`  | `go-9x9.pt`   | AlphaZero network for 9x9 Go (komi 7.5) |
+
+The README records the command, wall time, hardware and measured strength of each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+PRETRAINED_DIR = Path(__file__).resolve().parent
+GO_MODELS = {7: "go-7x7.pt", 9: "go-9x9.pt"}
+
+
+def available() -> list[str]:
+    """Names of the shipped models that are present."""
+    return [f"go-{n}x{n}" for n, f in GO_MODELS.items() if (PRETRAINED_DIR / f).is_file()]
+
+
+def pretrained_go_path(board_size: int) -> Path | None:
+    """The shipped AlphaZero model file for ``board_size``, or None if there is none."""
+    name = GO_MODELS.get(int(board_size))
+    if name is None or not (PRETRAINED_DIR / name).is_file():
+        return None
+    return PRETRAINED_DIR / name
+
+
+def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
+    """Load a shipped model by name. ``"go-7x7"`` / ``"go-9x9"`` give an `AlphaZeroPlayer` (an
+    `envs.go.opponents.Opponent`: ``act(game, rng) -> action``); ``kwargs`` go to its constructor (e.g. ``sims``)."""
+    if name.startswith("go-"):
+        try:
+            size = int(name[3:].split("x")[0])
+        except ValueError:
+            size = -1
+        path = pretrained_go_path(size)
+        if path is None:
+            raise ValueError(f"no pretrained model {name!r}; available: {available() or 'none'}")
+        from agents.alphazero.player import AlphaZeroPlayer
+
+        return AlphaZeroPlayer.from_checkpoint(path, board_size=size, device=device, name=f"pretrained:{name}",
+                                               **kwargs)
+    raise ValueError(f"unknown pretrained model {name!r}; available: {available() or 'none'}")

@@ -11,7 +11,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 JOBS = [
-    ("Go 5x5, MaskablePPO vs random (about a minute on 2 CPU cores)",
+    ("Go 5x5, AlphaZero self-play (2 minutes; evaluation vs random and GNU Go level 1 at the end)",
+     [sys.executable, "scripts/train_go.py", "--algo", "alphazero", "--board-size", "5", "--minutes", "2",
+      "--set", "eval_every=1000", "--set", "eval.games_vs_random=10", "--set", "eval.games_vs_gnugo=4"]),
+    ("Go 5x5, MaskablePPO against a self-play pool (about a minute)",
      [sys.executable, "scripts/train_go.py", "--algo", "maskable_ppo", "--board-size", "5", "--steps", "12000",
       "--set", "eval_every=4000", "--set", "eval_games=20"]),
 ]
@@ -29,6 +32,8 @@ def main() -> int:
     print("\nWhere to look:")
     print("  tensorboard --logdir runs            # curves, evaluation boards")
     print("  python scripts/play.py go --human    # play Go against the random player in a pygame window")
+    print("  python scripts/play.py go --human --model pretrained --board-size 7 --komi 9.5 --show-search")
+    print("  python scripts/evaluate.py go --model pretrained --board-size 7 --komi 9.5 --opponent gnugo:1 --games 20")
     print("  python scripts/gtp.py --board-size 9 # a GTP engine for GoGui/Sabaki or GNU Go matches")
     return 0
 

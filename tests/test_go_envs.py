@@ -681,13 +681,13 @@ def test_human_rendering_with_the_dummy_driver() -> None:
     env = GoEnv(board_size=5, render_mode="human")
     env.metadata = {**env.metadata, "render_fps": 1000}  # no need to hold 4 fps in a test
     obs, info = env.reset(seed=0)
-    assert env._window is not None and env._window.is_open
+    assert env._view is not None and env._view._window is not None and env._view._window.is_open
     rng = np.random.default_rng(0)
     for _ in range(3):
         obs, *_, info = env.step(random_point(rng, info["action_mask"]))
     assert env.render() is None
     env.close()
-    assert env._window is None
+    assert env._view._window is None
     env.close()  # closing twice is fine
 
     aec = envs.go.env(board_size=5, render_mode="human")

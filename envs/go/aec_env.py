@@ -70,8 +70,7 @@ class GoAECEnv(AECEnv):
         self.action_spaces = {a: spaces.Discrete(n * n + 1) for a in AGENTS}
         self._no_moves = np.zeros(n * n + 1, dtype=np.bool_)
         self._message: str | None = None
-        self._renderer = None
-        self._window = None
+        self._view = None  # envs.go.render.GoView, made on the first render()
         self._has_reset = False
         self._finished = False
 
@@ -167,22 +166,15 @@ class GoAECEnv(AECEnv):
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'")
             return None
-        from envs.go.render import GobanRenderer, HumanWindow  # pygame is imported only here
+        if self._view is None:
+            from envs.go.render import GoView
 
-        if self._renderer is None:
-            self._renderer = GobanRenderer(self.board_size)
-        if self.render_mode == "rgb_array":
-            return self._renderer.render_rgb(self.game, message=self._message)
-        if self._window is None:
-            self._window = HumanWindow(self._renderer, title=f"Deep Arena Go {self.board_size}x{self.board_size}",
-                                       fps=self.metadata["render_fps"])
-        self._window.show(self.game, message=self._message)
-        return None
+            self._view = GoView(self.board_size, self.render_mode, self.metadata["render_fps"])
+        return self._view.render(self.game, self._message)
 
     def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+        if self._view is not None:
+            self._view.close()
 
     def state(self) -> np.ndarray:
         """The board (int8 N x N, 1 black, −1 white), for global-state consumers."""

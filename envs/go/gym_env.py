@@ -116,8 +116,7 @@ class GoEnv(gym.Env):
         self.agent_color = BLACK
         self._message: str | None = None
         self._end_info: dict[str, Any] | None = None  # set by reset(); None means reset() has not been called
-        self._renderer = None
-        self._window = None
+        self._view = None  # envs.go.render.GoView, made on the first render()
 
     # -- Gymnasium API ---------------------------------------------------------------------------------------------
 
@@ -227,20 +226,13 @@ class GoEnv(gym.Env):
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'")
             return None
-        from envs.go.render import GobanRenderer, HumanWindow  # pygame is imported only here
+        if self._view is None:
+            from envs.go.render import GoView
 
-        if self._renderer is None:
-            self._renderer = GobanRenderer(self.board_size)
-        if self.render_mode == "rgb_array":
-            return self._renderer.render_rgb(self.game, message=self._message)
-        if self._window is None:
-            self._window = HumanWindow(self._renderer, title=f"Deep Arena Go {self.board_size}x{self.board_size}",
-                                       fps=self.metadata["render_fps"])
-        self._window.show(self.game, message=self._message)
-        return None
+            self._view = GoView(self.board_size, self.render_mode, self.metadata["render_fps"])
+        return self._view.render(self.game, self._message)
 
     def close(self):
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+        if self._view is not None:
+            self._view.close()
         self.opponent.close()

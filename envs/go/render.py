@@ -476,3 +476,31 @@ class HumanWindow:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class GoView:
+    """Rendering for the Go envs: ``"rgb_array"`` returns frames drawn off-screen, ``"human"`` shows them in a
+    window opened on first use. pygame is imported only when something is drawn."""
+
+    def __init__(self, board_size: int, render_mode: str, fps: int) -> None:
+        self.board_size = board_size
+        self.render_mode = render_mode
+        self.fps = fps
+        self._renderer: GobanRenderer | None = None
+        self._window: HumanWindow | None = None
+
+    def render(self, game: GoGame, message: str | None = None) -> np.ndarray | None:
+        if self._renderer is None:
+            self._renderer = GobanRenderer(self.board_size)
+        if self.render_mode == "rgb_array":
+            return self._renderer.render_rgb(game, message=message)
+        if self._window is None:
+            self._window = HumanWindow(self._renderer, title=f"Deep Arena Go {self.board_size}x{self.board_size}",
+                                       fps=self.fps)
+        self._window.show(game, message=message)
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None

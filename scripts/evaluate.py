@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -29,40 +28,11 @@ from pathlib import Path
 # Let `python scripts/evaluate.py` work from a checkout even without the editable install.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agents.runtime.argtypes import device, finite_float, int_in_range, positive_int  # noqa: E402
+from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
+
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-
-
-def _board_size(text: str) -> int:
-    from envs.go.game import MAX_SIZE, MIN_SIZE
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer from {MIN_SIZE} to {MAX_SIZE}, got {text!r}") from None
-    if not MIN_SIZE <= value <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"must be from {MIN_SIZE} to {MAX_SIZE}, got {value}")
-    return value
-
-
-def _komi(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number such as 7.5, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _seed(text: str) -> int:
@@ -75,30 +45,21 @@ def _seed(text: str) -> int:
     return value
 
 
-def _device(text: str) -> str:
-    from agents.runtime.device import validate_device_spec
-
-    try:
-        return validate_device_spec(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="env", required=True, metavar="ENV")
     go = sub.add_parser("go", help="evaluate a Go player against one or more opponents",
                         description="Evaluate a Go player (random, gnugo:LEVEL, pretrained, .zip or .pt).")
     go.add_argument("--model", required=True, help="the player: PATH.zip | PATH.pt | pretrained | random | gnugo:L")
-    go.add_argument("--board-size", type=_board_size, default=9, help="5 to 19 (default 9)")
-    go.add_argument("--komi", type=_komi, default=7.5, help="komi (default 7.5)")
+    go.add_argument("--board-size", type=int_in_range(MIN_SIZE, MAX_SIZE), default=9, help="5 to 19 (default 9)")
+    go.add_argument("--komi", type=finite_float, default=7.5, help="komi (default 7.5)")
     go.add_argument("--opponent", action="append", default=None,
                     help="random | gnugo:LEVEL | PATH.zip | PATH.pt | pretrained; repeatable (default random)")
-    go.add_argument("--games", type=_positive_int, default=100, help="games per opponent (default 100)")
-    go.add_argument("--sims", type=_positive_int, default=None, help="MCTS simulations per move (AlphaZero)")
+    go.add_argument("--games", type=positive_int, default=100, help="games per opponent (default 100)")
+    go.add_argument("--sims", type=positive_int, default=None, help="MCTS simulations per move (AlphaZero)")
     go.add_argument("--seed", type=_seed, default=0, help="game i uses seed SEED + i (default 0)")
-    go.add_argument("--device", type=_device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
-    go.add_argument("--max-moves", type=_positive_int, default=None,
+    go.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
+    go.add_argument("--max-moves", type=positive_int, default=None,
                     help="move cap per game, passes included (default 2*N*N); capped games are scored on the board")
     go.add_argument("--out", default=None, help="output folder (default: a fresh runs/go/eval-<timestamp>/)")
     go.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")

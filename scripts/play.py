@@ -18,7 +18,6 @@ Each environment is a subcommand (`go` now; `arm` and `molecule` come with their
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+from agents.runtime.argtypes import finite_float, int_in_range, positive_int, seconds  # noqa: E402
 from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
 
 
@@ -38,24 +38,8 @@ from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
 # Argument types: each raises ArgumentTypeError so that argparse prints "argument --x: ..." and exits with 2.
 
 
-def board_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer from {MIN_SIZE} to {MAX_SIZE}, got {text!r}") from None
-    if not MIN_SIZE <= value <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"must be from {MIN_SIZE} to {MAX_SIZE}, got {value}")
-    return value
-
-
-def komi(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number such as 7.5, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return value
+board_size = int_in_range(MIN_SIZE, MAX_SIZE)
+komi = finite_float
 
 
 def opponent_spec(text: str) -> str:
@@ -68,30 +52,6 @@ def opponent_spec(text: str) -> str:
     if name == "gnugo":
         raise argparse.ArgumentTypeError(f"GNU Go level must be an integer from 0 to 10 (e.g. gnugo:5), got {text!r}")
     raise argparse.ArgumentTypeError(f"use 'random' or 'gnugo:LEVEL' (LEVEL 0..10), got {text!r}")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative number of seconds, got {text!r}")
-    return value
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The parser: one subcommand per environment.
 
 
 def build_parser() -> argparse.ArgumentParser:

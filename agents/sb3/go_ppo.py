@@ -1,12 +1,23 @@
-"""MaskablePPO (sb3-contrib) on `arena/Go-v0` against a fixed opponent.
+"""MaskablePPO (sb3-contrib) on `arena/Go-v0` with a self-play opponent pool (or a fixed opponent).
 
-The agent plays a random colour each episode against the env's opponent (``"random"`` by default), so one policy
-learns both colours. A small convolutional feature extractor reads the env's feature planes. Every ``eval_every``
-steps the policy plays ``eval_games`` seeded games against a uniformly random player (colours alternating) and
-the win rate goes to TensorBoard with a picture of the last evaluation board; checkpoints (the SB3 zip: policy,
-optimizer state and step counter) go to ``<run>/checkpoints``.
+The agent plays a random colour each episode, so one policy learns both colours; the env gives the agent its own
+reward (+1 when it wins, whichever colour it plays). ``opponent`` picks what it plays against:
 
-A self-play opponent pool and AlphaZero arrive with the Go agents issue; this module is the baseline trainer
+* ``"selfplay"`` (default): frozen earlier copies of the policy from an
+  :class:`agents.sb3.selfplay_pool.OpponentPool`. A snapshot is taken when training starts and then every
+  ``selfplay.snapshot_every`` env steps (the newest ``selfplay.max_size`` are kept); each episode the opponent is
+  the newest snapshot with probability ``selfplay.latest_prob``, else an older one, and the uniformly random player
+  with probability ``selfplay.random_prob`` (also while the pool is still empty, at the very start). Snapshots
+  sample their moves unless ``selfplay.opponent_deterministic``.
+* ``"random"`` or ``"gnugo:LEVEL"``: a fixed opponent.
+
+A small convolutional feature extractor reads the env's feature planes. Every ``eval_every`` steps the policy plays
+``eval_games`` seeded games against a uniformly random player (colours alternating) and, with self-play, as many
+against the newest snapshot; the win rates go to TensorBoard (``eval/win_rate_vs_random``,
+``eval/win_rate_vs_latest_snapshot``) with a picture of the last evaluation board, and ``selfplay/pool_size`` is
+logged every rollout. Checkpoints (the SB3 zip: policy, optimizer state and step counter) go to
+``<run>/checkpoints`` with, for self-play, the pool's snapshots (``pool_<steps>.pt``: their state_dicts, loadable
+with ``torch.load(weights_only=True)``; :meth:`OpponentPool.load` restores them). This is the baseline trainer
 that ``make demo`` runs.
 """
 
@@ -31,7 +42,15 @@ ENV_ID = "arena/Go-v0"
 DEFAULTS: dict[str, Any] = {
     "board_size": 7,
     "komi": 7.5,
-    "opponent": "random",
+    "opponent": "selfplay",
+    "selfplay": {
+        "snapshot_every": 20_000,
+        "max_size": 10,
+        "latest_prob": 0.5,
+        "random_prob": 0.1,
+        "opponent_deterministic": False,
+        "eval_vs_latest": True,
+    },
     "total_steps": 50_000,
     "n_envs": 8,
     "eval_every": 10_000,
@@ -84,18 +103,51 @@ class GoPlanesCNN:
 
 
 def make_env(config: dict[str, Any], agent_color: str = "random", opponent: Any = None):
-    return gym.make(ENV_ID, board_size=config["board_size"], komi=config["komi"],
-                    opponent=config["opponent"] if opponent is None else opponent, agent_color=agent_color)
+    """An ``arena/Go-v0`` env for ``config``; ``opponent`` (an Opponent object or spec) replaces ``config["opponent"]``,
+    which must then not be ``"selfplay"`` (a self-play opponent needs the trainer's pool)."""
+    if opponent is None:
+        opponent = config["opponent"]
+        if opponent == "selfplay":
+            raise ValueError("opponent 'selfplay' needs a PoolOpponent: pass opponent=PoolOpponent(pool)")
+    return gym.make(ENV_ID, board_size=config["board_size"], komi=config["komi"], opponent=opponent,
+                    agent_color=agent_color)
+
+
+def policy_kwargs(config: dict[str, Any]) -> dict[str, Any]:
+    """MaskablePPO ``policy_kwargs``: the Go CNN features extractor sized by ``config["net"]``, linear heads."""
+    return {
+        "features_extractor_class": GoPlanesCNN.make_class(),
+        "features_extractor_kwargs": dict(config["net"]),
+        "net_arch": [],
+    }
+
+
+def make_pool(config: dict[str, Any]):
+    """An empty :class:`OpponentPool` with the ``config["selfplay"]`` settings."""
+    from agents.sb3.selfplay_pool import OpponentPool
+
+    sp = config["selfplay"]
+    every = sp["snapshot_every"]
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"selfplay.snapshot_every must be a positive integer, got {every!r}")
+    return OpponentPool(max_size=sp["max_size"], latest_prob=sp["latest_prob"], random_prob=sp["random_prob"],
+                        deterministic=bool(sp.get("opponent_deterministic", False)))
 
 
 def play_vs_random(model, config: dict[str, Any], games: int, seed: int, render_last: bool = False):
     """Play ``games`` games against a random player, colours alternating; returns (wins, draws, losses, env)."""
+    return play_vs(model, config, lambda: "random", games, seed, render_last)
+
+
+def play_vs(model, config: dict[str, Any], make_opponent, games: int, seed: int, render_last: bool = False):
+    """Play ``games`` games against ``make_opponent()`` (a spec or an Opponent, one call per game), colours
+    alternating, the model choosing deterministically; returns (wins, draws, losses, last env)."""
     wins = draws = losses = 0
     env = None
     for i in range(games):
         if env is not None:
             env.close()
-        env = gym.make(ENV_ID, board_size=config["board_size"], komi=config["komi"], opponent="random",
+        env = gym.make(ENV_ID, board_size=config["board_size"], komi=config["komi"], opponent=make_opponent(),
                        agent_color="black" if i % 2 == 0 else "white",
                        render_mode="rgb_array" if render_last and i == games - 1 else None)
         obs, info = env.reset(seed=seed + i)
@@ -119,16 +171,19 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
     from stable_baselines3.common.logger import Image, configure
     from stable_baselines3.common.vec_env import DummyVecEnv
 
+    from agents.sb3.selfplay_pool import PoolOpponent
+
     seed_everything(config["seed"])
     device = resolve_device(config["device"])
-    venv = DummyVecEnv([lambda: make_env(config) for _ in range(config["n_envs"])])
+    selfplay = config["opponent"] == "selfplay"
+    pool = make_pool(config) if selfplay else None
+
+    def env_factory():
+        return make_env(config, opponent=PoolOpponent(pool) if selfplay else None)
+
+    venv = DummyVecEnv([env_factory for _ in range(config["n_envs"])])
     venv.seed(config["seed"])
-    policy_kwargs = {
-        "features_extractor_class": GoPlanesCNN.make_class(),
-        "features_extractor_kwargs": dict(config["net"]),
-        "net_arch": [],
-    }
-    model = MaskablePPO("MlpPolicy", venv, seed=config["seed"], device=device, policy_kwargs=policy_kwargs,
+    model = MaskablePPO("MlpPolicy", venv, seed=config["seed"], device=device, policy_kwargs=policy_kwargs(config),
                         verbose=0, **config["ppo"])
     model.set_logger(configure(str(run_dir.path), ["tensorboard"]))
 
@@ -137,23 +192,44 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
             super().__init__()
             self.next_eval = config["eval_every"]
             self.next_ckpt = config["checkpoint_every"]
+            self.next_snapshot = config["selfplay"]["snapshot_every"] if selfplay else None
             self.started = time.time()
             self.last_win_rate = None
 
+        def _on_training_start(self) -> None:
+            if selfplay and len(pool) == 0:
+                pool.add(model.policy, step=self.num_timesteps)
+
         def _on_step(self) -> bool:
-            if self.num_timesteps >= self.next_eval:
+            if self.num_timesteps >= self.next_eval:  # before the snapshot, so "latest" is an older policy
                 self.next_eval += config["eval_every"]
                 self.evaluate()
+            if selfplay and self.num_timesteps >= self.next_snapshot:
+                self.next_snapshot += config["selfplay"]["snapshot_every"]
+                pool.add(model.policy, step=self.num_timesteps)
             if self.num_timesteps >= self.next_ckpt:
                 self.next_ckpt += config["checkpoint_every"]
                 model.save(run_dir.checkpoints_dir / f"model_{self.num_timesteps:09d}.zip")
+                if selfplay:
+                    pool.save(run_dir.checkpoints_dir / f"pool_{self.num_timesteps:09d}.pt")
             return True
 
+        def _on_rollout_end(self) -> None:
+            if selfplay:
+                self.logger.record("selfplay/pool_size", len(pool))
+
         def evaluate(self) -> None:
-            wins, draws, losses, env = play_vs_random(model, config, config["eval_games"], seed=10_000,
-                                                      render_last=True)
-            self.last_win_rate = (wins + 0.5 * draws) / config["eval_games"]
+            games = config["eval_games"]
+            if selfplay and config["selfplay"].get("eval_vs_latest", True) and len(pool) > 0:
+                latest = PoolOpponent(pool, latest_prob=1.0, random_prob=0.0, deterministic=False, name="latest")
+                w, d, _, env = play_vs(model, config, lambda: latest, games, seed=20_000)
+                env.close()
+                self.logger.record("eval/win_rate_vs_latest_snapshot", (w + 0.5 * d) / games)
+            wins, draws, losses, env = play_vs_random(model, config, games, seed=10_000, render_last=True)
+            self.last_win_rate = (wins + 0.5 * draws) / games
             self.logger.record("eval/win_rate_vs_random", self.last_win_rate)
+            if selfplay:
+                self.logger.record("selfplay/pool_size", len(pool))
             self.logger.record("eval/board", Image(env.render(), "HWC"), exclude=("stdout", "log", "json", "csv"))
             self.logger.record("time/steps_per_second", self.num_timesteps / (time.time() - self.started))
             self.logger.dump(self.num_timesteps)
@@ -163,6 +239,8 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
     model.learn(total_timesteps=config["total_steps"], callback=callback, progress_bar=progress_bar)
     callback.evaluate()
     model.save(run_dir.path / "final_model.zip")
+    if selfplay:
+        pool.save(run_dir.path / "final_pool.pt")
     _save_sample_game(model, config, run_dir.path)
     venv.close()
     return model, callback.last_win_rate

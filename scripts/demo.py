@@ -16,7 +16,7 @@ JOBS = [
       "--set", "eval_every=1000", "--set", "eval.games_vs_random=10", "--set", "eval.games_vs_gnugo=4"]),
     ("Go 5x5, MaskablePPO against a self-play pool (about a minute)",
      [sys.executable, "scripts/train_go.py", "--algo", "maskable_ppo", "--board-size", "5", "--steps", "12000",
-      "--set", "eval_every=4000", "--set", "eval_games=20"]),
+      "--set", "eval_every=4000", "--set", "eval_games=20", "--set", "selfplay.snapshot_every=2000"]),
 ]
 
 

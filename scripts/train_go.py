@@ -24,10 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--algo", choices=["alphazero", "maskable_ppo"], default=None)
     parser.add_argument("--board-size", type=int, default=None, help="5 to 19 (default 7)")
     parser.add_argument("--komi", type=float, default=None)
-    parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget (alphazero)")
+    parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget (for maskable_ppo: a limit on top of --steps)")
     parser.add_argument("--steps", type=int, default=None,
                         help="env steps (maskable_ppo) or iterations (alphazero)")
-    parser.add_argument("--opponent", default=None, help="maskable_ppo: random (default) or gnugo:LEVEL")
+    parser.add_argument("--opponent", default=None, help="maskable_ppo: selfplay (default: a pool of earlier policy snapshots), random or gnugo:LEVEL")
     parser.add_argument("--resume", type=Path, default=None, help="continue a run directory from its last checkpoint")
     parser.add_argument("--init-from", type=Path, default=None, help="alphazero: start from this model's weights")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -40,11 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     if algo == "maskable_ppo":
         from agents.sb3 import go_ppo
 
-        if args.minutes is not None or args.init_from is not None:
-            parser.error("--minutes and --init-from apply to --algo alphazero")
-        config = build_config(args, go_ppo.default_config(),
-                              cli_keys={"board_size": "board_size", "komi": "komi", "total_steps": "steps",
-                                        "opponent": "opponent"})
+        if args.init_from is not None:
+            parser.error("--init-from applies to --algo alphazero")
+        try:
+            config = build_config(args, go_ppo.default_config(),
+                                  cli_keys={"board_size": "board_size", "komi": "komi", "total_steps": "steps",
+                                            "opponent": "opponent", "minutes": "minutes"})
+        except ValueError as err:  # unknown --set key, bad --config file...
+            parser.error(str(err))
         if not 5 <= config["board_size"] <= 19:
             parser.error(f"--board-size must be from 5 to 19, got {config['board_size']}")
         run_dir = _new_run(args, algo, config)
@@ -57,8 +60,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.opponent is not None:
         parser.error("--opponent applies to --algo maskable_ppo (AlphaZero learns by self-play)")
-    config = build_config(args, az.DEFAULTS, cli_keys={"board_size": "board_size", "komi": "komi",
-                                                       "minutes": "minutes", "iterations": "steps"})
+    try:
+        config = build_config(args, az.DEFAULTS, cli_keys={"board_size": "board_size", "komi": "komi",
+                                                           "minutes": "minutes", "iterations": "steps"})
+    except ValueError as err:  # unknown --set key, bad --config file...
+        parser.error(str(err))
     if config["minutes"] is None and config["iterations"] is None:
         config["minutes"] = 30.0
     try:
@@ -83,13 +89,19 @@ def _new_run(args, algo: str, config: dict) -> RunDir:
 def resume(args, parser) -> int:
     from agents.alphazero import trainer as az
 
-    run_dir = RunDir.open(args.resume)
+    try:
+        run_dir = RunDir.open(args.resume)
+    except ValueError as err:
+        parser.error(str(err))
     ckpt = run_dir.latest_checkpoint()
     if ckpt is None:
         parser.error(f"{args.resume}: no checkpoint to resume from")
-    saved = load_config(run_dir.config_path)
-    changes = {k: v for k, v in {"minutes": args.minutes, "iterations": args.steps}.items() if v is not None}
-    config = merge_config(saved, None, changes, getattr(args, "overrides", None) or [])
+    try:
+        saved = load_config(run_dir.config_path)
+        changes = {k: v for k, v in {"minutes": args.minutes, "iterations": args.steps}.items() if v is not None}
+        config = merge_config(saved, None, changes, getattr(args, "overrides", None) or [])
+    except ValueError as err:
+        parser.error(str(err))
     if args.device is not None:
         config["device"] = args.device
     run_dir.write_config(config)

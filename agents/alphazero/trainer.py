@@ -262,7 +262,9 @@ class AlphaZeroTrainer:
         from agents.runtime import log_hparams_text, progress
 
         cfg = self.config
-        self.writer = make_writer(self.run_dir.path, purge_step=self.counters["iteration"] or None)
+        done = self.counters["iteration"]
+        # A checkpoint at iteration K is saved after K's scalars are logged: on resume, only steps > K are stale.
+        self.writer = make_writer(self.run_dir.path, purge_step=done + 1 if done else None)
         if self.counters["iteration"] == 0:
             log_hparams_text(self.writer, cfg)
             self.writer.add_text("model", f"{count_parameters(self.net):,} parameters, {self.net.config}", 0)

@@ -52,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
         "eval_vs_latest": True,
     },
     "total_steps": 50_000,
+    "threads": None,  # torch CPU threads; default all cores
+    "minutes": None,  # optional wall-clock budget: training stops at whichever of total_steps/minutes comes first
     "n_envs": 8,
     "eval_every": 10_000,
     "eval_games": 20,
@@ -174,6 +176,8 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
     from agents.sb3.selfplay_pool import PoolOpponent
 
     seed_everything(config["seed"])
+    if config["threads"]:
+        torch.set_num_threads(int(config["threads"]))
     device = resolve_device(config["device"])
     selfplay = config["opponent"] == "selfplay"
     pool = make_pool(config) if selfplay else None
@@ -212,6 +216,8 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
                 model.save(run_dir.checkpoints_dir / f"model_{self.num_timesteps:09d}.zip")
                 if selfplay:
                     pool.save(run_dir.checkpoints_dir / f"pool_{self.num_timesteps:09d}.pt")
+            if config["minutes"] is not None and time.time() - self.started > 60.0 * config["minutes"]:
+                return False  # wall-clock budget spent (used to compare algorithms at equal training time)
             return True
 
         def _on_rollout_end(self) -> None:

@@ -19,7 +19,7 @@ import torch
 
 from agents.alphazero import mcts
 from agents.alphazero import trainer as az
-from agents.alphazero.mcts import Node, choose_action, expand_roots, run_simulations
+from agents.alphazero.mcts import Node, choose_action, expand_roots, run_simulations, search_with_virtual_loss
 from agents.alphazero.network import NetConfig, PolicyValueNet
 from agents.alphazero.player import AlphaZeroPlayer, load_network
 from agents.alphazero.symmetry import (NUM_SYMMETRIES, inverse, transform_action, transform_planes,
@@ -71,10 +71,13 @@ def score_evaluator(games):
     return priors, values
 
 
-def searched_root(game: GoGame, sims: int, evaluate=score_evaluator) -> Node:
+def searched_root(game: GoGame, sims: int, evaluate=score_evaluator, virtual_loss_batch: int = 0) -> Node:
     root = Node(game.copy())
     expand_roots([root], evaluate)
-    run_simulations([root], evaluate, sims)
+    if virtual_loss_batch:
+        search_with_virtual_loss(root, evaluate, sims, batch=virtual_loss_batch)
+    else:
+        run_simulations([root], evaluate, sims)
     return root
 
 
@@ -85,8 +88,9 @@ def q(root: Node, action: int) -> float:
 # --------------------------------------------------------------------------------------------- MCTS: tactics
 
 
+@pytest.mark.parametrize("batch", [0, 8])
 @pytest.mark.parametrize("to_play", [BLACK, WHITE])
-def test_mcts_finds_capture_in_one(to_play: int) -> None:
+def test_mcts_finds_capture_in_one(to_play: int, batch: int) -> None:
     # 5x5: the opponent's stone at C3 has three of the mover's stones around it; C2 captures it.
     n, target, capture = 5, 12, 17
     mover = [7, 11, 13]
@@ -94,9 +98,13 @@ def test_mcts_finds_capture_in_one(to_play: int) -> None:
     game = position(n, mover if to_play == BLACK else other, other if to_play == BLACK else mover, to_play, 0.5)
     check = game.copy()
     assert check.play(capture) == 1 and check.board.flat[target] == 0  # the engine agrees it captures
-    root = searched_root(game, 200)
+    root = searched_root(game, 200, virtual_loss_batch=batch)
     assert int(np.argmax(root.visits)) == capture
-    assert root.visits[capture] > 100
+    if batch == 0:  # virtual losses spread a batch's descents over more moves; the capture is still the choice
+        assert root.visits[capture] > 100
+    # No virtual loss is left behind: every playout is counted once, at the root and below.
+    assert root.total_visits == root.visits.sum() == 200
+    assert all(c.total_visits == c.visits.sum() for c in root.children.values() if c.expanded)
     assert q(root, capture) > 0  # good for the side that captures (values are for the player choosing)
     assert q(root, capture) == pytest.approx(max(q(root, a) for a in np.flatnonzero(root.visits)))
 

@@ -145,6 +145,53 @@ def run_simulations(roots: Sequence[Node], evaluate: Evaluator, simulations: int
             _backup(path, float(v))
 
 
+def search_with_virtual_loss(root: Node, evaluate: Evaluator, simulations: int, batch: int = 8,
+                             c_puct: float = 1.5, fpu_reduction: float = 0.2) -> int:
+    """``simulations`` playouts on one (expanded) tree, ``batch`` leaves per network call. Each descent in a round
+    marks its path with a virtual loss so that the next one explores elsewhere; the marks are removed before the
+    real backup. Used when one game is played (evaluation, play, GTP), where batching across games is impossible."""
+    done = 0
+    evaluations = 0
+    while done < simulations:
+        pending: list[tuple[list[tuple[Node, int]], Node]] = []
+        leaves: set[int] = set()
+        for _ in range(min(batch, simulations - done)):
+            path: list[tuple[Node, int]] = []
+            node = root
+            while node.expanded and node.terminal_value is None:
+                action = node.select(c_puct, fpu_reduction)
+                path.append((node, action))
+                node = node.child(action)
+            if node.terminal_value is not None:
+                _backup(path, node.terminal_value)
+                done += 1
+                continue
+            if id(node) in leaves:  # the virtual losses could not steer away: evaluate what we have
+                break
+            leaves.add(id(node))
+            _virtual_loss(path, +1)
+            pending.append((path, node))
+        if not pending:
+            continue
+        priors, values = evaluate([leaf.game for _, leaf in pending])
+        evaluations += len(pending)
+        for (path, leaf), p, v in zip(pending, priors, values):
+            _virtual_loss(path, -1)
+            if not leaf.expanded:
+                leaf.expand(p, leaf.game._legal_mask_cached().copy())
+            _backup(path, float(v))
+        done += len(pending)
+    return evaluations
+
+
+def _virtual_loss(path: list[tuple[Node, int]], sign: int) -> None:
+    """Add (sign=+1) or remove (-1) one visit counted as a loss for the player choosing each edge of ``path``."""
+    for node, action in path:
+        node.visits[action] += sign
+        node.value_sum[action] -= sign
+        node.total_visits += sign
+
+
 def _backup(path: list[tuple[Node, int]], leaf_value: float) -> None:
     """``leaf_value`` is for the player to move at the leaf; each edge stores it for the player choosing there."""
     value = leaf_value

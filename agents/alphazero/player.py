@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.alphazero.mcts import NetworkEvaluator, Node, choose_action, expand_roots, run_simulations
+from agents.alphazero.mcts import NetworkEvaluator, Node, choose_action, expand_roots, search_with_virtual_loss
 from agents.alphazero.network import NetConfig, PolicyValueNet
 from agents.runtime import CheckpointError, load_checkpoint, resolve_device
 from envs.go.game import GoGame
@@ -47,10 +47,11 @@ class AlphaZeroPlayer(Opponent):
     """
 
     def __init__(self, net: PolicyValueNet, meta: dict[str, Any], sims: int = 100, c_puct: float = 1.5,
-                 device: torch.device | None = None, name: str = "alphazero"):
+                 device: torch.device | None = None, name: str = "alphazero", batch: int = 8):
         self.net = net
         self.meta = meta
         self.sims = int(sims)
+        self.batch = int(batch)  # leaves per network call (virtual loss)
         self.c_puct = c_puct
         self.device = device or next(net.parameters()).device
         self.evaluate = NetworkEvaluator(net, int(meta["history_length"]), self.device)
@@ -86,7 +87,7 @@ class AlphaZeroPlayer(Opponent):
                 or root.game.move_number != game.move_number:
             root = Node(game.copy())
         expand_roots([root], self.evaluate)
-        run_simulations([root], self.evaluate, max(1, self.sims - root.total_visits), self.c_puct)
+        search_with_virtual_loss(root, self.evaluate, max(1, self.sims - root.total_visits), self.batch, self.c_puct)
         self.last_visits = root.visits.copy()
         total = root.visits.sum()
         self.last_value = float(root.value_sum.sum() / total) if total else 0.0

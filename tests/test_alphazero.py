@@ -19,6 +19,7 @@ import torch
 
 from agents.alphazero import mcts
 from agents.alphazero import trainer as az
+from envs.go.sgf import sgf_to_game
 from agents.alphazero.mcts import Node, choose_action, expand_roots, run_simulations, search_with_virtual_loss
 from agents.alphazero.network import NetConfig, PolicyValueNet
 from agents.alphazero.player import AlphaZeroPlayer, load_network
@@ -422,6 +423,9 @@ def test_trainer_writes_checkpoints_model_and_logs(trained) -> None:
     assert c["games"] >= 8 and c["positions"] >= 64 and c["train_steps"] >= 2 and c["simulations"] > 0
     assert (run.path / "model.pt").is_file()
     assert list(run.path.glob("events.out.tfevents.*"))
+    # A sample evaluation game as SGF (it replays) and a picture of its final board.
+    assert len(sgf_to_game((run.path / "sample_game.sgf").read_text()).history) > 0
+    assert (run.path / "sample_game.png").stat().st_size > 10_000
     ck1, ck2 = run.checkpoint_path(1), run.checkpoint_path(2)
     assert ck1.is_file() and ck2.is_file() and run.latest_checkpoint() == ck2
     first, second = load_checkpoint(ck1)["counters"], load_checkpoint(ck2)["counters"]

@@ -336,7 +336,7 @@ class AlphaZeroTrainer:
         from agents.evaluation import play_match
         from envs.go.opponents import RandomOpponent, make_opponent
         from envs.go.render import GobanRenderer
-        from envs.go.sgf import save_sgf
+        from envs.go.sgf import sgf_to_game
 
         ev = self.config["eval"]
         komi = float(self.config["komi"])
@@ -366,13 +366,14 @@ class AlphaZeroTrainer:
             self.writer.add_scalar(f"eval/win_rate_vs_{name}_lower95", lo, it)
             self.writer.add_scalar(f"eval/elo_vs_{name}", res.elo, it)
             out[name] = {"win_rate": res.win_rate, "interval": [lo, hi], "elo": res.elo, "games": res.games}
-        last = None
-        for res in results.values():
-            if res.records:
-                last = res.records[-1]
-        if last is not None and last.game is not None:
-            frame = GobanRenderer(self.board_size).render_rgb(last.game)
+        last = next((res.records[-1] for res in reversed(list(results.values())) if res.records), None)
+        if last is not None:  # match records keep the SGF text, not the game object
+            sgf_path = self.run_dir.path / "sample_game.sgf"
+            sgf_path.write_text(last.sgf, encoding="utf-8")
+            frame = GobanRenderer(self.board_size).render_rgb(sgf_to_game(last.sgf))
             self.writer.add_image("eval/final_board", frame, it, dataformats="HWC")
-            save_sgf(last.game, self.run_dir.path / "sample_game.sgf", black=last.black, white=last.white)
+            from PIL import Image
+
+            Image.fromarray(frame).save(self.run_dir.path / "sample_game.png")
         self.writer.flush()
         return out

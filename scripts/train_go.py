@@ -16,19 +16,35 @@ import argparse
 import sys
 from pathlib import Path
 
-from agents.runtime import RunDir, add_common_args, build_config, load_config, merge_config
+# Let `python scripts/train_go.py` work from a checkout even without the editable install.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agents.runtime import (CheckpointError, RunDir, add_common_args, build_config, load_config,  # noqa: E402
+                            merge_config, resolve_device, was_given)
+from agents.runtime.argtypes import finite_float, int_in_range, positive_int  # noqa: E402
+
+
+def positive_minutes(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of minutes, got {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algo", choices=["alphazero", "maskable_ppo"], default=None)
-    parser.add_argument("--board-size", type=int, default=None, help="5 to 19 (default 7)")
-    parser.add_argument("--komi", type=float, default=None)
-    parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget (for maskable_ppo: a limit on top of --steps)")
-    parser.add_argument("--steps", type=int, default=None,
+    parser.add_argument("--board-size", type=int_in_range(5, 19), default=None, help="5 to 19 (default 7)")
+    parser.add_argument("--komi", type=finite_float, default=None)
+    parser.add_argument("--minutes", type=positive_minutes, default=None,
+                        help="wall-clock budget (for maskable_ppo: a limit on top of --steps)")
+    parser.add_argument("--steps", type=positive_int, default=None,
                         help="env steps (maskable_ppo) or iterations (alphazero)")
-    parser.add_argument("--opponent", default=None, help="maskable_ppo: selfplay (default: a pool of earlier policy snapshots), random or gnugo:LEVEL")
-    parser.add_argument("--resume", type=Path, default=None, help="continue a run directory from its last checkpoint")
+    parser.add_argument("--opponent", default=None,
+                        help="maskable_ppo: selfplay (default: a pool of earlier policy snapshots), random or "
+                             "gnugo:LEVEL")
+    parser.add_argument("--resume", type=Path, default=None,
+                        help="continue an AlphaZero run directory from its last checkpoint")
     parser.add_argument("--init-from", type=Path, default=None, help="alphazero: start from this model's weights")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(parser)
@@ -46,10 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             config = build_config(args, go_ppo.default_config(),
                                   cli_keys={"board_size": "board_size", "komi": "komi", "total_steps": "steps",
                                             "opponent": "opponent", "minutes": "minutes"})
-        except ValueError as err:  # unknown --set key, bad --config file...
+            resolve_device(config["device"])
+            if config["opponent"] == "selfplay":
+                go_ppo.make_pool(config)  # checks the pool settings
+        except ValueError as err:  # unknown --set key, bad --config file, no CUDA...
             parser.error(str(err))
-        if not 5 <= config["board_size"] <= 19:
-            parser.error(f"--board-size must be from 5 to 19, got {config['board_size']}")
         run_dir = _new_run(args, algo, config)
         _, win_rate = go_ppo.train(config, run_dir, progress_bar=not args.no_progress)
         print(f"final win rate vs random ({config['eval_games']} games): {win_rate:.2f}")
@@ -63,19 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = build_config(args, az.DEFAULTS, cli_keys={"board_size": "board_size", "komi": "komi",
                                                            "minutes": "minutes", "iterations": "steps"})
-    except ValueError as err:  # unknown --set key, bad --config file...
-        parser.error(str(err))
-    if config["minutes"] is None and config["iterations"] is None:
-        config["minutes"] = 30.0
-    try:
+        if config["minutes"] is None and config["iterations"] is None:
+            config["minutes"] = 30.0
         az.validate_config(config)
-    except ValueError as err:
+        resolve_device(config["device"])
+        # Everything that can fail on bad input happens before the run directory exists.
+        trainer = az.AlphaZeroTrainer(config, None, progress_bar=not args.no_progress)
+        if args.init_from is not None:
+            trainer.init_from(args.init_from)
+    except (ValueError, CheckpointError) as err:
         parser.error(str(err))
-    run_dir = _new_run(args, algo, config)
-    trainer = az.AlphaZeroTrainer(config, run_dir, progress_bar=not args.no_progress)
-    if args.init_from is not None:
-        trainer.init_from(args.init_from)
-    return _finish(trainer, run_dir)
+    trainer.run_dir = _new_run(args, algo, config)
+    return _finish(trainer, trainer.run_dir)
 
 
 def _new_run(args, algo: str, config: dict) -> RunDir:
@@ -89,24 +105,35 @@ def _new_run(args, algo: str, config: dict) -> RunDir:
 def resume(args, parser) -> int:
     from agents.alphazero import trainer as az
 
+    fixed = {"--algo": args.algo, "--board-size": args.board_size, "--komi": args.komi, "--opponent": args.opponent,
+             "--init-from": args.init_from, "--config": args.config}
+    given = [flag for flag, value in fixed.items() if value is not None]
+    if given:
+        parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "
+                     f"(--minutes, --steps, --device and --set can)")
     try:
         run_dir = RunDir.open(args.resume)
     except ValueError as err:
         parser.error(str(err))
     ckpt = run_dir.latest_checkpoint()
     if ckpt is None:
+        if run_dir.path.name.startswith("maskable_ppo") or list(run_dir.checkpoints_dir.glob("model_*.zip")):
+            parser.error(f"{args.resume}: resuming MaskablePPO runs is not supported yet; its checkpoints "
+                         f"(checkpoints/model_*.zip) load with sb3_contrib.MaskablePPO.load")
         parser.error(f"{args.resume}: no checkpoint to resume from")
     try:
         saved = load_config(run_dir.config_path)
         changes = {k: v for k, v in {"minutes": args.minutes, "iterations": args.steps}.items() if v is not None}
         config = merge_config(saved, None, changes, getattr(args, "overrides", None) or [])
-    except ValueError as err:
+        if was_given(args, "device"):
+            config["device"] = args.device
+        az.validate_config(config)
+        resolve_device(config["device"])
+        trainer = az.AlphaZeroTrainer(config, run_dir, progress_bar=not args.no_progress)
+        trainer.load(ckpt)
+    except (ValueError, CheckpointError) as err:
         parser.error(str(err))
-    if args.device is not None:
-        config["device"] = args.device
     run_dir.write_config(config)
-    trainer = az.AlphaZeroTrainer(config, run_dir, progress_bar=not args.no_progress)
-    trainer.load(ckpt)
     print(f"resuming {run_dir.path} from {ckpt.name} (iteration {trainer.counters['iteration']})")
     return _finish(trainer, run_dir)
 

@@ -606,8 +606,15 @@ def test_train_go_maskable_ppo_tiny(tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--board-size", "30", "--steps", "1"], "board_size must be from 5 to 19, got 30"),
-    (["--algo", "maskable_ppo", "--board-size", "30", "--steps", "1"], "--board-size must be from 5 to 19, got 30"),
+    (["--board-size", "30", "--steps", "1"], "must be from 5 to 19, got 30"),
+    (["--algo", "maskable_ppo", "--board-size", "30", "--steps", "1"], "must be from 5 to 19, got 30"),
+    (["--komi", "nan", "--steps", "1"], "--komi: must be a finite number"),
+    (["--steps", "1", "--device", "cuda"] if not torch.cuda.is_available() else ["--steps", "0"], "cuda"
+     if not torch.cuda.is_available() else "--steps"),
+    (["--steps", "1", "--init-from", "missing-model.pt"], "missing-model.pt"),
+    (["--steps", "1", "--set", "selfplay.full_search_prob=0"], "full_search_prob"),
+    (["--steps", "1", "--set", "eval_every=0"], "eval_every must be a positive integer"),
+    (["--steps", "1", "--set", "minutes.x=1"], "minutes.x"),
     (["--algo", "foo"], "invalid choice: 'foo'"),
     (["--steps", "1", "--set", "net.nonexistent=1"], "Unknown config key(s) in --set overrides: net.nonexistent"),
     (["--algo", "maskable_ppo", "--set", "net.nonexistent=1"], "Unknown config key(s) in --set overrides"),
@@ -633,3 +640,16 @@ def test_train_go_resume_without_checkpoint_errors(tmp_path: Path, capsys) -> No
         train_go.main(["--resume", str(tmp_path / "missing")])
     assert exit_info.value.code not in (0, None)
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_train_go_resume_refuses_flags_it_cannot_honour_and_ppo_runs(tmp_path: Path, capsys) -> None:
+    train_go = _load_train_go()
+    with pytest.raises(SystemExit):
+        train_go.main(["--resume", str(tmp_path), "--board-size", "9"])
+    assert "--board-size cannot change it" in capsys.readouterr().err
+    ppo_run = tmp_path / "maskable_ppo-20260101-000000"
+    (ppo_run / "checkpoints").mkdir(parents=True)
+    (ppo_run / "checkpoints" / "model_000001000.zip").write_bytes(b"zip")
+    with pytest.raises(SystemExit):
+        train_go.main(["--resume", str(ppo_run)])
+    assert "resuming MaskablePPO runs is not supported yet" in capsys.readouterr().err

@@ -219,10 +219,13 @@ def test_merge_config_open_sections() -> None:
     config = merge_config(
         DEFAULTS,
         {"env_kwargs": {"board_size": 9}},
-        overrides=["env_kwargs.komi=7.5", "schedule.kind=linear"],
+        overrides=["env_kwargs.komi=7.5", "schedule=linear"],
     )
     assert config["env_kwargs"] == {"board_size": 9, "komi": 7.5}
-    assert config["schedule"] == {"kind": "linear"}
+    assert config["schedule"] == "linear"
+    # A None default is an unset scalar, not an open section: keys below it are typos.
+    with pytest.raises(ValueError, match="schedule.kind"):
+        merge_config(DEFAULTS, None, overrides=["schedule.kind=linear"])
 
 
 # --------------------------------------------------------------------------- CLI

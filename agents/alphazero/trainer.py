@@ -125,10 +125,35 @@ def lr_factor(config: dict[str, Any], progress: float) -> float:
 
 
 def validate_config(config: dict[str, Any]) -> None:
+    """Raise ValueError naming the first bad setting (before any run directory is made)."""
     if not 5 <= int(config["board_size"]) <= 19:
         raise ValueError(f"board_size must be from 5 to 19, got {config['board_size']}")
     if config["minutes"] is None and config["iterations"] is None:
         raise ValueError("give a budget: minutes and/or iterations")
+    if config["minutes"] is not None and not (isinstance(config["minutes"], (int, float)) and config["minutes"] > 0
+                                              and math.isfinite(config["minutes"])):
+        raise ValueError(f"minutes must be a positive number, got {config['minutes']!r}")
+    positive = {"iterations": config["iterations"], "eval_every": config["eval_every"],
+                "checkpoint_every": config["checkpoint_every"], "positions_per_iteration":
+                config["positions_per_iteration"], "replay_capacity": config["replay_capacity"],
+                "train.batch_size": config["train"]["batch_size"], "selfplay.simulations":
+                config["selfplay"]["simulations"], "selfplay.parallel_games": config["selfplay"]["parallel_games"],
+                "eval.sims": config["eval"]["sims"]}
+    for key, value in positive.items():
+        if value is None and key == "iterations":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    sp = config["selfplay"]
+    if not (isinstance(sp["fast_simulations"], int) and sp["fast_simulations"] >= 1):
+        raise ValueError(f"selfplay.fast_simulations must be a positive integer, got {sp['fast_simulations']!r}")
+    for key in ("full_search_prob", "noise_fraction"):
+        low_ok = sp[key] > 0 if key == "full_search_prob" else sp[key] >= 0
+        if not (isinstance(sp[key], (int, float)) and low_ok and sp[key] <= 1):
+            raise ValueError(f"selfplay.{key} must be in {'(0, 1]' if key == 'full_search_prob' else '[0, 1]'}, "
+                             f"got {sp[key]!r}")
+    if not (isinstance(config["train"]["lr"], (int, float)) and config["train"]["lr"] > 0):
+        raise ValueError(f"train.lr must be a positive number, got {config['train']['lr']!r}")
     if config["train"]["optimizer"] not in ("adamw", "sgd"):
         raise ValueError(f"train.optimizer must be adamw or sgd, got {config['train']['optimizer']!r}")
     lr_factor(config, 0.0)
@@ -195,7 +220,7 @@ class AlphaZeroTrainer:
                                "meta": self.meta()})
 
     def load(self, path: Path) -> None:
-        state = load_checkpoint(path, map_location=self.device)
+        state = load_checkpoint(path, map_location="cpu")  # the replay buffer and RNG states live on the CPU
         meta = state.get("meta", {})
         if int(meta.get("board_size", -1)) != self.board_size:
             raise CheckpointError(path, f"it is for a {meta.get('board_size')}x{meta.get('board_size')} board, "
@@ -205,7 +230,7 @@ class AlphaZeroTrainer:
             self.optimizer.load_state_dict(state["optimizer"])
             self.scaler.load_state_dict(state["scaler"])
             self.replay.load_state_dict(state["replay"])
-        except (KeyError, RuntimeError, ValueError) as err:
+        except (KeyError, RuntimeError, ValueError, TypeError) as err:
             raise CheckpointError(path, f"does not match this run's network/config: {err}") from None
         self.counters.update(state["counters"])
         self.rng.bit_generator.state = state["rng"]["numpy"]
@@ -225,12 +250,20 @@ class AlphaZeroTrainer:
     # -- training --------------------------------------------------------------------------------------------------
 
     def progress(self) -> float:
+        """Fraction of the budget spent: the larger of elapsed/minutes and iteration/iterations."""
         parts = []
-        if self.config["minutes"]:
+        if self.config["minutes"] is not None:
             parts.append(self.counters["elapsed"] / (60.0 * self.config["minutes"]))
-        if self.config["iterations"]:
+        if self.config["iterations"] is not None:
             parts.append(self.counters["iteration"] / self.config["iterations"])
-        return max(parts) if parts else 0.0
+        return max(parts)
+
+    def schedule_progress(self) -> float:
+        """Where the learning-rate schedule is: by iterations when they are given, so that the same seed gives the
+        same run; by wall-clock time only with a minutes-only budget (which is not reproducible)."""
+        if self.config["iterations"] is not None:
+            return self.counters["iteration"] / self.config["iterations"]
+        return self.progress()
 
     def train_step(self, batch_size: int) -> dict[str, float]:
         planes, policy, value = self.replay.sample(batch_size, self.rng)
@@ -283,7 +316,7 @@ class AlphaZeroTrainer:
             self.counters["simulations"] += stats.simulations
             t = cfg["train"]
             for group in self.optimizer.param_groups:
-                group["lr"] = t["lr"] * lr_factor(cfg, self.progress())
+                group["lr"] = t["lr"] * lr_factor(cfg, self.schedule_progress())
             losses: list[dict[str, float]] = []
             train_start = time.time()
             if self.replay.size >= cfg["min_replay"]:

@@ -201,8 +201,9 @@ def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> ConfigDict
 
 
 def _is_open(reference: Any) -> bool:
-    """Whether anything may be placed below ``reference``: empty mappings and ``None`` defaults."""
-    return reference is None or (isinstance(reference, dict) and not reference)
+    """Whether anything may be placed below ``reference``: only empty mappings. A ``None`` default is a scalar
+    that is not set yet (``--set minutes.x=1`` is a typo, not a new section)."""
+    return isinstance(reference, dict) and not reference
 
 
 def _check_keys(reference: Mapping[str, Any], candidate: Mapping[str, Any], prefix: str = "") -> list[str]:

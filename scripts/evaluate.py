@@ -29,20 +29,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.runtime.argtypes import device, finite_float, int_in_range, positive_int  # noqa: E402
+from agents.runtime.cli import seed_arg  # noqa: E402
 from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not 0 <= value < 2**31:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 2**31 - 1, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="random | gnugo:LEVEL | PATH.zip | PATH.pt | pretrained; repeatable (default random)")
     go.add_argument("--games", type=positive_int, default=100, help="games per opponent (default 100)")
     go.add_argument("--sims", type=positive_int, default=None, help="MCTS simulations per move (AlphaZero)")
-    go.add_argument("--seed", type=_seed, default=0, help="game i uses seed SEED + i (default 0)")
+    go.add_argument("--seed", type=seed_arg, default=0, help="game i uses seed SEED + i (default 0)")
     go.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
     go.add_argument("--max-moves", type=positive_int, default=None,
                     help="move cap per game, passes included (default 2*N*N); capped games are scored on the board")
@@ -84,6 +75,7 @@ def _output_dir(args: argparse.Namespace) -> Path:
 def run_go(args: argparse.Namespace) -> int:
     from agents.evaluation import play_match, plot_match_results, safe_name
     from agents.go_players import load_player
+    from agents.runtime import CheckpointError
 
     opponents = list(dict.fromkeys(args.opponent or ["random"]))  # each opponent once, in the order given
     players = []
@@ -99,7 +91,7 @@ def run_go(args: argparse.Namespace) -> int:
                 players.append(opponent)
                 loaded.append((spec, opponent))
             out = _output_dir(args)
-        except (ValueError, ImportError, FileNotFoundError) as err:
+        except (ValueError, ImportError, OSError, CheckpointError) as err:  # OSError covers FileNotFoundError
             print(f"error: {err}", file=sys.stderr)
             return 2
         model_name = model.name

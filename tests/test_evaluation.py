@@ -355,6 +355,26 @@ def test_evaluate_script_errors(tmp_path, capsys):
         script.main(["go", "--model", "random", "--board-size", "4"])
 
 
+def test_evaluate_script_corrupt_checkpoint(tmp_path, capsys):
+    script = _load_script()
+    garbage = tmp_path / "x.pt"
+    garbage.write_bytes(b"this is not a checkpoint\x00\x01")
+    for flags in (["--model", str(garbage)], ["--model", "random", "--opponent", str(garbage)]):
+        assert script.main(["go", *flags, "--board-size", "5", "--games", "1", "--device", "cpu",
+                            "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and "x.pt" in err and "Traceback" not in err
+
+
+def test_evaluate_script_seed_range():
+    script = _load_script()
+    parser = script.build_parser()
+    assert parser.parse_args(["go", "--model", "random", "--seed", str(2**32 - 1)]).seed == 2**32 - 1
+    for bad in ("-1", str(2**32), "x"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["go", "--model", "random", "--seed", bad])
+
+
 def test_evaluate_script_end_to_end(tmp_path):
     out = tmp_path / "x"
     proc = subprocess.run(

@@ -432,6 +432,17 @@ def test_random_policy_only_passes_when_forced() -> None:
             break
 
 
+
+def test_random_policy_matches_random_move() -> None:
+    from envs.go.opponents import random_move
+
+    policy, rng = random_policy(7), np.random.default_rng(7)
+    game = GoGame(board_size=5)
+    for _ in range(20):
+        action = policy(game)
+        assert action == random_move(game, rng)
+        game.play(action)
+
 # ---------------------------------------------------------------------------------------------------------------
 # GTPClient, with our own script as the engine.
 

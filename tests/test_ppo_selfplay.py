@@ -249,6 +249,11 @@ def test_train_with_selfplay_grows_and_saves_the_pool(tmp_path) -> None:
     sizes = [e.value for e in events.Scalars("selfplay/pool_size")]
     assert sizes[0] >= 1 and sizes[-1] == 4
     assert "eval/win_rate_vs_latest_snapshot" in events.Tags()["scalars"]
+    assert "eval/board" in events.Tags()["images"]
+    from envs.go.sgf import load_sgf
+
+    assert len(load_sgf(run_dir.path / "sample_game.sgf").history) > 0
+    assert (run_dir.path / "sample_game.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_make_env_refuses_selfplay_without_a_pool() -> None:

@@ -16,10 +16,11 @@ import argparse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from agents.runtime.argtypes import device
 from agents.runtime.config import ConfigDict, deep_merge, load_config, merge_config
 from agents.runtime.device import validate_device_spec
 
-__all__ = ["COMMON_DEFAULTS", "add_common_args", "build_config", "was_given"]
+__all__ = ["COMMON_DEFAULTS", "add_common_args", "build_config", "seed_arg", "was_given"]
 
 #: Config entries every resolved config has; script defaults may change them.
 COMMON_DEFAULTS: dict[str, Any] = {"device": "auto", "seed": 0}
@@ -42,14 +43,8 @@ class _TrackedStore(argparse.Action):
         setattr(namespace, _GIVEN_ATTR, frozenset(getattr(namespace, _GIVEN_ATTR, frozenset())) | {self.dest})
 
 
-def _device_arg(text: str) -> str:
-    try:
-        return validate_device_spec(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _seed_arg(text: str) -> int:
+def seed_arg(text: str) -> int:
+    """argparse ``type=`` for a seed: an integer with ``0 <= seed < 2**32`` (the one seed type of the scripts)."""
     try:
         seed = int(text)
     except ValueError:
@@ -75,7 +70,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     group = parser.add_argument_group("common options")
     group.add_argument(
         "--device",
-        type=_device_arg,
+        type=device,
         default=COMMON_DEFAULTS["device"],
         action=_TrackedStore,
         metavar="{auto,cpu,cuda,cuda:N}",
@@ -83,7 +78,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     group.add_argument(
         "--seed",
-        type=_seed_arg,
+        type=seed_arg,
         default=COMMON_DEFAULTS["seed"],
         action=_TrackedStore,
         metavar="INT",

@@ -13,7 +13,8 @@ reward (+1 when it wins, whichever colour it plays). ``opponent`` picks what it 
 
 A small convolutional feature extractor reads the env's feature planes. Every ``eval_every`` steps the policy plays
 ``eval_games`` seeded games against a uniformly random player (colours alternating) and, with self-play, as many
-against the newest snapshot; the win rates go to TensorBoard (``eval/win_rate_vs_random``,
+against the newest snapshot, with :func:`agents.evaluation.play_match` (games stopped at the move cap are scored
+on the board; draws count half); the win rates go to TensorBoard (``eval/win_rate_vs_random``,
 ``eval/win_rate_vs_latest_snapshot``) with a picture of the last evaluation board, and ``selfplay/pool_size`` is
 logged every rollout. Checkpoints (the SB3 zip: policy, optimizer state and step counter) go to
 ``<run>/checkpoints`` with, for self-play, the pool's snapshots (``pool_<steps>.pt``: their state_dicts, loadable
@@ -136,33 +137,11 @@ def make_pool(config: dict[str, Any]):
                         deterministic=bool(sp.get("opponent_deterministic", False)))
 
 
-def play_vs_random(model, config: dict[str, Any], games: int, seed: int, render_last: bool = False):
-    """Play ``games`` games against a random player, colours alternating; returns (wins, draws, losses, env)."""
-    return play_vs(model, config, lambda: "random", games, seed, render_last)
+def evaluation_player(model):
+    """The model as a deterministic Go player (:class:`agents.go_players.PPOPlayer`) for ``agents.evaluation``."""
+    from agents.go_players import PPOPlayer
 
-
-def play_vs(model, config: dict[str, Any], make_opponent, games: int, seed: int, render_last: bool = False):
-    """Play ``games`` games against ``make_opponent()`` (a spec or an Opponent, one call per game), colours
-    alternating, the model choosing deterministically; returns (wins, draws, losses, last env)."""
-    wins = draws = losses = 0
-    env = None
-    for i in range(games):
-        if env is not None:
-            env.close()
-        env = gym.make(ENV_ID, board_size=config["board_size"], komi=config["komi"], opponent=make_opponent(),
-                       agent_color="black" if i % 2 == 0 else "white",
-                       render_mode="rgb_array" if render_last and i == games - 1 else None)
-        obs, info = env.reset(seed=seed + i)
-        done = False
-        reward = 0.0
-        while not done:
-            action, _ = model.predict(obs, action_masks=info["action_mask"], deterministic=True)
-            obs, reward, term, trunc, info = env.step(int(action))
-            done = term or trunc
-        wins += reward > 0
-        draws += reward == 0
-        losses += reward < 0
-    return wins, draws, losses, env
+    return PPOPlayer(model, name="MaskablePPO")
 
 
 def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
@@ -173,7 +152,11 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
     from stable_baselines3.common.logger import Image, configure
     from stable_baselines3.common.vec_env import DummyVecEnv
 
+    from agents.evaluation import play_match
     from agents.sb3.selfplay_pool import PoolOpponent
+    from envs.go.opponents import RandomOpponent
+    from envs.go.render import GobanRenderer
+    from envs.go.sgf import sgf_to_game
 
     seed_everything(config["seed"])
     if config["threads"]:
@@ -226,20 +209,22 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
 
         def evaluate(self) -> None:
             games = config["eval_games"]
+            size, komi = config["board_size"], config["komi"]
+            player = evaluation_player(model)
             if selfplay and config["selfplay"].get("eval_vs_latest", True) and len(pool) > 0:
                 latest = PoolOpponent(pool, latest_prob=1.0, random_prob=0.0, deterministic=False, name="latest")
-                w, d, _, env = play_vs(model, config, lambda: latest, games, seed=20_000)
-                env.close()
-                self.logger.record("eval/win_rate_vs_latest_snapshot", (w + 0.5 * d) / games)
-            wins, draws, losses, env = play_vs_random(model, config, games, seed=10_000, render_last=True)
-            self.last_win_rate = (wins + 0.5 * draws) / games
+                vs_latest = play_match(player, latest, size, komi, games, seed=20_000, progress=False)
+                self.logger.record("eval/win_rate_vs_latest_snapshot", vs_latest.win_rate)
+            vs_random = play_match(player, RandomOpponent(), size, komi, games, seed=10_000, progress=False)
+            self.last_win_rate = vs_random.win_rate
             self.logger.record("eval/win_rate_vs_random", self.last_win_rate)
             if selfplay:
                 self.logger.record("selfplay/pool_size", len(pool))
-            self.logger.record("eval/board", Image(env.render(), "HWC"), exclude=("stdout", "log", "json", "csv"))
+            if vs_random.records:  # match records keep the SGF text, not the game object
+                frame = GobanRenderer(size).render_rgb(sgf_to_game(vs_random.records[-1].sgf))
+                self.logger.record("eval/board", Image(frame, "HWC"), exclude=("stdout", "log", "json", "csv"))
             self.logger.record("time/steps_per_second", self.num_timesteps / (time.time() - self.started))
             self.logger.dump(self.num_timesteps)
-            env.close()
 
     callback = EvalAndCheckpoint()
     model.learn(total_timesteps=config["total_steps"], callback=callback, progress_bar=progress_bar)
@@ -254,23 +239,17 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
 
 def _save_sample_game(model, config: dict[str, Any], out: Path) -> None:
     """An SGF and a PNG of one game of the trained policy (Black) against the random player."""
-    from envs.go.sgf import save_sgf
+    from agents.evaluation import play_game
+    from envs.go.opponents import RandomOpponent
+    from envs.go.render import GobanRenderer
 
-    env = gym.make(ENV_ID, board_size=config["board_size"], komi=config["komi"], opponent="random",
-                   agent_color="black", render_mode="rgb_array")
-    obs, info = env.reset(seed=config["seed"])
-    done = False
-    while not done:
-        action, _ = model.predict(obs, action_masks=info["action_mask"], deterministic=True)
-        obs, _, term, trunc, info = env.step(int(action))
-        done = term or trunc
-    game = env.unwrapped.game
-    save_sgf(game, out / "sample_game.sgf", black="MaskablePPO", white="random")
-    frame = env.render()
+    record = play_game(evaluation_player(model), RandomOpponent(), config["board_size"], config["komi"],
+                       seed=config["seed"], black_name="MaskablePPO", white_name="random")
+    (out / "sample_game.sgf").write_text(record.sgf, encoding="utf-8")
+    frame = GobanRenderer(config["board_size"]).render_rgb(record.game)
     try:
         from PIL import Image as PILImage
 
         PILImage.fromarray(np.ascontiguousarray(frame)).save(out / "sample_game.png")
     except ImportError:  # Pillow comes with tensorboard/matplotlib in practice; the SGF is the record anyway
         pass
-    env.close()

@@ -27,6 +27,7 @@ import numpy as np
 
 from envs.go.coords import GTP_COLUMNS, action_to_gtp, gtp_to_action
 from envs.go.game import BLACK, EMPTY, MAX_SIZE, MIN_SIZE, WHITE, GoGame, IllegalMoveError
+from envs.go.opponents import random_move
 
 __all__ = [
     "RESIGN",
@@ -122,16 +123,14 @@ def parse_score(text: str) -> float:
 def random_policy(seed: int | None = None) -> Policy:
     """The default ``genmove`` policy: a uniformly random legal move other than pass, or pass if there is none.
 
-    It never resigns. Moves come from its own ``numpy.random.Generator`` seeded with ``seed``, so a seeded engine
-    replays the same game against the same opponent.
+    It never resigns. A thin wrapper over :func:`envs.go.opponents.random_move` with its own
+    ``numpy.random.Generator`` seeded with ``seed``, so a seeded engine replays the same game against the same
+    opponent, and plays the same moves as the other random players given the same seed.
     """
     rng = np.random.default_rng(seed)
 
     def choose(game: GoGame) -> int:
-        legal = np.flatnonzero(game.legal_moves()[: game.pass_action])
-        if legal.size == 0:
-            return game.pass_action
-        return int(rng.choice(legal))
+        return random_move(game, rng)
 
     return choose
 

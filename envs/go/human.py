@@ -585,7 +585,9 @@ def _no_display_text(detail: str) -> str:
 
 
 def random_agent(seed: int | None = None) -> Callable[[GoGame], int]:
-    """A random legal move other than pass (pass only when nothing else is legal), from its own seeded RNG."""
+    """A random legal move other than pass (pass only when nothing else is legal), from its own seeded RNG.
+
+    A thin wrapper over :func:`envs.go.opponents.random_move`, so a seed gives the same moves as elsewhere."""
     rng = np.random.default_rng(seed)
 
     def policy(game: GoGame) -> int:

@@ -43,6 +43,9 @@ class RandomOpponent(Opponent):
 
 
 def random_move(game: GoGame, rng: np.random.Generator) -> int:
+    """The one uniform-random Go move policy: uniform over legal moves other than pass, drawn with ``rng``;
+    pass only when nothing else is legal. ``RandomOpponent``, ``envs.go.gtp.random_policy`` and
+    ``envs.go.human.random_agent`` all call it, so the same seed gives the same moves everywhere."""
     moves = np.flatnonzero(game._legal_mask_cached()[:-1])
     if len(moves) == 0:
         return game.pass_action
@@ -61,7 +64,7 @@ class CallableOpponent(Opponent):
 
 
 class GnuGoOpponent(Opponent):
-    """GNU Go over GTP, started lazily; kept in sync by replaying every move into it."""
+    """GNU Go over GTP, started as soon as the opponent is created; kept in sync by replaying every move into it."""
 
     def __init__(self, level: int, board_size: int, komi: float):
         from envs.go.gtp import GnuGo  # only needed when this opponent is used

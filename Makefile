@@ -14,7 +14,8 @@ export MUJOCO_GL ?= egl
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	# torch first and pinned: on a CPU machine this takes the local CPU wheel, on a CUDA host the CUDA build.
+	# torch first and pinned, so that no other package pulls an unpinned (multi-GB CUDA) torch. On this project's
+	# CPU machines pip finds a local CPU wheel of this version; elsewhere PyPI's wheel for the platform is used.
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[test]'
 	touch $(STAMP)
@@ -29,6 +30,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 bench: $(STAMP)
+	$(PIP) install -e '.[bench]'
 	$(PY) benchmarks/go_speed.py
 
 clean-venv:

@@ -16,7 +16,6 @@ Heavy imports (torch, sb3-contrib, the AlphaZero code) happen only when such a p
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -93,16 +92,19 @@ def _load_maskable_ppo(path: Path, device: str) -> Any:
 
 
 def load_player(spec: str, board_size: int, komi: float, device: str = "auto", sims: int | None = None,
-                seed: int = 0) -> Opponent:
+                seed: int = 0, models_only: bool = False) -> Opponent:
     """Build a player from ``spec`` (see the module docstring) for ``board_size`` x ``board_size`` Go.
 
-    ``sims`` (MCTS simulations per move) and ``seed`` only matter to AlphaZero players; ``device`` to network
-    players. Raises ``ValueError`` for an unknown spec, a missing file or a model for another board size, and
+    ``sims`` (MCTS simulations per move) only matters to AlphaZero players; ``device`` to network players.
+    ``models_only`` refuses ``random`` and ``gnugo:L`` (for callers that do not forward every move to the player). Raises ``ValueError`` for an unknown spec, a missing file or a model for another board size, and
     ``ImportError`` when the code needed for a checkpoint is not available.
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"unknown player {spec!r}: use {SPEC_HELP}")
     spec = spec.strip()
+    if models_only and (spec == "random" or spec.startswith("gnugo")):
+        raise ValueError(f"{spec!r} is not a trained model: use PATH.pt (AlphaZero), PATH.zip (MaskablePPO) or "
+                         f"pretrained")
     if spec == "random":
         return RandomOpponent()
     if spec == "gnugo" or spec.startswith("gnugo:"):
@@ -134,13 +136,8 @@ def _alphazero_player(path: Path, board_size: int, komi: float, device: str, sim
     except ImportError as err:
         raise ImportError(f"cannot load AlphaZero checkpoint {str(path)!r}: agents.alphazero.player is not "
                           f"available ({err})") from err
-    kwargs: dict[str, Any] = {"board_size": board_size, "komi": komi, "sims": sims, "device": device}
-    try:  # pass the seed along only if this version of the player takes one
-        if "seed" in inspect.signature(AlphaZeroPlayer.from_checkpoint).parameters:
-            kwargs["seed"] = seed
-    except (TypeError, ValueError):
-        pass
-    return AlphaZeroPlayer.from_checkpoint(str(path), **kwargs)
+    # The search is deterministic given the game (no noise, ties broken by the rng passed to act()), so no seed.
+    return AlphaZeroPlayer.from_checkpoint(str(path), board_size=board_size, komi=komi, sims=sims, device=device)
 
 
 def _pretrained_path(board_size: int) -> Path:

@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         from agents.go_players import load_player
 
         try:
-            player = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims)
+            player = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,
+                                models_only=True)
         except (ValueError, OSError, RuntimeError, ImportError) as err:
             print(f"gtp.py: error: --model {args.model}: {err}", file=sys.stderr)
             return 2

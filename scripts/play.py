@@ -162,7 +162,8 @@ def run_go(args: argparse.Namespace) -> int:
         from agents.go_players import load_player
 
         try:
-            model = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims)
+            model = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,
+                                models_only=True)
         except (ValueError, OSError, RuntimeError, ImportError) as err:
             parser.error(f"--model {args.model}: {err}")
         if args.show_search:

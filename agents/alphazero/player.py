@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,9 @@ class AlphaZeroPlayer(Opponent):
         if board_size is not None and board_size != trained and not allow_other_size:
             raise ValueError(f"{path}: this model was trained on {trained}x{trained}, not {board_size}x{board_size} "
                              f"(use --init-from to fine-tune it on another size)")
+        if komi is not None and float(komi) != float(meta.get("komi", komi)):
+            warnings.warn(f"{path}: this model was trained with komi {meta['komi']:g}; playing with komi {komi:g} "
+                          f"misjudges who is ahead", stacklevel=2)
         return cls(net, meta, sims=sims or int(meta.get("eval_sims", 100)), device=dev,
                    name=kwargs.pop("name", f"alphazero:{Path(path).stem}"), **kwargs)
 

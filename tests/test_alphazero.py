@@ -653,3 +653,41 @@ def test_train_go_resume_refuses_flags_it_cannot_honour_and_ppo_runs(tmp_path: P
     with pytest.raises(SystemExit):
         train_go.main(["--resume", str(ppo_run)])
     assert "resuming MaskablePPO runs is not supported yet" in capsys.readouterr().err
+
+
+def _careful_player() -> "AlphaZeroPlayer":
+    from agents.alphazero.network import NetConfig, PolicyValueNet
+    from agents.alphazero.player import AlphaZeroPlayer
+
+    net = PolicyValueNet(NetConfig(in_planes=10, channels=4, blocks=1)).eval()
+    return AlphaZeroPlayer(net, {"history_length": 4, "board_size": 5, "komi": 0.5}, sims=4)
+
+
+def _root_preferring(game: GoGame, action: int) -> Node:
+    root = Node(game.copy())
+    legal = game.legal_moves()
+    root.expand(legal / legal.sum(), legal)
+    root.visits[action] = 10
+    return root
+
+
+def test_careful_pass_passes_only_to_end_a_won_game_and_never_fills_own_eyes() -> None:
+    player = _careful_player()
+    # Black owns columns A-B with eyes at A5 and A1; White has C-E. Komi 0.5: Black 10 points, White 15.
+    game = position(5, [1, 5, 6, 10, 11, 15, 16, 21], [2, 7, 12, 17, 22], BLACK, 0.5)  # eyes at A5 and A1
+    eye = 0  # A5 (row 0, col 0): all its neighbours are Black
+    assert game.legality(eye) is None
+    # Filling the own eye is replaced by another move, and so is a pass while the opponent has not passed.
+    assert player._careful(game, _root_preferring(game, eye), eye) not in (eye, game.pass_action)
+    assert player._careful(game, _root_preferring(game, game.pass_action), game.pass_action) != game.pass_action
+    # After White passes, Black passes only if that ends a game the board wins.
+    winning = position(5, [1, 6, 11, 16, 21, 2, 7, 12, 17, 22], [3, 8, 13, 18, 23], WHITE, 0.5)
+    winning.play(winning.pass_action)  # White passes; Black to move with area 15 vs 10
+    assert winning.to_play == BLACK and winning.winner == BLACK
+    assert player._careful(winning, _root_preferring(winning, winning.pass_action), winning.pass_action) \
+        == winning.pass_action
+    losing = position(5, [1, 6, 11, 16, 21], [2, 7, 12, 17, 22, 3, 8, 13, 18, 23], WHITE, 0.5)
+    losing.play(losing.pass_action)
+    assert losing.to_play == BLACK and losing.winner == WHITE
+    assert player._careful(losing, _root_preferring(losing, losing.pass_action), losing.pass_action) \
+        != losing.pass_action

@@ -43,16 +43,24 @@ def load_network(path: str | Path, device: torch.device | str = "cpu") -> tuple[
 class AlphaZeroPlayer(Opponent):
     """PUCT search with ``sims`` playouts per move from a trained network; no noise, most-visited move.
 
+    With ``careful_pass`` (default) the move is filtered by area-scoring etiquette: no pass unless it ends a game
+    that the board already wins (the opponent just passed) or nothing else is legal but filling an own eye, and
+    never an own-eye fill.
+
     ``last_visits`` (N*N+1 visit counts) and ``last_value`` (the root's value for the player to move, -1..1) describe
     the last search, for display.
     """
 
     def __init__(self, net: PolicyValueNet, meta: dict[str, Any], sims: int = 100, c_puct: float = 1.5,
-                 device: torch.device | None = None, name: str = "alphazero", batch: int = 8):
+                 device: torch.device | None = None, name: str = "alphazero", batch: int = 8,
+                 careful_pass: bool = True):
         self.net = net
         self.meta = meta
         self.sims = int(sims)
         self.batch = int(batch)  # leaves per network call (virtual loss)
+        # Under Tromp-Taylor scoring every stone left on the board counts, so passing while the opponent keeps
+        # playing (a random player never passes) hands it the board; and filling an own eye is never useful.
+        self.careful_pass = careful_pass
         self.c_puct = c_puct
         self.device = device or next(net.parameters()).device
         self.evaluate = NetworkEvaluator(net, int(meta["history_length"]), self.device)
@@ -96,5 +104,33 @@ class AlphaZeroPlayer(Opponent):
         total = root.visits.sum()
         self.last_value = float(root.value_sum.sum() / total) if total else 0.0
         action = choose_action(root, 0.0, rng)
+        if self.careful_pass:
+            action = self._careful(game, root, action)
         self.root = root
         return action
+
+    def _careful(self, game: GoGame, root: Node, action: int) -> int:
+        """Area-scoring etiquette (see ``careful_pass``): pass only to end a game the board already wins, or when
+        every other legal move would fill one of our own eyes; never fill an own eye."""
+        n = game.board_size
+        board = game.board.reshape(-1)
+        colour = game.to_play
+        nbrs = game._const[:4]  # neighbour table (-1 padded) of the engine
+
+        def fills_own_eye(p: int) -> bool:
+            around = [int(q) for q in nbrs[:, p] if q >= 0]
+            return all(board[q] == colour for q in around)
+
+        candidates = [int(a) for a in np.flatnonzero(root.legal[:-1]) if not fills_own_eye(int(a))]
+        ends_in_win = game.history and game.history[-1] == game.pass_action and game.winner == colour
+        if action == game.pass_action:
+            if ends_in_win or not candidates:
+                return action
+        elif action in candidates:
+            return action
+        if ends_in_win:
+            return game.pass_action
+        if not candidates:
+            return game.pass_action
+        # The most visited allowed move; unvisited ones by prior.
+        return max(candidates, key=lambda a: (root.visits[a], root.prior[a]))

@@ -123,12 +123,7 @@ def run_simulations(roots: Sequence[Node], evaluate: Evaluator, simulations: int
             if remaining[i] <= 0:
                 continue
             remaining[i] -= 1
-            path: list[tuple[Node, int]] = []
-            node = root
-            while node.expanded and node.terminal_value is None:
-                action = node.select(c_puct, fpu_reduction)
-                path.append((node, action))
-                node = node.child(action)
+            path, node = _descend(root, c_puct, fpu_reduction)
             if node.terminal_value is not None:
                 _backup(path, node.terminal_value)
             else:
@@ -156,12 +151,7 @@ def search_with_virtual_loss(root: Node, evaluate: Evaluator, simulations: int, 
         pending: list[tuple[list[tuple[Node, int]], Node]] = []
         leaves: set[int] = set()
         for _ in range(min(batch, simulations - done)):
-            path: list[tuple[Node, int]] = []
-            node = root
-            while node.expanded and node.terminal_value is None:
-                action = node.select(c_puct, fpu_reduction)
-                path.append((node, action))
-                node = node.child(action)
+            path, node = _descend(root, c_puct, fpu_reduction)
             if node.terminal_value is not None:
                 _backup(path, node.terminal_value)
                 done += 1
@@ -182,6 +172,17 @@ def search_with_virtual_loss(root: Node, evaluate: Evaluator, simulations: int, 
             _backup(path, float(v))
         done += len(pending)
     return evaluations
+
+
+def _descend(root: Node, c_puct: float, fpu_reduction: float) -> tuple[list[tuple[Node, int]], Node]:
+    """Follow PUCT choices from ``root`` to a node that is not expanded yet, or is terminal."""
+    path: list[tuple[Node, int]] = []
+    node = root
+    while node.expanded and node.terminal_value is None:
+        action = node.select(c_puct, fpu_reduction)
+        path.append((node, action))
+        node = node.child(action)
+    return path, node
 
 
 def _virtual_loss(path: list[tuple[Node, int]], sign: int) -> None:

@@ -163,14 +163,9 @@ class GoAECEnv(AECEnv):
             self.render()
 
     def render(self):
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'")
-            return None
-        if self._view is None:
-            from envs.go.render import GoView
+        from envs.go.render import render_env  # pygame is imported only when a frame is drawn
 
-            self._view = GoView(self.board_size, self.render_mode, self.metadata["render_fps"])
-        return self._view.render(self.game, self._message)
+        return render_env(self)
 
     def close(self) -> None:
         if self._view is not None:

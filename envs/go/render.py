@@ -478,6 +478,19 @@ class HumanWindow:
         self.close()
 
 
+def render_env(env: Any) -> np.ndarray | None:
+    """``render()`` of the Go envs: frames from an `GoView` kept on ``env._view``; a warning without render_mode."""
+    if env.render_mode is None:
+        import warnings
+
+        warnings.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'",
+                      UserWarning, stacklevel=3)
+        return None
+    if env._view is None:
+        env._view = GoView(env.board_size, env.render_mode, env.metadata["render_fps"])
+    return env._view.render(env.game, env._message)
+
+
 class GoView:
     """Rendering for the Go envs: ``"rgb_array"`` returns frames drawn off-screen, ``"human"`` shows them in a
     window opened on first use. pygame is imported only when something is drawn."""

@@ -26,7 +26,7 @@ import numpy as np
 
 from envs.go.coords import action_to_gtp
 from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.opponents import RESIGN, Opponent
+from envs.go.opponents import RESIGN, Opponent, random_move
 from envs.go.sgf import game_to_sgf, result_string
 
 __all__ = [
@@ -130,8 +130,13 @@ def _name(player: Opponent, given: str | None) -> str:
 
 def play_game(black: Opponent, white: Opponent, board_size: int, komi: float, seed: int,
               max_moves: int | None = None, black_name: str | None = None,
-              white_name: str | None = None) -> GameRecord:
+              white_name: str | None = None, opening_moves: int = 0,
+              opening_seed: int | None = None) -> GameRecord:
     """Play one game; both players are ``reset(game, seed)`` first and ``observe`` every move (theirs too).
+
+    ``opening_moves`` random legal moves (drawn from ``opening_seed``, default ``seed``) open the game before the
+    players take over, so that deterministic players do not replay one game over and over (`play_match` gives
+    each pair of games with swapped colours the same opening).
 
     Each colour gets its own random generator seeded from ``seed``, so a game is reproducible. A player that
     returns something other than a legal action or ``RESIGN`` raises ``RuntimeError`` naming it; so does one that
@@ -145,6 +150,13 @@ def play_game(black: Opponent, white: Opponent, board_size: int, komi: float, se
         player.reset(game, seed)
     rngs = {BLACK: np.random.default_rng([int(seed), 1]), WHITE: np.random.default_rng([int(seed), 2])}
     resigned_by: int | None = None
+    opening_rng = np.random.default_rng([int(seed if opening_seed is None else opening_seed), 3])
+    for _ in range(opening_moves):
+        colour = game.to_play
+        action = random_move(game, opening_rng)
+        game.play(action)
+        for player in distinct:
+            player.observe(colour, action)
     while not game.is_over:
         colour = game.to_play
         who = f"{_COLOUR_NAME[colour]} player {names[colour]!r}"
@@ -343,7 +355,7 @@ def safe_name(text: str) -> str:
 def play_match(player: Opponent, opponent: Opponent, board_size: int, komi: float, games: int, seed: int,
                sgf_dir: str | os.PathLike[str] | None = None, progress: bool = True,
                max_moves: int | None = None, player_name: str | None = None,
-               opponent_name: str | None = None) -> MatchResult:
+               opponent_name: str | None = None, opening_moves: int = 0) -> MatchResult:
     """Play ``games`` games of ``player`` against ``opponent``: ``player`` is Black in even games (0, 2, ...) and
     White in odd ones, and game ``i`` uses seed ``seed + i``.
 
@@ -367,9 +379,11 @@ def play_match(player: Opponent, opponent: Opponent, board_size: int, komi: floa
         for i in range(int(games)):
             player_colour = BLACK if i % 2 == 0 else WHITE
             if player_colour == BLACK:
-                record = play_game(player, opponent, board_size, komi, seed + i, max_moves, p_name, o_name)
+                record = play_game(player, opponent, board_size, komi, seed + i, max_moves, p_name, o_name,
+                                   opening_moves, opening_seed=seed + i - i % 2)
             else:
-                record = play_game(opponent, player, board_size, komi, seed + i, max_moves, o_name, p_name)
+                record = play_game(opponent, player, board_size, komi, seed + i, max_moves, o_name, p_name,
+                                   opening_moves, opening_seed=seed + i - i % 2)
             result.by_colour["black" if player_colour == BLACK else "white"].add(record.winner * player_colour)
             record.game = None  # keep matches light: the SGF text has the whole game
             result.records.append(record)

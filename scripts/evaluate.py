@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     go.add_argument("--sims", type=positive_int, default=None, help="MCTS simulations per move (AlphaZero)")
     go.add_argument("--seed", type=seed_arg, default=0, help="game i uses seed SEED + i (default 0)")
     go.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
+    go.add_argument("--opening-moves", type=int, default=0, metavar="K",
+                    help="open each pair of games (colours swapped) with K random moves, so that deterministic "
+                         "players do not replay one game (default 0)")
     go.add_argument("--max-moves", type=positive_int, default=None,
                     help="move cap per game, passes included (default 2*N*N); capped games are scored on the board")
     go.add_argument("--out", default=None, help="output folder (default: a fresh runs/go/eval-<timestamp>/)")
@@ -104,13 +107,14 @@ def run_go(args: argparse.Namespace) -> int:
         for name, (spec, opponent) in zip(names, loaded):
             result = play_match(model, opponent, args.board_size, args.komi, args.games, args.seed,
                                 sgf_dir=out / "sgf" / safe_name(name), progress=not args.no_progress,
-                                max_moves=args.max_moves, player_name=model_name, opponent_name=name)
+                                max_moves=args.max_moves, player_name=model_name, opponent_name=name,
+                                opening_moves=args.opening_moves)
             results[name] = result
             specs[name] = spec
             print(result.summary(), flush=True)
         summary = {
             "model": args.model, "board_size": args.board_size, "komi": args.komi, "games": args.games,
-            "seed": args.seed, "sims": args.sims, "max_moves": args.max_moves, "command": sys.argv,
+            "seed": args.seed, "sims": args.sims, "max_moves": args.max_moves, "opening_moves": args.opening_moves, "command": sys.argv,
             "results": {name: {"spec": specs[name], **r.to_dict()} for name, r in results.items()},
         }
         (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

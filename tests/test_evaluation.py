@@ -394,3 +394,13 @@ def test_evaluate_script_end_to_end(tmp_path):
     assert len(sgfs) == 4
     for path in sgfs:
         load_sgf(path)
+
+
+def test_random_openings_are_shared_by_each_pair_of_games_and_differ_between_pairs() -> None:
+    from agents.evaluation import play_match
+    from envs.go.opponents import RandomOpponent
+
+    result = play_match(RandomOpponent(), RandomOpponent(), 5, 7.5, 6, seed=10, progress=False, opening_moves=3)
+    openings = [tuple(r.moves[:3]) for r in result.records]
+    assert openings[0] == openings[1] and openings[2] == openings[3] and openings[4] == openings[5]
+    assert len({openings[0], openings[2], openings[4]}) == 3

@@ -11,7 +11,7 @@ from pettingzoo import AECEnv
 
 from envs.go import features
 from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.gym_env import parse_action
+from envs.go.gym_env import check_env_args, parse_action
 
 AGENTS = ("black", "white")
 _COLOUR_OF = {"black": BLACK, "white": WHITE}
@@ -49,11 +49,7 @@ class GoAECEnv(AECEnv):
                  illegal_action: str = "raise", history_length: int = 4, max_moves: int | None = None):
         super().__init__()
         self.game = GoGame(board_size, komi, max_moves)
-        if illegal_action not in ("raise", "lose"):
-            raise ValueError(f"illegal_action must be 'raise' or 'lose', got {illegal_action!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                             f"got {render_mode!r}")
+        check_env_args(illegal_action, render_mode, self.metadata["render_modes"])
         self.board_size = self.game.board_size
         self.komi = self.game.komi
         self.illegal_action = illegal_action

@@ -27,6 +27,14 @@ def parse_action(action: Any) -> int:
     return int(action)
 
 
+def check_env_args(illegal_action: str, render_mode: str | None, render_modes: list[str]) -> None:
+    """The constructor checks both Go envs share (ValueError naming the bad value)."""
+    if illegal_action not in ("raise", "lose"):
+        raise ValueError(f"illegal_action must be 'raise' or 'lose', got {illegal_action!r}")
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(f"render_mode must be one of {render_modes} or None, got {render_mode!r}")
+
+
 class GoEnv(gym.Env):
     """Go against an opponent, under CGOS rules (area scoring, positional superko, suicide illegal).
 
@@ -97,11 +105,7 @@ class GoEnv(gym.Env):
         self.game = GoGame(board_size, komi, max_moves)  # validates size, komi and cap
         if agent_color not in ("black", "white", "random"):
             raise ValueError(f"agent_color must be 'black', 'white' or 'random', got {agent_color!r}")
-        if illegal_action not in ("raise", "lose"):
-            raise ValueError(f"illegal_action must be 'raise' or 'lose', got {illegal_action!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                             f"got {render_mode!r}")
+        check_env_args(illegal_action, render_mode, self.metadata["render_modes"])
         self.board_size = self.game.board_size
         self.komi = self.game.komi
         self.agent_color_mode = agent_color

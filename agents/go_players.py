@@ -122,15 +122,14 @@ def load_player(spec: str, board_size: int, komi: float, device: str = "auto", s
             raise ValueError(f"{kind} {spec!r} does not exist")
         if suffix == ".zip":
             return PPOPlayer(path, board_size=board_size, device=device)
-        return _alphazero_player(path, board_size, komi, device, sims, seed)
+        return _alphazero_player(path, board_size, komi, device, sims)
     if Path(spec).exists():
         raise ValueError(f"cannot tell what kind of player {spec!r} is: model files end in .zip (MaskablePPO) "
                          "or .pt (AlphaZero)")
     raise ValueError(f"unknown player {spec!r}: use {SPEC_HELP}")
 
 
-def _alphazero_player(path: Path, board_size: int, komi: float, device: str, sims: int | None,
-                      seed: int) -> Opponent:
+def _alphazero_player(path: Path, board_size: int, komi: float, device: str, sims: int | None) -> Opponent:
     try:
         from agents.alphazero.player import AlphaZeroPlayer
     except ImportError as err:

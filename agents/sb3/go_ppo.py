@@ -147,7 +147,6 @@ def evaluation_player(model):
 def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
     """Train MaskablePPO with ``config`` (see DEFAULTS), logging and saving into ``run_dir``."""
     from sb3_contrib import MaskablePPO
-    from sb3_contrib.common.wrappers import ActionMasker  # noqa: F401  (the env has action_masks() already)
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.logger import Image, configure
     from stable_baselines3.common.vec_env import DummyVecEnv

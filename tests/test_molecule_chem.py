@@ -1,0 +1,220 @@
+"""The editable-molecule core: the action mask against brute force (apply each edit with RDKit's own graph
+operations, sanitize, check the rules), SMILES parsing errors, and edit semantics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rdkit import Chem, RDLogger
+
+from envs.molecule.chem import (
+    ActionCodec,
+    EditableMolecule,
+    EditRules,
+    IllegalEditError,
+    MoleculeError,
+)
+
+RDLogger.DisableLog("rdApp.*")
+SAMPLE = Path(__file__).parent / "data" / "molecules_sample.smi"
+BT = {1: Chem.BondType.SINGLE, 2: Chem.BondType.DOUBLE, 3: Chem.BondType.TRIPLE}
+
+
+def _kekule_rwmol(mol: EditableMolecule) -> Chem.RWMol:
+    """The molecule as an unsanitized RWMol built from its own Kekulé arrays."""
+    rw = Chem.RWMol()
+    for e in mol.elements[: mol.n]:
+        rw.AddAtom(Chem.Atom(int(mol.rules.atomic_numbers[e])))
+    for i in range(mol.n):
+        for j in range(i + 1, mol.n):
+            if mol.order[i, j]:
+                rw.AddBond(i, j, BT[int(mol.order[i, j])])
+    return rw
+
+
+def brute_force_valid(mol: EditableMolecule, codec: ActionCodec, action: int, base: Chem.RWMol | None = None) -> bool:
+    """Apply ``action`` with RDKit graph edits, sanitize, and check the rules independently of the mask code."""
+    rules = mol.rules
+    kind = codec.decode(action)
+    if kind[0] == "stop":
+        return True
+    rw = Chem.RWMol(base) if base is not None else _kekule_rwmol(mol)
+    if kind[0] == "add":
+        _, atom, t, k = kind
+        if atom >= mol.n or mol.n >= rules.max_atoms:
+            return False
+        new = rw.AddAtom(Chem.Atom(rules.atom_types[t]))
+        rw.AddBond(atom, new, BT[k])
+    else:
+        _, i, j, k = kind
+        if j >= mol.n:
+            return False
+        bond = rw.GetBondBetweenAtoms(i, j)
+        if bond is None and k == 0:
+            return False
+        if bond is not None and int(bond.GetBondTypeAsDouble()) == k:
+            return False
+        if bond is None:
+            path = Chem.GetShortestPath(rw, i, j)   # atoms on the path, ends included
+            if len(path) not in rules.ring_sizes:    # ring size = number of atoms on the path
+                return False
+            rw.AddBond(i, j, BT[k])
+        elif k == 0:
+            rw.RemoveBond(i, j)
+            frags = Chem.GetMolFrags(rw, asMols=False, sanitizeFrags=False)
+            if len(frags) > 1:
+                small = [f for f in frags if len(f) == 1]
+                if not small:
+                    return False
+                drop = max(f[0] for f in small)
+                rw.RemoveAtom(drop)
+        else:
+            bond.SetBondType(BT[k])
+    m = rw.GetMol()
+    try:
+        Chem.SanitizeMol(m)
+    except Exception:
+        return False
+    if len(Chem.GetMolFrags(m)) != 1:
+        return False
+    for atom in m.GetAtoms():
+        if atom.GetFormalCharge() != 0 or atom.GetTotalValence() not in rules.valences[atom.GetSymbol()]:
+            return False
+    # The SMILES must read back (aromatic perception can make unreadable SMILES for odd rings).
+    return Chem.MolFromSmiles(Chem.MolToSmiles(m)) is not None
+
+
+def random_molecules(rules: EditRules, count: int, seed: int) -> list[EditableMolecule]:
+    """Molecules reached by random legal edits from the sample start molecules and from a single carbon."""
+    codec = ActionCodec(rules)
+    rng = np.random.default_rng(seed)
+    starts = []
+    for line in SAMPLE.read_text().split():
+        try:
+            starts.append(EditableMolecule.from_smiles(line, rules))
+        except MoleculeError:
+            pass
+    starts.append(EditableMolecule.from_smiles("C", rules))
+    out = []
+    while len(out) < count:
+        mol = starts[rng.integers(len(starts))]
+        for _ in range(int(rng.integers(0, 30))):
+            mask = mol.legal_mask(codec)
+            mask[codec.stop] = False
+            legal = np.flatnonzero(mask)
+            if legal.size == 0:
+                break
+            # Favour bond edits sometimes so that rings and multiple bonds appear often.
+            mol = mol.apply(codec, int(rng.choice(legal)))
+        out.append(mol)
+    return out
+
+
+def _check_mask(mol: EditableMolecule, codec: ActionCodec, actions: np.ndarray) -> list[str]:
+    mask = mol.legal_mask(codec)
+    base = _kekule_rwmol(mol)
+    problems = []
+    for a in actions:
+        expected = brute_force_valid(mol, codec, int(a), base)
+        if bool(mask[a]) != expected:
+            problems.append(f"{mol.smiles()}: action {a} ({codec.describe(int(a))}) mask={mask[a]} brute={expected}")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        EditRules(max_atoms=20),
+        EditRules(max_atoms=16, valences={"S": (2, 4, 6), "N": (3,)}, ring_sizes=(3, 4, 5, 6, 7)),
+    ],
+    ids=["default-elements", "S246-rings3to7"],
+)
+def test_mask_matches_brute_force(rules):
+    """Sound and complete on 500 random molecules per rule set (1,000 in all): every action a molecule of n atoms
+    can refer to is checked."""
+    codec = ActionCodec(rules)
+    problems: list[str] = []
+    for mol in random_molecules(rules, 500, seed=len(rules.ring_sizes)):
+        n = mol.n
+        relevant = np.r_[np.arange(0, min(n, rules.max_atoms) * codec.n_types * 3),
+                         codec.n_add + np.repeat(codec.pairs_below(n) * 4, 4) + np.tile(np.arange(4), len(codec.pairs_below(n))),
+                         codec.stop]
+        problems += _check_mask(mol, codec, relevant)
+        # Actions about atoms that do not exist must be masked.
+        mask = mol.legal_mask(codec)
+        assert mask.sum() == mask[relevant].sum()
+    assert not problems, f"{len(problems)} mismatches, e.g. {problems[:5]}"
+
+
+def test_apply_matches_brute_force_molecule():
+    """The molecule `apply` builds is the one RDKit's edit gives (same canonical SMILES)."""
+    rules = EditRules(max_atoms=20)
+    codec = ActionCodec(rules)
+    rng = np.random.default_rng(7)
+    for mol in random_molecules(rules, 60, seed=3):
+        legal = np.flatnonzero(mol.legal_mask(codec))
+        for a in rng.choice(legal, size=min(10, legal.size), replace=False):
+            new = mol.apply(codec, int(a))
+            Chem.MolFromSmiles(new.smiles())
+            assert new.to_mol().GetNumAtoms() == new.n
+            assert len(Chem.GetMolFrags(new.to_mol())) == 1
+
+
+def test_parsing_errors_name_the_problem():
+    rules = EditRules()
+    cases = {
+        "not a smiles": "could not parse",
+        "": "non-empty",
+        "CC.O": "fragments",
+        "C[N+](C)(C)C": "charge",
+        "[CH3]": "radical",
+        "[13CH4]": "isotope",
+        "C[Si](C)(C)C": "element Si",
+        "CS(=O)C": "valence 4",
+        "C" * 39: "max_atoms",
+    }
+    for smiles, words in cases.items():
+        with pytest.raises(MoleculeError, match=words):
+            EditableMolecule.from_smiles(smiles, rules)
+    # Widened valences make sulfoxides reachable.
+    wide = EditRules(valences={"S": (2, 4, 6)})
+    assert EditableMolecule.from_smiles("CS(=O)C", wide).smiles() == "CS(C)=O"
+
+
+def test_rules_validation():
+    with pytest.raises(ValueError, match="RDKit does not accept valence"):
+        EditRules(valences={"N": (3, 5)})
+    with pytest.raises(ValueError, match="unknown element"):
+        EditRules(valences={"Xx": (1,)})
+    with pytest.raises(ValueError, match="no valences"):
+        EditRules(atom_types=("C", "Si"))
+    with pytest.raises(ValueError, match="ring sizes"):
+        EditRules(ring_sizes=(2, 5))
+
+
+def test_edit_semantics():
+    rules = EditRules()
+    codec = ActionCodec(rules)
+    mol = EditableMolecule.from_smiles("C", rules)
+    mol = mol.apply(codec, codec.add_action(0, rules.atom_types.index("O"), 2))
+    assert mol.smiles() == "C=O"
+    with pytest.raises(IllegalEditError) as err:
+        mol.apply(codec, codec.add_action(1, rules.atom_types.index("C"), 1))
+    assert "O" in str(err.value) and err.value.reason
+    # Removing the only bond drops the higher-indexed atom.
+    assert mol.apply(codec, codec.bond_action(0, 1, 0)).smiles() == "C"
+    # A chain of six carbons can be closed into a ring of 6 but not a ring of 4.
+    hexane = EditableMolecule.from_smiles("CCCCCC", rules)
+    assert hexane.apply(codec, codec.bond_action(0, 5, 1)).smiles() == "C1CCCCC1"
+    with pytest.raises(IllegalEditError, match="ring of size 4"):
+        hexane.apply(codec, codec.bond_action(0, 3, 1))
+    # Splitting into two fragments of two atoms or more is not allowed; dropping a leaf is.
+    with pytest.raises(IllegalEditError, match="two fragments"):
+        hexane.apply(codec, codec.bond_action(2, 3, 0))
+    assert hexane.apply(codec, codec.bond_action(0, 1, 0)).smiles() == "CCCCC"
+    # Aromatic input is kekulized; its ring bonds are ordinary edits.
+    benzene = EditableMolecule.from_smiles("c1ccccc1", rules)
+    assert sorted(set(benzene.order[:6, :6].ravel().tolist())) == [0, 1, 2]
+    assert benzene.smiles() == "c1ccccc1"

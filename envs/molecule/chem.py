@@ -104,6 +104,8 @@ class EditRules:
         for symbol in atom_types:
             if symbol not in merged:
                 raise ValueError(f"atom type {symbol!r} has no valences; give valences={{{symbol!r}: (...)}}")
+            if max(vals) > MAX_EXPLICIT - 4:
+                raise ValueError(f"valence {max(vals)} for {symbol} is above the supported {MAX_EXPLICIT - 4}")
         ring_sizes = tuple(sorted({int(r) for r in self.ring_sizes}))
         if any(r < 3 for r in ring_sizes):
             raise ValueError(f"ring sizes must be >= 3, got {ring_sizes}")
@@ -279,7 +281,7 @@ class EditableMolecule:
     """One connected, neutral molecule under `EditRules`: ``elements[:n]`` (element indices) and ``order[:n, :n]``
     (Kekulé bond orders). Edits return new molecules; an instance is never changed after construction."""
 
-    __slots__ = ("rules", "n", "elements", "order", "_mol", "_smiles", "_graph")
+    __slots__ = ("rules", "n", "elements", "order", "_mol", "_smiles", "_graph", "_kekule")
 
     def __init__(self, rules: EditRules, elements: np.ndarray, order: np.ndarray, n: int):
         self.rules = rules
@@ -289,6 +291,7 @@ class EditableMolecule:
         self._mol: Chem.Mol | None = None
         self._smiles: str | None = None
         self._graph: tuple[np.ndarray, np.ndarray] | None = None
+        self._kekule: Chem.RWMol | None = None
 
     # --- construction ---------------------------------------------------------------------------------------------
 
@@ -380,6 +383,40 @@ class EditableMolecule:
         if self._mol is None:
             self._mol = build_mol(self.rules.atomic_numbers[self.elements[: self.n]], self.order, self.n)
         return self._mol
+
+    def preview_mol(self, codec: ActionCodec, action: int) -> Chem.Mol:
+        """The sanitized RDKit Mol after a *legal* ``action``, built by copying this molecule's RDKit graph and
+        editing the copy (much cheaper than building an `EditableMolecule` and then its Mol; MolDQN-style agents
+        score every next state this way). Same atom order as `apply` gives."""
+        if self._kekule is None:
+            rw = Chem.RWMol()
+            for z in self.rules.atomic_numbers[self.elements[: self.n]]:
+                rw.AddAtom(Chem.Atom(int(z)))
+            ii, jj = np.nonzero(np.triu(self.order[: self.n, : self.n], 1))
+            for i, j in zip(ii.tolist(), jj.tolist()):
+                rw.AddBond(i, j, BOND_TYPES[int(self.order[i, j])])
+            self._kekule = rw
+        kind = codec.decode(action)
+        rw = Chem.RWMol(self._kekule)
+        if kind[0] == "add":
+            _, atom, t, k = kind
+            new = rw.AddAtom(Chem.Atom(int(self.rules.atomic_numbers[t])))
+            rw.AddBond(atom, new, BOND_TYPES[k])
+        elif kind[0] == "bond":
+            _, i, j, k = kind
+            current = int(self.order[i, j])
+            if current == 0:
+                rw.AddBond(i, j, BOND_TYPES[k])
+            elif k > 0:
+                rw.GetBondBetweenAtoms(i, j).SetBondType(BOND_TYPES[k])
+            else:
+                rw.RemoveBond(i, j)
+                if not self.graph()[1][i, j]:
+                    deg_j = int((self.order[j, : self.n] > 0).sum())
+                    rw.RemoveAtom(j if deg_j == 1 else i)
+        mol = rw.GetMol()
+        Chem.SanitizeMol(mol)
+        return mol
 
     def smiles(self) -> str:
         """Canonical SMILES (aromatic form)."""
@@ -483,8 +520,9 @@ def legal_mask(mol: EditableMolecule, codec: ActionCodec) -> np.ndarray:
         for k in range(4):
             delta = k - current
             vi_new, vj_new = vi + delta, vj + delta
-            ok_i = valid[ei, np.clip(vi_new, 0, MAX_EXPLICIT - 1)]
-            ok_j = valid[ej, np.clip(vj_new, 0, MAX_EXPLICIT - 1)]
+            # Never negative (a bond's own order is part of both valences) and never past the table (max + 3).
+            ok_i = valid[ei, vi_new]
+            ok_j = valid[ej, vj_new]
             if k == 0:
                 ring = on_ring[pi, pj]
                 leaf_j = deg[pj] == 1          # j is dropped (also when both are leaves)

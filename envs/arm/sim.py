@@ -186,7 +186,7 @@ class ArmSim:
         position, velocity or acceleration and reset itself, or the state is not finite); the state is then not
         meaningful and the caller should end the episode."""
         m, d = self.model, self.data
-        before = d.warning.number
+        before = d.warning.number.copy()  # .number is a live view
         mujoco.mj_step(m, d, nstep=self.substeps)
         after = d.warning.number
         mujoco.mj_kinematics(m, d)

@@ -13,6 +13,7 @@ from envs.arm import tasks
 from envs.arm.sim import EE_STEP, JOINT_STEP, N_ARM, ArmSim
 
 CONTROLS = ("ee", "joint")
+BLOCKED_GAP = 0.01  # finger gap (m) held when the gripper is blocked
 # Where options["object_xy"] may put the cube: on the table, within the arm's reach.
 OBJECT_XY_LOW = np.array([0.1, -0.4])
 OBJECT_XY_HIGH = np.array([0.7, 0.4])
@@ -25,7 +26,8 @@ class ArmEnv(gym.Env):
 
     ## Description
     The arm stands on a table (top at z = 0.4 m) with its base at x = y = 0; the workspace lies in front of it
-    (+x). Tasks: `"reach"` (put the grip point, the point between the finger pads, at the goal), `"push"` (slide
+    (+x). Tasks: `"reach"` (put the grip point, the point between the finger pads, at the goal; the cube is taken out of the scene),
+    `"push"` (slide
     the 5 cm cube to a goal on the table) and `"pick_and_place"` (put the cube at a goal that is on the table or,
     half the time, up to 25 cm above it: the cube has to be grasped and lifted). Contacts between cube, fingers,
     hand, arm and table are simulated; a grasp holds the cube by friction. Control is at 25 Hz: each `step()` runs
@@ -40,7 +42,7 @@ class ArmEnv(gym.Env):
     | `"ee"` (default) | dx, dy, dz [, gripper]                          | grip-point target moves 0.05 m (per step)  |
     | `"joint"`       | dq1 … dq7 [, gripper]                           | joint target moves 0.1 rad (per step)      |
 
-    The gripper component is absent when `block_gripper=True` (the default for reach, whose fingers stay closed);
+    The gripper component is absent when `block_gripper=True` (the default for reach, whose fingers stay 1 cm apart);
     −1 closes the fingers (squeezing whatever they hold), +1 opens them fully (9 cm), values between set the
     opening in proportion. In `"ee"` mode a damped-least-squares IK step per control step turns the displacement
     into joint-servo targets and keeps the hand pointing straight down; targets are clipped to a box above the
@@ -143,6 +145,8 @@ class ArmEnv(gym.Env):
         self.render_mode = render_mode
         self.width, self.height = int(width), int(height)
         self.sim = ArmSim(timestep=timestep, substeps=substeps)
+        if not self.task_spec.has_object:
+            self.sim.remove_cube()
 
         n_move = 3 if control == "ee" else N_ARM
         self._n_move = n_move
@@ -183,6 +187,8 @@ class ArmEnv(gym.Env):
         elif options.get("object_xy") is not None:
             raise ValueError("options['object_xy'] applies to push and pick_and_place; reach has no cube to place")
         sim.reset(cube_xy=cube_xy)
+        if self.block_gripper:
+            sim.hold_fingers(BLOCKED_GAP)
         if options.get("goal") is not None:
             goal = tasks.check_goal(options["goal"], self.goal_low, self.goal_high)
         else:

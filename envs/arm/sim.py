@@ -125,6 +125,22 @@ class ArmSim:
         mujoco.mj_forward(m, d)
         self._update_jacobian()
 
+    def remove_cube(self) -> None:
+        """Take the cube out of the scene (reach): invisible, no contacts, floating at its parked spot; saves the
+        cube-table contacts in every physics step."""
+        m = self.model
+        for g in range(m.ngeom):
+            if m.geom_bodyid[g] == self.cube_body:
+                m.geom_contype[g] = m.geom_conaffinity[g] = 0
+                m.geom_rgba[g, 3] = 0.0
+        m.body_gravcomp[self.cube_body] = 1.0
+
+    def hold_fingers(self, gap: float = 0.01) -> None:
+        """Fingers fixed at ``gap`` (blocked gripper): clear of each other, so no joint-limit constraint is active."""
+        self.data.qpos[self.finger_qpos] = gap / 2
+        self.data.ctrl[N_ARM:N_ARM + 2] = gap / 2
+        mujoco.mj_forward(self.model, self.data)
+
     @property
     def goal_pos(self) -> np.ndarray:
         return self.model.site_pos[self.goal_site]

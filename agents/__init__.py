@@ -1,2 +1,11 @@
-"""Deep Arena agents: AlphaZero (`alphazero`), SB3/sb3-contrib baselines (`sb3`), evaluation, pretrained models and
-the shared training plumbing (`runtime`)."""
+"""Deep Arena agents: AlphaZero (`alphazero`), MolDQN (`moldqn`), SB3/sb3-contrib baselines (`sb3`), evaluation,
+pretrained models (`load_pretrained`) and the shared training plumbing (`runtime`)."""
+
+from typing import Any
+
+
+def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
+    """A shipped model by name (see `agents.pretrained`): e.g. ``load_pretrained("molecule-qed")``."""
+    from agents.pretrained import load_pretrained as _load
+
+    return _load(name, device=device, **kwargs)

@@ -16,74 +16,10 @@ from envs.molecule.chem import (
     IllegalEditError,
     MoleculeError,
 )
+from envs.molecule.reference import edit_with_rdkit, kekule_rwmol, relevant_actions
 
 RDLogger.DisableLog("rdApp.*")
 SAMPLE = Path(__file__).parent / "data" / "molecules_sample.smi"
-BT = {1: Chem.BondType.SINGLE, 2: Chem.BondType.DOUBLE, 3: Chem.BondType.TRIPLE}
-
-
-def _kekule_rwmol(mol: EditableMolecule) -> Chem.RWMol:
-    """The molecule as an unsanitized RWMol built from its own Kekulé arrays."""
-    rw = Chem.RWMol()
-    for e in mol.elements[: mol.n]:
-        rw.AddAtom(Chem.Atom(int(mol.rules.atomic_numbers[e])))
-    for i in range(mol.n):
-        for j in range(i + 1, mol.n):
-            if mol.order[i, j]:
-                rw.AddBond(i, j, BT[int(mol.order[i, j])])
-    return rw
-
-
-def brute_force_valid(mol: EditableMolecule, codec: ActionCodec, action: int, base: Chem.RWMol | None = None) -> bool:
-    """Apply ``action`` with RDKit graph edits, sanitize, and check the rules independently of the mask code."""
-    rules = mol.rules
-    kind = codec.decode(action)
-    if kind[0] == "stop":
-        return True
-    rw = Chem.RWMol(base) if base is not None else _kekule_rwmol(mol)
-    if kind[0] == "add":
-        _, atom, t, k = kind
-        if atom >= mol.n or mol.n >= rules.max_atoms:
-            return False
-        new = rw.AddAtom(Chem.Atom(rules.atom_types[t]))
-        rw.AddBond(atom, new, BT[k])
-    else:
-        _, i, j, k = kind
-        if j >= mol.n:
-            return False
-        bond = rw.GetBondBetweenAtoms(i, j)
-        if bond is None and k == 0:
-            return False
-        if bond is not None and int(bond.GetBondTypeAsDouble()) == k:
-            return False
-        if bond is None:
-            path = Chem.GetShortestPath(rw, i, j)   # atoms on the path, ends included
-            if len(path) not in rules.ring_sizes:    # ring size = number of atoms on the path
-                return False
-            rw.AddBond(i, j, BT[k])
-        elif k == 0:
-            rw.RemoveBond(i, j)
-            frags = Chem.GetMolFrags(rw, asMols=False, sanitizeFrags=False)
-            if len(frags) > 1:
-                small = [f for f in frags if len(f) == 1]
-                if not small:
-                    return False
-                drop = max(f[0] for f in small)
-                rw.RemoveAtom(drop)
-        else:
-            bond.SetBondType(BT[k])
-    m = rw.GetMol()
-    try:
-        Chem.SanitizeMol(m)
-    except Exception:
-        return False
-    if len(Chem.GetMolFrags(m)) != 1:
-        return False
-    for atom in m.GetAtoms():
-        if atom.GetFormalCharge() != 0 or atom.GetTotalValence() not in rules.valences[atom.GetSymbol()]:
-            return False
-    # The SMILES must read back (aromatic perception can make unreadable SMILES for odd rings).
-    return Chem.MolFromSmiles(Chem.MolToSmiles(m)) is not None
 
 
 def random_molecules(rules: EditRules, count: int, seed: int) -> list[EditableMolecule]:
@@ -114,10 +50,10 @@ def random_molecules(rules: EditRules, count: int, seed: int) -> list[EditableMo
 
 def _check_mask(mol: EditableMolecule, codec: ActionCodec, actions: np.ndarray) -> list[str]:
     mask = mol.legal_mask(codec)
-    base = _kekule_rwmol(mol)
+    base = kekule_rwmol(mol)
     problems = []
     for a in actions:
-        expected = brute_force_valid(mol, codec, int(a), base)
+        expected = edit_with_rdkit(mol, codec, int(a), base) is not None
         if bool(mask[a]) != expected:
             problems.append(f"{mol.smiles()}: action {a} ({codec.describe(int(a))}) mask={mask[a]} brute={expected}")
     return problems
@@ -133,14 +69,11 @@ def _check_mask(mol: EditableMolecule, codec: ActionCodec, actions: np.ndarray) 
 )
 def test_mask_matches_brute_force(rules):
     """Sound and complete on 500 random molecules per rule set (1,000 in all): every action a molecule of n atoms
-    can refer to is checked."""
+    can refer to is checked against `envs.molecule.reference` (apply with RDKit, sanitize, check the rules)."""
     codec = ActionCodec(rules)
     problems: list[str] = []
     for mol in random_molecules(rules, 500, seed=len(rules.ring_sizes)):
-        n = mol.n
-        relevant = np.r_[np.arange(0, min(n, rules.max_atoms) * codec.n_types * 3),
-                         codec.n_add + np.repeat(codec.pairs_below(n) * 4, 4) + np.tile(np.arange(4), len(codec.pairs_below(n))),
-                         codec.stop]
+        relevant = relevant_actions(mol, codec)
         problems += _check_mask(mol, codec, relevant)
         # Actions about atoms that do not exist must be masked.
         mask = mol.legal_mask(codec)

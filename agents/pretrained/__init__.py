@@ -4,6 +4,7 @@
 |-----------|---------------|----------------------------------------|
 | `go-7x7`  | `go-7x7.pt`   | AlphaZero network for 7x7 Go (komi 9.5) |
 | `go-9x9`  | `go-9x9.pt`   | AlphaZero network for 9x9 Go (komi 7.5) |
+| `molecule-qed` | `molecule-qed.pt` | MolDQN network trained to maximise QED |
 
 The README records the command, wall time, hardware and measured strength of each.
 """
@@ -15,11 +16,13 @@ from typing import Any
 
 PRETRAINED_DIR = Path(__file__).resolve().parent
 GO_MODELS = {7: "go-7x7.pt", 9: "go-9x9.pt"}
+MOLECULE_MODELS = {"molecule-qed": "molecule-qed.pt"}
 
 
 def available() -> list[str]:
     """Names of the shipped models that are present."""
-    return [f"go-{n}x{n}" for n, f in GO_MODELS.items() if (PRETRAINED_DIR / f).is_file()]
+    names = [f"go-{n}x{n}" for n, f in GO_MODELS.items() if (PRETRAINED_DIR / f).is_file()]
+    return names + [name for name, f in MOLECULE_MODELS.items() if (PRETRAINED_DIR / f).is_file()]
 
 
 def pretrained_go_path(board_size: int) -> Path | None:
@@ -32,7 +35,15 @@ def pretrained_go_path(board_size: int) -> Path | None:
 
 def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
     """Load a shipped model by name. ``"go-7x7"`` / ``"go-9x9"`` give an `AlphaZeroPlayer` (an
-    `envs.go.opponents.Opponent`: ``act(game, rng) -> action``); ``kwargs`` go to its constructor (e.g. ``sims``)."""
+    `envs.go.opponents.Opponent`: ``act(game, rng) -> action``); ``kwargs`` go to its constructor (e.g. ``sims``).
+    ``"molecule-qed"`` gives a `MolDQNPolicy` (``make_env()``, ``act(env)``, ``generate(env)``)."""
+    if name in MOLECULE_MODELS:
+        path = PRETRAINED_DIR / MOLECULE_MODELS[name]
+        if not path.is_file():
+            raise ValueError(f"no pretrained model {name!r} shipped yet; available: {available() or 'none'}")
+        from agents.moldqn.player import MolDQNPolicy
+
+        return MolDQNPolicy.load(path, device=device, name=f"pretrained:{name}")
     if name.startswith("go-"):
         try:
             size = int(name[3:].split("x")[0])

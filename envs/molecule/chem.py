@@ -31,7 +31,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 from numba import njit
-from rdkit import Chem, RDLogger
+from rdkit import Chem, rdBase
 
 BOND_TYPES = {1: Chem.BondType.SINGLE, 2: Chem.BondType.DOUBLE, 3: Chem.BondType.TRIPLE}
 BOND_ORDERS = (1, 2, 3)
@@ -301,11 +301,11 @@ class EditableMolecule:
         `MoleculeError` names what is wrong otherwise."""
         if not isinstance(smiles, str) or not smiles.strip():
             raise MoleculeError(f"start SMILES must be a non-empty string, got {smiles!r}")
-        RDLogger.DisableLog("rdApp.*")
+        blocker = rdBase.BlockLogs()  # our own error says what is wrong; RDKit's log lines would only add noise
         try:
             mol = Chem.MolFromSmiles(smiles.strip())
         finally:
-            RDLogger.EnableLog("rdApp.*")
+            del blocker
         if mol is None:
             raise MoleculeError(f"RDKit could not parse SMILES {smiles!r}")
         return cls.from_mol(mol, rules, source=smiles)

@@ -1,0 +1,394 @@
+"""MolDQN (Zhou et al., 2019): double DQN over the *next states* of `arena/MoleculeDesign-v0`.
+
+Each step the agent asks the env for every distinct molecule one valid edit away (`MoleculeEnv.next_states()`),
+scores each with ``Q(fingerprint(s'), steps left)`` and picks one ε-greedily (with bootstrapped heads: greedily with
+the episode's head after ε). The transition stored is ``(features of s', reward, done, bootstrap value)``.
+
+Bootstrap targets (a CPU-friendly departure from MolDQN, said plainly): the double-DQN value of ``s'``,
+``Q_target(argmax_a' Q_online(s''))`` over the candidates of the next step, is computed when the agent stands in
+``s'`` and scores those candidates anyway, and is stored with the transition, instead of storing every candidate's
+fingerprint and re-scoring them at each update (hundreds of fingerprints per transition). Targets therefore come
+from the target network as it was when the transition was collected; the replay buffer is kept a few hundred
+episodes long so they stay recent. Updates are then plain regressions of ``Q_online(s')`` on
+``r + γ (1 − done) · bootstrap`` (Huber loss).
+
+Checkpoints hold both networks, the optimizer, the replay buffer, the top molecules, counters and RNG states;
+``--resume`` continues the run and its TensorBoard curves.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from agents.moldqn.network import QNetwork
+from agents.molecule_outputs import TopMolecules, write_top_molecules
+from agents.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, progress, resolve_device,
+                            save_checkpoint, seed_everything)
+
+DEFAULTS: dict[str, Any] = {
+    "objective": "qed",
+    "delta": 0.4,           # sim_plogp: similarity threshold
+    "target": None,         # similarity: target SMILES
+    "weights": None,        # multi: {"qed": 0.5, ...}
+    "start_smiles": "C",    # one SMILES, or a list
+    "start_file": None,     # a file with one SMILES per line (overrides start_smiles)
+    "episodes": 2000,
+    "minutes": None,        # wall-clock budget on top of episodes
+    "env": {"atom_types": ["C", "N", "O"], "valences": {}, "ring_sizes": [5, 6], "max_atoms": 38, "max_steps": 40,
+            "fp_radius": 3, "fp_bits": 2048, "discount": 0.9},
+    "net": {"hidden": [1024, 512, 128, 32], "heads": 1},
+    "gamma": 1.0,            # Q-learning discount (the reward is already discounted by steps left)
+    "lr": 1.0e-4,
+    "batch_size": 128,
+    "replay_capacity": 20_000,   # transitions (40 per episode)
+    "learning_starts": 500,      # transitions before the first update
+    "train_every": 2,            # env steps per update (MolDQN: 1; 2 halves the CPU cost)
+    "polyak": 0.995,             # target network: θ' ← polyak θ' + (1 − polyak) θ after each update
+    "grad_clip": 10.0,
+    "epsilon": {"start": 1.0, "end": 0.01, "decay_fraction": 0.5},  # linear over that fraction of the episodes
+    "bootstrap_mask_prob": 0.5,   # with heads > 1: probability each head trains on a transition
+    "allow_stop": False,          # MolDQN has no stop: episodes run max_steps edits
+    "top_k": 10,
+    "log_every": 10,            # episodes
+    "checkpoint_every": 100,    # episodes
+    "threads": None,
+}
+
+
+def validate_config(config: dict[str, Any]) -> None:
+    """ValueError naming the first bad setting (before a run directory exists)."""
+    def positive_int(key: str, value: Any, allow_none: bool = False) -> None:
+        if value is None and allow_none:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+
+    for key in ("episodes", "batch_size", "replay_capacity", "train_every", "top_k", "log_every",
+                "checkpoint_every"):
+        positive_int(key, config[key])
+    positive_int("learning_starts", config["learning_starts"] + 1)
+    positive_int("net.heads", config["net"]["heads"])
+    positive_int("threads", config["threads"], allow_none=True)
+    if config["minutes"] is not None and not (isinstance(config["minutes"], (int, float)) and config["minutes"] > 0
+                                              and math.isfinite(config["minutes"])):
+        raise ValueError(f"minutes must be a positive number, got {config['minutes']!r}")
+    for key in ("lr", "grad_clip"):
+        if not (isinstance(config[key], (int, float)) and config[key] > 0 and math.isfinite(config[key])):
+            raise ValueError(f"{key} must be a positive number, got {config[key]!r}")
+    for key in ("gamma", "polyak", "bootstrap_mask_prob"):
+        if not (isinstance(config[key], (int, float)) and 0 <= config[key] <= 1):
+            raise ValueError(f"{key} must be in [0, 1], got {config[key]!r}")
+    eps = config["epsilon"]
+    if not (0 <= eps["end"] <= eps["start"] <= 1 and 0 < eps["decay_fraction"] <= 1):
+        raise ValueError(f"epsilon needs 0 <= end <= start <= 1 and 0 < decay_fraction <= 1, got {eps}")
+    if not config["net"]["hidden"] or any(not isinstance(h, int) or h < 1 for h in config["net"]["hidden"]):
+        raise ValueError(f"net.hidden must be a list of positive integers, got {config['net']['hidden']!r}")
+
+
+def load_start_smiles(config: dict[str, Any]) -> list[str]:
+    """The start molecules: ``start_file`` (one SMILES per line, first column) or ``start_smiles``."""
+    if config["start_file"]:
+        path = Path(config["start_file"])
+        if not path.is_file():
+            raise ValueError(f"start file {str(path)!r} does not exist")
+        smiles = [line.split()[0] for line in path.read_text().splitlines() if line.strip() and
+                  not line.startswith("#") and line.split()[0].lower() != "smiles"]
+        if not smiles:
+            raise ValueError(f"start file {str(path)!r} holds no SMILES")
+        return smiles
+    start = config["start_smiles"]
+    return [start] if isinstance(start, str) else list(start)
+
+
+def make_env(config: dict[str, Any], reward_fn=None, start_smiles: list[str] | None = None, render_mode=None):
+    """The molecule env a MolDQN config describes (every-step reward, discounted by steps left)."""
+    from envs.molecule.env import MoleculeEnv
+
+    e = config["env"]
+    kwargs = {k: config[k] for k in ("delta", "target", "weights") if config.get(k) is not None}
+    if config["objective"] != "sim_plogp":
+        kwargs.pop("delta", None)
+    return MoleculeEnv(
+        objective=config["objective"], objective_kwargs=kwargs, reward_fn=reward_fn,
+        start_smiles=start_smiles or load_start_smiles(config), atom_types=tuple(e["atom_types"]),
+        valences=e["valences"], ring_sizes=tuple(e["ring_sizes"]), max_atoms=e["max_atoms"],
+        max_steps=e["max_steps"], fp_radius=e["fp_radius"], fp_bits=e["fp_bits"], discount=e["discount"],
+        reward_mode="every_step", render_mode=render_mode)
+
+
+class Replay:
+    """Ring buffer of transitions with packed fingerprints."""
+
+    def __init__(self, capacity: int, fp_bits: int, heads: int):
+        self.capacity = capacity
+        self.fp_bits = fp_bits
+        self.fps = np.zeros((capacity, (fp_bits + 7) // 8), dtype=np.uint8)
+        self.steps_left = np.zeros(capacity, dtype=np.float32)
+        self.reward = np.zeros(capacity, dtype=np.float32)
+        self.done = np.zeros(capacity, dtype=np.float32)
+        self.bootstrap = np.zeros(capacity, dtype=np.float32)
+        self.head_mask = np.ones((capacity, heads), dtype=np.float32)
+        self.size = 0
+        self.next = 0
+
+    def add(self, fp: np.ndarray, steps_left: float, reward: float, done: bool, head_mask: np.ndarray) -> int:
+        i = self.next
+        self.fps[i] = np.packbits(fp)
+        self.steps_left[i] = steps_left
+        self.reward[i] = reward
+        self.done[i] = float(done)
+        self.bootstrap[i] = 0.0
+        self.head_mask[i] = head_mask
+        self.next = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+        return i
+
+    def features(self, idx: np.ndarray) -> np.ndarray:
+        bits = np.unpackbits(self.fps[idx], axis=1, count=self.fp_bits).astype(np.float32)
+        return np.concatenate([bits, self.steps_left[idx, None]], axis=1)
+
+    def state_dict(self) -> dict[str, Any]:
+        n = self.size
+        return {"fps": self.fps[:n], "steps_left": self.steps_left[:n], "reward": self.reward[:n],
+                "done": self.done[:n], "bootstrap": self.bootstrap[:n], "head_mask": self.head_mask[:n],
+                "next": self.next, "size": n}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        n = int(state["size"])
+        if n > self.capacity:
+            raise CheckpointError("replay", f"holds {n} transitions, more than replay_capacity={self.capacity}")
+        for key in ("fps", "steps_left", "reward", "done", "bootstrap", "head_mask"):
+            value = state[key].numpy() if torch.is_tensor(state[key]) else np.asarray(state[key])
+            getattr(self, key)[:n] = value
+        self.size, self.next = n, int(state["next"]) % self.capacity
+
+
+class MolDQNTrainer:
+    """Train MolDQN on one objective; write TensorBoard logs, checkpoints, top molecules (CSV + PNG) and
+    ``model.pt`` into ``run_dir``."""
+
+    def __init__(self, config: dict[str, Any], run_dir: RunDir | None, reward_fn=None, progress_bar: bool = True):
+        validate_config(config)
+        self.config = config
+        self.run_dir = run_dir
+        self.progress_bar = progress_bar
+        self.device = resolve_device(config["device"])
+        if config["threads"]:
+            torch.set_num_threads(int(config["threads"]))
+        seed_everything(int(config["seed"]))
+        self.rng = np.random.default_rng(int(config["seed"]))
+        self.env = make_env(config, reward_fn=reward_fn)
+        fp_bits = config["env"]["fp_bits"]
+        self.q = QNetwork(fp_bits + 1, config["net"]["hidden"], config["net"]["heads"]).to(self.device)
+        self.q_target = copy.deepcopy(self.q).requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config["lr"], foreach=True)
+        self.replay = Replay(config["replay_capacity"], fp_bits, config["net"]["heads"])
+        self.top = TopMolecules(config["top_k"])
+        self.counters = {"episode": 0, "env_steps": 0, "updates": 0, "seconds": 0.0}
+        self.final_smiles: list[str] = []   # final molecules of recent episodes (uniqueness)
+        self.writer = None
+
+    # --- acting -------------------------------------------------------------------------------------------------
+
+    def epsilon(self) -> float:
+        eps = self.config["epsilon"]
+        frac = self.counters["episode"] / max(1.0, eps["decay_fraction"] * self.config["episodes"])
+        return float(eps["start"] + min(frac, 1.0) * (eps["end"] - eps["start"]))
+
+    def _candidate_features(self, fps: np.ndarray, steps_left_after: int) -> torch.Tensor:
+        x = np.empty((fps.shape[0], fps.shape[1] + 1), dtype=np.float32)
+        x[:, :-1] = fps
+        x[:, -1] = steps_left_after / self.env.max_steps
+        return torch.from_numpy(x).to(self.device)
+
+    def run_episode(self, explore: bool = True) -> dict[str, Any]:
+        env = self.env
+        heads = self.config["net"]["heads"]
+        head = int(self.rng.integers(heads))
+        eps = self.epsilon() if explore else 0.0
+        _, info = env.reset(seed=int(self.rng.integers(2**31)))
+        pending: int | None = None   # replay index whose bootstrap value is the max over this step's candidates
+        total_reward, losses = 0.0, []
+        done = False
+        while not done:
+            cand = env.next_states()
+            if not self.config["allow_stop"] and len(cand["actions"]) > 1:
+                cand = {k: v[:-1] for k, v in cand.items()}  # the stop entry is last
+            steps_left_after = env.steps_left - 1
+            x = self._candidate_features(cand["fingerprints"], steps_left_after)
+            with torch.no_grad():
+                q_online = self.q(x)
+                if pending is not None:
+                    best = int(q_online[:, head].argmax())      # double DQN: online picks, target values
+                    self.replay.bootstrap[pending] = float(self.q_target(x[best : best + 1])[0, head])
+            if explore and self.rng.random() < eps:
+                pick = int(self.rng.integers(len(cand["actions"])))
+            else:
+                pick = int(q_online[:, head].argmax())
+            _, reward, terminated, truncated, info = env.step(int(cand["actions"][pick]))
+            done = terminated or truncated
+            total_reward += reward
+            if explore:
+                mask = (self.rng.random(heads) < self.config["bootstrap_mask_prob"]).astype(np.float32) \
+                    if heads > 1 else np.ones(1, dtype=np.float32)
+                pending = self.replay.add(cand["fingerprints"][pick], steps_left_after / env.max_steps, reward,
+                                          done, mask)
+                self.counters["env_steps"] += 1
+                if (self.replay.size >= self.config["learning_starts"]
+                        and self.counters["env_steps"] % self.config["train_every"] == 0):
+                    losses.append(self.update())
+        return {"smiles": info["smiles"], "score": info["score"], "return": total_reward,
+                "loss": float(np.mean(losses)) if losses else None, "epsilon": eps}
+
+    # --- learning -----------------------------------------------------------------------------------------------
+
+    def update(self) -> float:
+        cfg = self.config
+        idx = self.rng.integers(self.replay.size, size=cfg["batch_size"])
+        x = torch.from_numpy(self.replay.features(idx)).to(self.device)
+        r = torch.from_numpy(self.replay.reward[idx]).to(self.device)
+        done = torch.from_numpy(self.replay.done[idx]).to(self.device)
+        boot = torch.from_numpy(self.replay.bootstrap[idx]).to(self.device)
+        mask = torch.from_numpy(self.replay.head_mask[idx]).to(self.device)
+        target = (r + cfg["gamma"] * (1.0 - done) * boot)[:, None]
+        q = self.q(x)
+        loss = (F.smooth_l1_loss(q, target.expand_as(q), reduction="none") * mask).sum() / mask.sum().clamp(min=1)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"MolDQN loss became {loss.item()} at update {self.counters['updates']}; "
+                                     f"lower lr (now {cfg['lr']}) or check the objective's values")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.q.parameters(), cfg["grad_clip"])
+        self.optimizer.step()
+        with torch.no_grad():
+            for p, pt in zip(self.q.parameters(), self.q_target.parameters()):
+                pt.mul_(cfg["polyak"]).add_(p, alpha=1.0 - cfg["polyak"])
+        self.counters["updates"] += 1
+        return loss.item()
+
+    # --- the loop -----------------------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        if self.run_dir is None:
+            raise ValueError("MolDQNTrainer.run needs a run directory")
+        cfg = self.config
+        start_episode = self.counters["episode"]
+        self.writer = make_writer(self.run_dir.path, purge_step=start_episode or None)
+        budget = cfg["minutes"] * 60.0 if cfg["minutes"] else math.inf
+        started = time.perf_counter()
+        seconds_before = self.counters["seconds"]
+        window: list[dict[str, Any]] = []
+        steps_at_window, time_at_window = self.counters["env_steps"], time.perf_counter()
+        with progress(total=cfg["episodes"], initial=start_episode, desc="moldqn", unit="ep",
+                      disable=not self.progress_bar) as bar:
+            while self.counters["episode"] < cfg["episodes"]:
+                if time.perf_counter() - started >= budget:
+                    break
+                result = self.run_episode()
+                self.counters["episode"] += 1
+                self.counters["seconds"] = seconds_before + time.perf_counter() - started
+                self.top.add(result["smiles"], result["score"])
+                self.final_smiles = (self.final_smiles + [result["smiles"]])[-1000:]
+                window.append(result)
+                bar.update(1)
+                best = self.top.best()
+                bar.set_postfix(score=f"{result['score']:.3f}", best=f"{best[0][0]:.3f}" if best else "-")
+                ep = self.counters["episode"]
+                if ep % cfg["log_every"] == 0:
+                    now = time.perf_counter()
+                    self._log(window, (self.counters["env_steps"] - steps_at_window) / max(now - time_at_window, 1e-9))
+                    window, steps_at_window, time_at_window = [], self.counters["env_steps"], now
+                if ep % cfg["checkpoint_every"] == 0:
+                    self.save_checkpoint()
+                    self.write_outputs(image_to_tb=True)
+        if window:
+            self._log(window, None)
+        self.save_checkpoint()
+        self.write_outputs(image_to_tb=True)
+        self.writer.close()
+        best = self.top.best()
+        return {"episodes": self.counters["episode"], "top": best, "seconds": self.counters["seconds"]}
+
+    def _log(self, window: list[dict[str, Any]], steps_per_second: float | None) -> None:
+        w, ep = self.writer, self.counters["episode"]
+        scores = [r["score"] for r in window]
+        w.add_scalar("episode/return", float(np.mean([r["return"] for r in window])), ep)
+        w.add_scalar("episode/final_score", float(np.mean(scores)), ep)
+        w.add_scalar("episode/epsilon", window[-1]["epsilon"], ep)
+        losses = [r["loss"] for r in window if r["loss"] is not None]
+        if losses:
+            w.add_scalar("train/loss", float(np.mean(losses)), ep)
+        best = self.top.best()
+        for k in (1, 2, 3):
+            if len(best) >= k:
+                w.add_scalar(f"top/top{k}", best[k - 1][0], ep)
+        recent = self.final_smiles[-100:]
+        w.add_scalar("episode/uniqueness_last100", len(set(recent)) / len(recent), ep)
+        w.add_scalar("episode/validity", 1.0, ep)  # every state is a valid molecule by construction
+        if steps_per_second is not None:
+            w.add_scalar("speed/env_steps_per_s", steps_per_second, ep)
+        w.add_scalar("train/updates", self.counters["updates"], ep)
+
+    # --- outputs and checkpoints ----------------------------------------------------------------------------------
+
+    def write_outputs(self, image_to_tb: bool = False) -> None:
+        """``top_molecules.csv`` (SMILES, objective and every property) and ``top_molecules.png``."""
+        if self.run_dir is None:
+            return
+        grid = write_top_molecules(self.run_dir.path, self.top.best())
+        if image_to_tb and grid is not None and self.writer is not None:
+            self.writer.add_image("top_molecules", grid, self.counters["episode"], dataformats="HWC")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "moldqn",
+            "config": self.config,
+            "model": self.q.state_dict(),
+            "target": self.q_target.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "replay": self.replay.state_dict(),
+            "top": [[score, smiles] for score, smiles in self.top.best()],
+            "final_smiles": list(self.final_smiles),
+            "counters": dict(self.counters),
+            "rng": self.rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def save_checkpoint(self) -> Path:
+        path = self.run_dir.checkpoint_path(self.counters["episode"])
+        save_checkpoint(path, self.state_dict())
+        save_model(self.run_dir.path / "model.pt", self.q, self.config)
+        return path
+
+    def load(self, path: Path) -> None:
+        state = load_checkpoint(path, map_location="cpu")
+        if state.get("kind") != "moldqn":
+            raise CheckpointError(path, "is not a MolDQN checkpoint")
+        try:
+            self.q.load_state_dict(state["model"])
+            self.q_target.load_state_dict(state["target"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.replay.load_state_dict(state["replay"])
+        except (KeyError, RuntimeError) as exc:
+            raise CheckpointError(path, f"does not match this config: {exc}") from None
+        for score, smiles in state["top"]:
+            self.top.add(str(smiles), float(score))
+        self.final_smiles = [str(s) for s in state["final_smiles"]]
+        self.counters.update({k: type(self.counters[k])(v) for k, v in state["counters"].items()})
+        self.rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+
+
+def save_model(path: Path, q: QNetwork, config: dict[str, Any]) -> None:
+    """A small file with just what a player needs: the network and the env settings it was trained with."""
+    save_checkpoint(path, {"kind": "moldqn-model", "model": q.state_dict(), "env": config["env"],
+                           "objective": config["objective"] if isinstance(config["objective"], str) else "custom",
+                           "net": config["net"], "allow_stop": bool(config["allow_stop"])})

@@ -1,0 +1,144 @@
+#!/usr/bin/env python
+"""Train a molecule-design agent and log to runs/molecule/<algo>-<time>/ (watch with `tensorboard --logdir runs`).
+
+    python scripts/train_molecule.py --objective qed --algo moldqn --episodes 2000 [--device auto] [--seed 0]
+    python scripts/train_molecule.py --objective plogp --algo moldqn --minutes 60
+    python scripts/train_molecule.py --objective sim_plogp --start-file starts.smi --episodes 4000
+    python scripts/train_molecule.py --objective qed --algo maskable_ppo --steps 200000
+    python scripts/train_molecule.py --resume runs/molecule/moldqn-20261125-120000 [--episodes 4000]
+
+Objectives: qed | plogp (raw penalized logP) | plogp_zinc | sim_plogp (MolDQN's constrained form, similarity to each
+episode's start molecule) | multi (--set weights.qed=0.5 ...) | similarity (--set target=SMILES).
+Any config value can be set with --config FILE.yml or --set key=value (e.g. --set env.max_atoms=20).
+The run directory gets top_molecules.csv (SMILES and every score) and top_molecules.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agents.runtime import (CheckpointError, RunDir, add_common_args, build_config, load_config,  # noqa: E402
+                            merge_config, resolve_device, was_given)
+from agents.runtime.argtypes import finite_float, positive_int  # noqa: E402
+
+OBJECTIVES = ["qed", "plogp", "plogp_zinc", "sim_plogp", "multi", "similarity", "logp"]
+
+
+def positive_minutes(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of minutes, got {text!r}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algo", choices=["moldqn", "maskable_ppo"], default=None, help="default moldqn")
+    parser.add_argument("--objective", choices=OBJECTIVES, default=None, help="default qed")
+    parser.add_argument("--episodes", type=positive_int, default=None, help="moldqn: training episodes")
+    parser.add_argument("--steps", type=positive_int, default=None, help="maskable_ppo: env steps")
+    parser.add_argument("--minutes", type=positive_minutes, default=None, help="wall-clock budget")
+    parser.add_argument("--start-smiles", default=None, help="start molecule (default: a single carbon)")
+    parser.add_argument("--start-file", type=Path, default=None, help="start molecules, one SMILES per line")
+    parser.add_argument("--resume", type=Path, default=None, help="continue a MolDQN run directory")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+
+    if args.resume is not None:
+        return resume(args, parser)
+    algo = args.algo or "moldqn"
+    if algo == "maskable_ppo":
+        from agents.sb3 import molecule_ppo
+
+        if args.episodes is not None:
+            parser.error("--episodes applies to --algo moldqn; use --steps for maskable_ppo")
+        try:
+            config = build_config(args, molecule_ppo.DEFAULTS, cli_keys=_cli_keys(steps_key="total_steps"))
+            molecule_ppo.validate_config(config)
+            resolve_device(config["device"])
+            molecule_ppo.make_env(config)  # bad SMILES / objectives fail here, before the run directory
+        except ValueError as err:
+            parser.error(str(err))
+        run_dir = _new_run(args, algo, config)
+        result = molecule_ppo.train(config, run_dir, progress_bar=not args.no_progress)
+        return _report(result, run_dir)
+
+    from agents.moldqn import trainer as dqn
+
+    if args.steps is not None:
+        parser.error("--steps applies to --algo maskable_ppo; use --episodes for moldqn")
+    try:
+        config = build_config(args, dqn.DEFAULTS, cli_keys=_cli_keys(steps_key=None))
+        trainer = dqn.MolDQNTrainer(config, None, progress_bar=not args.no_progress)
+    except ValueError as err:  # bad config, SMILES, objective, device
+        parser.error(str(err))
+    trainer.run_dir = _new_run(args, algo, config)
+    return _report(trainer.run(), trainer.run_dir)
+
+
+def _cli_keys(steps_key: str | None) -> dict[str, str]:
+    keys = {"objective": "objective", "minutes": "minutes", "start_smiles": "start_smiles",
+            "start_file": "start_file"}
+    if steps_key is None:
+        keys["episodes"] = "episodes"
+    else:
+        keys[steps_key] = "steps"
+    return keys
+
+
+def _new_run(args, algo: str, config: dict) -> RunDir:
+    if config.get("start_file") is not None:
+        config["start_file"] = str(config["start_file"])
+    run_dir = RunDir.create("molecule", algo, root=args.run_root)
+    run_dir.write_config(config)
+    run_dir.write_command()
+    print(f"run directory: {run_dir.path}")
+    return run_dir
+
+
+def resume(args, parser) -> int:
+    from agents.moldqn import trainer as dqn
+
+    fixed = {"--algo": args.algo, "--objective": args.objective, "--start-smiles": args.start_smiles,
+             "--start-file": args.start_file, "--config": args.config, "--steps": args.steps}
+    given = [flag for flag, value in fixed.items() if value is not None]
+    if given:
+        parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "
+                     f"(--episodes, --minutes, --device and --set can)")
+    try:
+        run_dir = RunDir.open(args.resume)
+    except ValueError as err:
+        parser.error(str(err))
+    ckpt = run_dir.latest_checkpoint()
+    if ckpt is None:
+        parser.error(f"{args.resume}: no checkpoint to resume from (MaskablePPO runs cannot be resumed yet)")
+    try:
+        saved = load_config(run_dir.config_path)
+        changes = {k: v for k, v in {"minutes": args.minutes, "episodes": args.episodes}.items() if v is not None}
+        config = merge_config(saved, None, changes, getattr(args, "overrides", None) or [])
+        if was_given(args, "device"):
+            config["device"] = args.device
+        trainer = dqn.MolDQNTrainer(config, run_dir, progress_bar=not args.no_progress)
+        trainer.load(ckpt)
+    except (ValueError, CheckpointError) as err:
+        parser.error(str(err))
+    run_dir.write_config(config)
+    print(f"resuming {run_dir.path} from {ckpt.name} (episode {trainer.counters['episode']})")
+    return _report(trainer.run(), run_dir)
+
+
+def _report(result: dict, run_dir: RunDir) -> int:
+    top = result.get("top") or []
+    for rank, (score, smiles) in enumerate(top[:3], 1):
+        print(f"top-{rank}: {score:.4f}  {smiles}")
+    print(f"top molecules: {run_dir.path / 'top_molecules.csv'}   model: {run_dir.path / 'model.pt'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

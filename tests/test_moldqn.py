@@ -1,0 +1,105 @@
+"""MolDQN: a tiny run end to end, resume, bootstrap targets, outputs, loading, config errors."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+import numpy as np
+import pytest
+import torch
+from rdkit import Chem
+
+from agents.moldqn.player import MolDQNPolicy
+from agents.moldqn.trainer import DEFAULTS, MolDQNTrainer, validate_config
+from agents.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge
+
+
+def tiny_config(**changes):
+    cfg = deep_merge(COMMON_DEFAULTS, DEFAULTS)
+    cfg.update({"episodes": 4, "learning_starts": 8, "batch_size": 8, "checkpoint_every": 2, "log_every": 1,
+                "threads": 1, "replay_capacity": 200})
+    cfg["env"].update({"max_atoms": 8, "max_steps": 5, "fp_bits": 64})
+    cfg["net"].update({"hidden": [32, 16]})
+    cfg.update(changes)
+    return cfg
+
+
+def test_tiny_run_outputs_and_resume(tmp_path):
+    run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
+    trainer = MolDQNTrainer(tiny_config(), run_dir, progress_bar=False)
+    result = trainer.run()
+    assert result["episodes"] == 4 and trainer.counters["env_steps"] == 20
+    assert trainer.counters["updates"] > 0
+    rows = list(csv.DictReader(open(run_dir.path / "top_molecules.csv")))
+    assert rows and {"smiles", "objective", "qed", "plogp", "sa"} <= set(rows[0])
+    assert all(Chem.MolFromSmiles(r["smiles"]) is not None for r in rows)
+    assert (run_dir.path / "top_molecules.png").stat().st_size > 0
+    assert (run_dir.path / "model.pt").is_file()
+    # Resume: counters, replay and top molecules continue.
+    again = MolDQNTrainer(tiny_config(episodes=6), run_dir, progress_bar=False)
+    again.load(run_dir.latest_checkpoint())
+    assert again.counters["episode"] == 4 and again.replay.size == trainer.replay.size
+    assert again.top.best() == trainer.top.best()
+    again.run()
+    assert again.counters["episode"] == 6 and again.counters["env_steps"] == 30
+
+
+def test_bootstrap_values_are_filled_from_the_next_step():
+    trainer = MolDQNTrainer(tiny_config(learning_starts=10**6), None, progress_bar=False)
+    trainer.run_episode()
+    n = trainer.replay.size
+    done = trainer.replay.done[:n]
+    assert done[-1] == 1.0 and done[:-1].sum() == 0
+    # Every non-terminal transition got the target network's value of its successor's best candidate.
+    assert np.all(trainer.replay.bootstrap[: n - 1] != 0.0)
+
+
+def test_bootstrapped_heads_train():
+    trainer = MolDQNTrainer(tiny_config(net={"hidden": [16], "heads": 3}), None, progress_bar=False)
+    for _ in range(3):
+        trainer.run_episode()
+    assert trainer.replay.head_mask.shape[1] == 3 and trainer.counters["updates"] > 0
+
+
+def test_policy_loads_and_generates(tmp_path):
+    run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
+    MolDQNTrainer(tiny_config(episodes=2), run_dir, progress_bar=False).run()
+    policy = MolDQNPolicy.load(run_dir.path / "model.pt", device="cpu")
+    env = policy.make_env()
+    path = policy.generate(env, seed=0)
+    assert len(path) == 6 and all(Chem.MolFromSmiles(s) is not None for s in path)
+    # A training checkpoint loads too.
+    MolDQNPolicy.load(run_dir.latest_checkpoint(), device="cpu")
+
+
+def test_bad_files_and_configs(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError):
+        MolDQNPolicy.load(bad)
+    other = tmp_path / "other.pt"
+    torch.save({"kind": "something"}, other)
+    with pytest.raises(CheckpointError, match="not a MolDQN"):
+        MolDQNPolicy.load(other)
+    for change, words in [({"lr": -1}, "lr"), ({"episodes": 0}, "episodes"), ({"gamma": 2}, "gamma"),
+                          ({"epsilon": {"start": 0.1, "end": 0.5, "decay_fraction": 0.5}}, "epsilon")]:
+        with pytest.raises(ValueError, match=words):
+            validate_config(tiny_config(**change))
+    with pytest.raises(ValueError, match="could not parse"):
+        MolDQNTrainer(tiny_config(start_smiles="C1CC"), None, progress_bar=False)
+    with pytest.raises(ValueError, match="does not exist"):
+        MolDQNTrainer(tiny_config(start_file=str(tmp_path / "none.smi")), None, progress_bar=False)
+
+
+def test_train_script_errors_before_making_a_run_dir(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_molecule.py"
+    out = subprocess.run([sys.executable, str(script), "--start-smiles", "not_smiles", "--episodes", "1",
+                          "--run-root", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "could not parse" in out.stderr
+    assert not (tmp_path / "molecule").exists()

@@ -44,7 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "minutes": None,        # wall-clock budget on top of episodes
     "env": {"atom_types": ["C", "N", "O"], "valences": {}, "ring_sizes": [5, 6], "max_atoms": 38, "max_steps": 40,
             "fp_radius": 3, "fp_bits": 2048, "discount": 0.9},
-    "net": {"hidden": [1024, 512, 128, 32], "heads": 1},
+    # MolDQN used hidden [1024, 512, 128, 32]; [512, 128, 32] halves the CPU time per update and keeps a saved model
+    # (fp32) under 5 MB.
+    "net": {"hidden": [512, 128, 32], "heads": 1},
     "gamma": 1.0,            # Q-learning discount (the reward is already discounted by steps left)
     "lr": 1.0e-4,
     "batch_size": 128,

@@ -12,7 +12,14 @@ Go controls: click an intersection to play, P pass, R resign, U undo (your move 
 record (runs/go/human-<timestamp>.sgf unless --sgf is given; files are never overwritten), Esc or closing the
 window quits. The panel shows the Tromp-Taylor score and, at the end, the result.
 
-Each environment is a subcommand (`go` now; `arm` and `molecule` come with their issues).
+Molecule design: watch a trained agent build molecules one edit at a time::
+
+    .venv/bin/python scripts/play.py molecule --model runs/molecule/moldqn-<time>/model.pt
+    .venv/bin/python scripts/play.py molecule --model runs/molecule/maskable_ppo-<time>/final_model.zip --episodes 3
+    .venv/bin/python scripts/play.py molecule --model pretrained --start-smiles c1ccccc1 --fps 2
+    .venv/bin/python scripts/play.py molecule --model MODEL --headless-frames frames/   # PNG frames, no window
+
+Each environment is a subcommand (`go`, `molecule`; `arm` comes with its issue).
 """
 
 from __future__ import annotations
@@ -62,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     envs = parser.add_subparsers(dest="env", metavar="ENV", required=True)
     add_go_parser(envs)
-    # Later issues: add_arm_parser(envs), add_molecule_parser(envs).
+    add_molecule_parser(envs)
+    # Later issues: add_arm_parser(envs).
     return parser
 
 
@@ -202,6 +210,170 @@ def run_go(args: argparse.Namespace) -> int:
         print(session.message.splitlines()[0])
     for path in session.saved_paths:
         print(f"saved {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# molecule
+
+MOLECULE_OBJECTIVES = ("qed", "plogp", "plogp_zinc", "logp", "sa", "sim_plogp")
+PRETRAINED_MOLECULE = "molecule-qed"
+
+
+def add_molecule_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    mol = envs.add_parser(
+        "molecule",
+        help="molecule design: watch a trained agent build molecules step by step",
+        description=("Watch a MolDQN (model.pt) or MaskablePPO (.zip) agent edit a molecule, one valid edit per "
+                     "frame; each episode's final SMILES and score are printed. Close the window to stop."),
+    )
+    mol.add_argument("--model", required=True, metavar="PATH|pretrained",
+                     help="model.pt (MolDQN), a .zip (MaskablePPO), a run directory holding one of them, or "
+                          f"'pretrained' (the shipped {PRETRAINED_MOLECULE} policy)")
+    mol.add_argument("--objective", choices=MOLECULE_OBJECTIVES, default=None,
+                     help="property shown as the score (default: the one the model was trained on)")
+    mol.add_argument("--start-smiles", default=None, metavar="SMILES",
+                     help="start molecule (default: the model's training start, usually a single carbon)")
+    mol.add_argument("--episodes", type=positive_int, default=1, metavar="N", help="episodes to play (default 1)")
+    mol.add_argument("--fps", type=positive_float, default=2.0, metavar="F", help="edits per second (default 2)")
+    mol.add_argument("--headless-frames", type=Path, default=None, metavar="DIR",
+                     help="write every frame as a PNG into DIR instead of opening a window")
+    mol.add_argument("--seed", type=int, default=0, help="reset seed of the first episode (default 0)")
+    mol.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    mol.set_defaults(run=run_molecule, parser=mol)
+    return mol
+
+
+def positive_float(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def load_molecule_agent(spec: str, device: str = "auto"):
+    """``(policy, act)`` for ``--model``: ``policy.make_env(objective=, render_mode=, start_smiles=)`` builds a
+    matching env and ``act(env, obs) -> action``. ValueError / CheckpointError with a one-line reason."""
+    if spec == "pretrained":
+        try:
+            from agents.pretrained import available, load_pretrained
+        except ImportError as err:
+            raise ValueError(f"no pretrained molecule model shipped yet ({err})") from None
+        if PRETRAINED_MOLECULE not in available():
+            raise ValueError("no pretrained molecule model shipped yet (agents.pretrained has no "
+                             f"{PRETRAINED_MOLECULE!r}); pass --model PATH to a trained model.pt or .zip")
+        policy = load_pretrained(PRETRAINED_MOLECULE, device=device)
+    else:
+        path = Path(spec)
+        if path.is_dir():  # a run directory: its MolDQN model, else its final MaskablePPO model
+            found = [path / name for name in ("model.pt", "final_model.zip") if (path / name).is_file()]
+            if not found:
+                raise ValueError(f"{spec!r} is a directory without model.pt or final_model.zip")
+            path = found[0]
+        if path.suffix == ".pt":
+            from agents.moldqn.player import MolDQNPolicy
+
+            policy = MolDQNPolicy.load(path, device=device)
+        elif path.suffix == ".zip":
+            from agents.sb3.molecule_ppo import MoleculePPOPolicy
+
+            policy = MoleculePPOPolicy.load(path, device=device)
+        elif not path.exists():
+            raise ValueError(f"model file {spec!r} does not exist")
+        else:
+            raise ValueError(f"cannot tell what kind of model {spec!r} is: model files end in .pt (MolDQN) or "
+                             ".zip (MaskablePPO)")
+    if hasattr(policy, "model") and hasattr(policy, "allow_stop"):  # MaskablePPO: acts on the observation
+        return policy, policy.act
+    return policy, lambda env, obs: policy.act(env)
+
+
+def _wait(seconds_: float, window: bool) -> bool:
+    """Sleep ``seconds_`` while keeping the window responsive; False once the user closed it."""
+    import time
+
+    end = time.perf_counter() + seconds_
+    while True:
+        if window:
+            import pygame
+
+            if not pygame.display.get_init():  # the env's view closed the window on a QUIT event
+                return False
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
+                    return False
+        left = end - time.perf_counter()
+        if left <= 0:
+            return True
+        time.sleep(min(left, 0.02))
+
+
+def run_molecule(args: argparse.Namespace) -> int:
+    parser: argparse.ArgumentParser = args.parser
+    from agents.runtime import CheckpointError
+
+    try:
+        policy, act = load_molecule_agent(args.model, device=args.device)
+    except (ValueError, CheckpointError, OSError) as err:
+        parser.error(f"--model {args.model}: {err}")
+    headless = args.headless_frames is not None
+    if headless:
+        try:
+            args.headless_frames.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            parser.error(f"--headless-frames {args.headless_frames}: {err}")
+    env_kwargs = {"render_mode": "rgb_array" if headless else "human"}
+    if args.start_smiles is not None:
+        env_kwargs["start_smiles"] = args.start_smiles
+    try:
+        env = policy.make_env(objective=args.objective, **env_kwargs)
+    except ValueError as err:  # a bad start SMILES, or an objective that needs arguments
+        parser.error(str(err))
+    objective = args.objective or getattr(policy, "objective", "score")
+    pause = 1.0 / args.fps
+    frames = 0
+
+    def save_frame(episode: int, step: int) -> None:
+        nonlocal frames
+        from PIL import Image
+
+        Image.fromarray(env.render()).save(args.headless_frames / f"episode{episode:03d}_step{step:03d}.png")
+        frames += 1
+
+    try:
+        for episode in range(args.episodes):
+            obs, info = env.reset(seed=args.seed + episode)
+            step, done = 0, False
+            if headless:
+                save_frame(episode, step)
+            elif not _wait(pause, window=True):
+                break
+            while not done:
+                obs, _, terminated, truncated, info = env.step(act(env, obs))
+                done = terminated or truncated
+                step += 1
+                if headless:
+                    save_frame(episode, step)
+                elif not _wait(pause, window=True):
+                    break
+            if not done:  # window closed mid-episode
+                break
+            print(f"episode {episode + 1}: {info['smiles']}  {objective} {info['score']:.4f}  ({step} edits)")
+            if not headless and not _wait(2 * pause, window=True):  # linger on the final molecule
+                break
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # no display for the window (pygame.error): say so in one line
+        import pygame
+
+        if headless or not isinstance(err, pygame.error):
+            raise
+        print(f"play.py molecule: error: cannot open a window ({err}); use --headless-frames DIR", file=sys.stderr)
+        return 1
+    finally:
+        env.close()
+    if headless:
+        print(f"wrote {frames} frames to {args.headless_frames}")
     return 0
 
 

@@ -141,12 +141,22 @@ def test_bad_start_smiles(moldqn_model, capsys):
     expect_error(["molecule", "--model", str(moldqn_model), "--start-smiles", "XYZ"], capsys, "XYZ")
 
 
-def test_pretrained(tmp_path, capsys):
-    from agents.pretrained import available
+def test_pretrained(moldqn_model, tmp_path, capsys, monkeypatch):
+    """`--model pretrained` plays agents.load_pretrained("molecule-qed"), and says cleanly when none is shipped
+    (both cases staged with a stand-in pretrained folder)."""
+    import shutil
 
-    argv = ["molecule", "--model", "pretrained", "--headless-frames", str(tmp_path), "--device", "cpu"]
-    if "molecule-qed" not in available():
-        expect_error(argv, capsys, "no pretrained molecule model shipped yet")
-    else:
-        assert play.main(argv) == 0
-        assert len(episodes(capsys.readouterr().out)) == 1
+    import agents.pretrained as pretrained
+
+    argv = ["molecule", "--model", "pretrained", "--headless-frames", str(tmp_path / "frames"), "--device", "cpu"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", empty)
+    expect_error(argv, capsys, "no pretrained molecule model shipped yet")
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    shutil.copy(moldqn_model, shipped / pretrained.MOLECULE_MODELS["molecule-qed"])
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", shipped)
+    assert play.main(argv) == 0
+    (played,) = episodes(capsys.readouterr().out)
+    assert played[1] == "qed" and played[3] == 5

@@ -14,7 +14,15 @@ For each opponent it prints W/D/L, the score rate (draws count half), its 95% Wi
 difference with the interval's Elo ends. Into --out (default: a fresh runs/go/eval-<timestamp>/; an existing
 non-empty folder is refused) go results.json, win_rates.png and every game as SGF under sgf/<opponent>/.
 
-Each environment is a subcommand (`go` now; others come with their issues).
+Robot arm: seeded episodes (episode i resets with seed SEED + i) of a policy trained by scripts/train_arm.py, with
+the deterministic action; prints the success rate (success at the last step) with its 95% Wilson interval, the mean
+return and the mean final distance, and writes results.json and final_distances.png into --out (default: a fresh
+runs/arm/eval-<timestamp>/)::
+
+    .venv/bin/python scripts/evaluate.py arm --task reach --model pretrained --episodes 100
+    .venv/bin/python scripts/evaluate.py arm --task push --model runs/arm/tqc-.../final_model.zip --episodes 100
+
+Each environment is a subcommand (`go`, `arm`; others come with their issues).
 """
 
 from __future__ import annotations
@@ -59,15 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     go.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")
     go.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     go.set_defaults(func=run_go)
+    add_arm_parser(sub)
     return parser
 
 
-def _output_dir(args: argparse.Namespace) -> Path:
+def _output_dir(args: argparse.Namespace, env: str = "go") -> Path:
     from agents.runtime import RunDir, create_run_dir
 
     if args.out is None:
         # A fresh, never reused folder (RunDir.create minus the checkpoints/ folder an evaluation has no use for).
-        return RunDir(create_run_dir("go", "eval", root=args.run_root)).path
+        return RunDir(create_run_dir(env, "eval", root=args.run_root)).path
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"--out {str(out)!r} already exists and is not an empty folder; nothing is overwritten")
@@ -126,6 +135,72 @@ def run_go(args: argparse.Namespace) -> int:
     finally:
         for player in players:
             player.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# arm
+
+ARM_TASKS = ("reach", "push", "pick_and_place")
+
+
+def add_arm_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    arm = sub.add_parser("arm", help="evaluate a robot-arm policy: success rate with a 95%% interval",
+                         description="Evaluate a robot-arm policy saved by scripts/train_arm.py (SAC, TD3, TQC or "
+                                     "PPO .zip) or a shipped one (pretrained).")
+    arm.add_argument("--task", choices=ARM_TASKS, required=True)
+    arm.add_argument("--model", required=True, metavar="PATH|pretrained",
+                     help="final_model.zip, a checkpoint model_*.zip, or pretrained (the shipped arm-<task> model)")
+    arm.add_argument("--episodes", type=positive_int, default=100, help="episodes (default 100)")
+    arm.add_argument("--seed", type=seed_arg, default=0, help="episode i resets with seed SEED + i (default 0)")
+    arm.add_argument("--reward-type", choices=("sparse", "dense"), default=None,
+                     help="reward for the reported return (default: the model's run config, else sparse)")
+    arm.add_argument("--control", choices=("ee", "joint"), default=None,
+                     help="action mode (default: the model's run config, else ee)")
+    arm.add_argument("--stochastic", action="store_true", help="sample actions instead of the deterministic policy")
+    arm.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
+    arm.add_argument("--out", default=None, help="output folder (default: a fresh runs/arm/eval-<timestamp>/)")
+    arm.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")
+    arm.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    arm.set_defaults(func=run_arm)
+    return arm
+
+
+def run_arm(args: argparse.Namespace) -> int:
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    from agents.arm_outputs import plot_final_distances, summarize, summary_line
+    from agents.sb3 import arm
+
+    env = None
+    try:
+        path, env_config = arm.resolve_model(args.model, args.task, args.reward_type, args.control)
+        env = arm.make_env(env_config)
+        model = arm.load_model(path, device=args.device, env=env)
+        out = _output_dir(args, "arm")
+    except (ValueError, ImportError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        if env is not None:
+            env.close()
+        return 2
+    try:
+        print(f"evaluating {path} on {arm.env_id(args.task)} ({env_config['reward_type']} reward, "
+              f"{env_config['control']} control), {args.episodes} episodes -> {out}", flush=True)
+        result = arm.run_episodes(model, env, args.episodes, args.seed, deterministic=not args.stochastic,
+                                  progress=not args.no_progress)
+    finally:
+        env.close()
+    summary = summarize(result)
+    print(summary_line(summary))
+    record = {"task": args.task, "env_id": arm.env_id(args.task), "model": args.model, "model_path": str(path),
+              "algo": arm.saved_algo(path), "seed": args.seed, "deterministic": not args.stochastic,
+              **{k: v for k, v in env_config.items() if k != "task"}, "command": sys.argv, **summary,
+              "per_episode": {"returns": result["returns"].tolist(), "successes": result["successes"].tolist(),
+                              "final_distances": result["final_distances"].tolist()}}
+    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    chart = plot_final_distances(result["final_distances"], out / "final_distances.png",
+                                 title=f"{Path(path).name} on {arm.env_id(args.task)}, {args.episodes} episodes",
+                                 summary=summary)
+    print(f"results: {out / 'results.json'}   chart: {chart}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,12 @@ Molecule design: watch a trained agent build molecules one edit at a time::
     .venv/bin/python scripts/play.py molecule --model pretrained --start-smiles c1ccccc1 --fps 2
     .venv/bin/python scripts/play.py molecule --model MODEL --headless-frames frames/   # PNG frames, no window
 
-Each environment is a subcommand (`go`, `molecule`; `arm` comes with its issue).
+Robot arm: watch a trained policy (scripts/train_arm.py) in a pygame window showing MuJoCo's 3-D view::
+
+    .venv/bin/python scripts/play.py arm --task reach --model pretrained --episodes 5
+    .venv/bin/python scripts/play.py arm --task push --model runs/arm/tqc-<time>/final_model.zip
+
+Each environment is a subcommand (`go`, `molecule`, `arm`).
 """
 
 from __future__ import annotations
@@ -70,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     envs = parser.add_subparsers(dest="env", metavar="ENV", required=True)
     add_go_parser(envs)
     add_molecule_parser(envs)
-    # Later issues: add_arm_parser(envs).
+    add_arm_parser(envs)
     return parser
 
 
@@ -374,6 +379,75 @@ def run_molecule(args: argparse.Namespace) -> int:
         env.close()
     if headless:
         print(f"wrote {frames} frames to {args.headless_frames}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# arm
+
+
+def add_arm_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    arm = envs.add_parser(
+        "arm",
+        help="robot arm: watch a trained policy reach, push or pick and place",
+        description=("Watch a robot-arm policy (SAC, TD3, TQC or PPO .zip from scripts/train_arm.py, or the shipped "
+                     "one) in a pygame window at 25 steps/s; each episode's success and final distance are "
+                     "printed. Close the window to stop."),
+    )
+    arm.add_argument("--task", choices=("reach", "push", "pick_and_place"), required=True)
+    arm.add_argument("--model", required=True, metavar="PATH|pretrained",
+                     help="final_model.zip or a checkpoint model_*.zip, or 'pretrained' (the shipped arm-<task>)")
+    arm.add_argument("--episodes", type=positive_int, default=3, metavar="N", help="episodes to play (default 3)")
+    arm.add_argument("--seed", type=int, default=0, help="episode i resets with seed SEED + i (default 0)")
+    arm.add_argument("--stochastic", action="store_true", help="sample actions instead of the deterministic policy")
+    arm.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    arm.set_defaults(run=run_arm, parser=arm)
+    return arm
+
+
+def run_arm(args: argparse.Namespace) -> int:
+    os.environ.setdefault("MUJOCO_GL", "egl")  # MuJoCo renders off screen; pygame shows the frames
+    from agents.sb3 import arm
+
+    parser: argparse.ArgumentParser = args.parser
+    try:
+        path, env_config = arm.resolve_model(args.model, args.task)
+        env = arm.make_env(env_config, render_mode="human")
+    except ValueError as err:
+        parser.error(str(err))
+    try:
+        model = arm.load_model(path, device=args.device, env=env)
+    except ValueError as err:
+        env.close()
+        parser.error(str(err))
+    import pygame
+
+    successes = 0
+    try:
+        for episode in range(args.episodes):
+            obs, info = env.reset(seed=args.seed + episode)
+            done = False
+            while not done:
+                action, _ = model.predict(obs, deterministic=not args.stochastic)
+                obs, _, terminated, truncated, info = env.step(action)
+                done = terminated or truncated
+                if not pygame.display.get_init():  # the env's view closed its window on a QUIT event
+                    break
+            if not done:
+                break
+            successes += bool(info["is_success"])
+            print(f"episode {episode + 1}: {'success' if info['is_success'] else 'failure'}, final distance "
+                  f"{100 * info['distance']:.1f} cm")
+        else:
+            print(f"{successes}/{args.episodes} successes")
+    except KeyboardInterrupt:
+        return 130
+    except pygame.error as err:  # no display for the window: say so in one line
+        print(f"play.py arm: error: cannot open a window ({err}); evaluate headless with scripts/evaluate.py arm",
+              file=sys.stderr)
+        return 1
+    finally:
+        env.close()
     return 0
 
 

@@ -1,0 +1,143 @@
+#!/usr/bin/env python
+"""Train SAC, TD3, TQC (with or without HER) or PPO on the robot arm; logs to runs/arm/<algo>-<time>/.
+
+    python scripts/train_arm.py --task reach --algo tqc --her --steps 20000 --set threads=1
+    python scripts/train_arm.py --task push --algo tqc --her --steps 1000000 --minutes 60
+    python scripts/train_arm.py --task reach --algo ppo --reward-type dense --steps 200000
+    python scripts/train_arm.py --resume runs/arm/tqc-20261125-210000 [--steps 40000]
+
+Hyperparameters: agents/hyperparams/<algo>.yml, keyed by env id (the off-policy entries turn HER on; --no-her turns
+it off). Any config value can be set with --config FILE.yml or --set key=value (e.g. --set model.batch_size=512
+--set model.policy_kwargs.net_arch=[128,128] --set threads=1 --set eval_episodes=50). Watch with
+`tensorboard --logdir runs` (eval/success_rate, eval/frames); the run directory gets config.yml, command.txt,
+evaluations.npz, checkpoints/ (model and replay buffer) and final_model.zip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+# Headless MuJoCo rendering (evaluation frame strips) needs this before mujoco is imported.
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+# Let `python scripts/train_arm.py` work from a checkout even without the editable install.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agents.runtime import RunDir, add_common_args, build_config, load_config, merge_config, was_given  # noqa: E402
+from agents.runtime.argtypes import finite_float, positive_int  # noqa: E402
+
+TASKS = ("reach", "push", "pick_and_place")
+ALGOS = ("sac", "tqc", "td3", "ppo")
+
+
+def positive_minutes(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of minutes, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", choices=TASKS, default=None, help="default reach")
+    parser.add_argument("--algo", choices=ALGOS, default=None, help="default tqc")
+    parser.add_argument("--her", action=argparse.BooleanOptionalAction, default=None,
+                        help="hindsight experience replay (off-policy only; the shipped yml turns it on for them)")
+    parser.add_argument("--steps", type=positive_int, default=None, help="total env steps (default from the yml)")
+    parser.add_argument("--minutes", type=positive_minutes, default=None,
+                        help="wall-clock budget on top of --steps (training stops at whichever comes first)")
+    parser.add_argument("--reward-type", choices=("sparse", "dense"), default=None, help="default sparse")
+    parser.add_argument("--control", choices=("ee", "joint"), default=None, help="default ee (end effector)")
+    parser.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                        help="continue a run from its last checkpoint (model, replay buffer, step count)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_common_args(parser)
+    return parser
+
+
+CLI_KEYS = {"her": "her", "total_steps": "steps", "minutes": "minutes", "reward_type": "reward_type",
+            "control": "control"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from agents.sb3 import arm
+
+    if args.resume is not None:
+        return resume(args, parser)
+    task, algo = args.task or "reach", args.algo or "tqc"
+    try:
+        config = build_config(args, arm.default_config(task, algo), cli_keys=CLI_KEYS)
+        if config["task"] != task or config["algo"] != algo:
+            raise ValueError("task and algo are chosen with --task and --algo (the hyperparameters depend on them), "
+                             "not with --config or --set")
+        arm.validate_config(config)
+        arm.resolve_device(config["device"])
+    except ValueError as err:  # unknown --set key, bad --config file, ppo + her, no CUDA...
+        parser.error(str(err))
+    # Everything that can fail on bad input has happened before the run directory exists.
+    run_dir = RunDir.create("arm", algo, root=args.run_root)
+    run_dir.write_config(config)
+    run_dir.write_command()
+    print(f"run directory: {run_dir.path}")
+    return _finish(arm.train(config, run_dir, progress_bar=not args.no_progress), run_dir)
+
+
+def resume(args, parser) -> int:
+    from agents.sb3 import arm
+
+    fixed = {"--task": args.task, "--algo": args.algo, "--her": args.her, "--reward-type": args.reward_type,
+             "--control": args.control, "--config": args.config}
+    given = [flag for flag, value in fixed.items() if value is not None]
+    if given:
+        parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "
+                     f"(--steps, --minutes, --device and --set can)")
+    try:
+        run_dir = RunDir.open(args.resume)
+    except ValueError as err:
+        parser.error(str(err))
+    if not run_dir.config_path.is_file():
+        parser.error(f"{args.resume}: no config.yml; not a run directory of train_arm.py")
+    ckpt = arm.latest_model_checkpoint(run_dir)
+    if ckpt is None:
+        parser.error(f"{args.resume}: no checkpoint to resume from (checkpoints/model_*.zip)")
+    try:
+        saved = load_config(run_dir.config_path)
+        if "task" not in saved or "algo" not in saved:
+            raise ValueError(f"{run_dir.config_path} has no task/algo: not a train_arm.py run")
+        changes = {k: v for k, v in {"total_steps": args.steps, "minutes": args.minutes}.items() if v is not None}
+        if was_given(args, "device"):
+            changes["device"] = args.device
+        if was_given(args, "seed"):
+            changes["seed"] = args.seed
+        config = merge_config(saved, None, changes, args.overrides or [])
+        arm.validate_config(config)
+        arm.resolve_device(config["device"])
+        arm.saved_algo(ckpt)  # a readable SB3 zip
+    except ValueError as err:
+        parser.error(str(err))
+    run_dir.write_config(config)
+    print(f"resuming {run_dir.path} from {ckpt.name}")
+    return _finish(arm.resume(config, run_dir, ckpt, progress_bar=not args.no_progress), run_dir)
+
+
+def _finish(result: dict, run_dir: RunDir) -> int:
+    from agents.evaluation import wilson_interval
+
+    k = round(result["success_rate"] * result["episodes"])
+    lo, hi = wilson_interval(k, result["episodes"])
+    print(f"after {result['steps']} steps: success rate {result['success_rate']:.2f} "
+          f"(95% CI {lo:.2f}-{hi:.2f}, {result['episodes']} episodes), mean return {result['mean_return']:.2f}, "
+          f"mean final distance {result['mean_final_distance']:.3f} m")
+    print(f"model: {run_dir.path / 'final_model.zip'}   evaluations: {run_dir.path / 'evaluations.npz'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

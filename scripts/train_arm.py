@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     # Everything that can fail on bad input has happened before the run directory exists.
     run_dir = RunDir.create("arm", algo, root=args.run_root)
     run_dir.write_config(config)
-    run_dir.write_command()
+    run_dir.write_command(None if argv is None else ["scripts/train_arm.py", *argv])
     print(f"run directory: {run_dir.path}")
     return _finish(arm.train(config, run_dir, progress_bar=not args.no_progress), run_dir)
 

@@ -260,7 +260,13 @@ def _checkpoints(run_dir: RunDir, pattern: re.Pattern) -> list[tuple[int, Path]]
 
 
 def latest_model_checkpoint(run_dir: RunDir) -> Path | None:
+    """The checkpoint to resume from: the newest ``model_*.zip`` that has its replay buffer beside it (a run killed
+    between the two saves leaves a model without one), else the newest model."""
     found = _checkpoints(run_dir, MODEL_RE)
+    buffers = {steps for steps, _ in _checkpoints(run_dir, BUFFER_RE)}
+    with_buffer = [path for steps, path in found if steps in buffers]
+    if with_buffer:
+        return with_buffer[-1]
     return found[-1][1] if found else None
 
 
@@ -292,9 +298,11 @@ class _Trainer:
             if config["algo"] in OFF_POLICY:
                 if buffer.is_file():
                     self.model.load_replay_buffer(buffer)
-                else:
-                    warnings.warn(f"{buffer} is missing: training continues with an empty replay buffer",
-                                  stacklevel=2)
+                else:  # refill before learning again (HER cannot sample before an episode is complete)
+                    starts = int(config["model"].get("learning_starts", 100))
+                    self.model.learning_starts = self.model.num_timesteps + max(starts, 100)
+                    warnings.warn(f"{buffer} is missing: training continues with an empty replay buffer, "
+                                  f"learning again after {self.model.learning_starts} steps", stacklevel=2)
         self.model.set_logger(configure(str(self.run_dir.path), ["tensorboard"]))
         self.eval_env = make_env(config, render_mode="rgb_array" if config["eval_frames"] else None,
                                  width=config["frame_size"], height=config["frame_size"])
@@ -396,10 +404,17 @@ def _load_history(path: Path, upto: int) -> dict[str, list]:
 
 
 def _save_history(path: Path, history: dict[str, list]) -> None:
-    """``evaluations.npz`` as rl-zoo writes it (timesteps, results = returns, ep_lengths, successes) plus distances."""
+    """``evaluations.npz`` as rl-zoo writes it (timesteps, results = returns, ep_lengths, successes) plus distances:
+    one row per evaluation; if ``eval_episodes`` changed on a resume, shorter rows are padded with NaN."""
     arrays = {"timesteps": np.asarray(history["timesteps"], dtype=np.int64)}
     for key in ("returns", "successes", "final_distances", "lengths"):
-        arrays[key] = np.asarray(history[key])
+        rows = history[key]
+        width = max((len(r) for r in rows), default=0)
+        if all(len(r) == width for r in rows):
+            arrays[key] = np.asarray(rows)
+        else:
+            arrays[key] = np.array([np.pad(np.asarray(r, dtype=float), (0, width - len(r)), constant_values=np.nan)
+                                    for r in rows])
     arrays["results"], arrays["ep_lengths"] = arrays["returns"], arrays["lengths"]
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez(tmp, **arrays)

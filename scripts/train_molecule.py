@@ -136,7 +136,8 @@ def _report(result: dict, run_dir: RunDir) -> int:
     top = result.get("top") or []
     for rank, (score, smiles) in enumerate(top[:3], 1):
         print(f"top-{rank}: {score:.4f}  {smiles}")
-    print(f"top molecules: {run_dir.path / 'top_molecules.csv'}   model: {run_dir.path / 'model.pt'}")
+    model = result.get("model_path") or run_dir.path / "model.pt"
+    print(f"top molecules: {run_dir.path / 'top_molecules.csv'}   model: {model}")
     return 0
 
 

@@ -54,8 +54,8 @@ def plot_final_distances(distances, path: str | os.PathLike[str], title: str, su
     top_cm = max(2 * t, float(np.ceil(d.max() / t) * t) if d.size else 2 * t)
     edges = np.linspace(0.0, top_cm, int(round(top_cm / t * 5)) + 1)  # 1 cm bins at the 5 cm threshold
     counts, _ = np.histogram(d, bins=edges)
-    width, height = 720, 440
-    left, right, top, bottom = 70, 30, 80, 60
+    width, height = 760, 460
+    left, right, top, bottom = 70, 30, 100, 60
     pw, ph = width - left - right, height - top - bottom
     surf = pygame.Surface((width, height))
     surf.fill((255, 255, 255))
@@ -79,7 +79,7 @@ def plot_final_distances(distances, path: str | os.PathLike[str], title: str, su
     pygame.draw.line(surf, black, (left, top), (left, top + ph), 2)
     for y in range(top, top + ph, 8):  # dashed threshold line
         pygame.draw.line(surf, grey, (x_of(t), y), (x_of(t), min(y + 4, top + ph)), 2)
-    surf.blit(small.render(f"success: d <= {t:g} cm", True, grey), (x_of(t) + 6, top + 4))
+    surf.blit(small.render(f"success: d <= {t:g} cm", True, grey), (x_of(t) + 6, top - 14))
     step = max(1, int(round(top_cm / 10)))
     for cm in range(0, int(top_cm) + 1, step):
         label = small.render(f"{cm}", True, black)
@@ -92,8 +92,10 @@ def plot_final_distances(distances, path: str | os.PathLike[str], title: str, su
     yl = pygame.transform.rotate(font.render("episodes", True, black), 90)
     surf.blit(yl, (12, top + ph // 2 - yl.get_height() // 2))
     surf.blit(big.render(title, True, black), (left, 14))
-    if summary is not None:
-        surf.blit(font.render(summary_line(summary), True, black), (left, 44))
+    if summary is not None:  # two lines: the rate with its interval, then return and distance
+        rate, _, rest = summary_line(summary).partition("), ")
+        surf.blit(font.render(rate + ")", True, black), (left, 42))
+        surf.blit(font.render(rest, True, black), (left, 62))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pygame.image.save(surf, str(path))

@@ -22,7 +22,16 @@ runs/arm/eval-<timestamp>/)::
     .venv/bin/python scripts/evaluate.py arm --task reach --model pretrained --episodes 100
     .venv/bin/python scripts/evaluate.py arm --task push --model runs/arm/tqc-.../final_model.zip --episodes 100
 
-Each environment is a subcommand (`go`, `arm`; others come with their issues).
+Molecule design: seeded episodes of a MolDQN (model.pt) or MaskablePPO (.zip) agent from one start molecule or a
+file of them; prints validity, uniqueness and the top molecules, and with --delta MolDQN's constrained-optimisation
+figures (best pLogP improvement at similarity >= delta, success rate); writes results.json, top_molecules.csv/.png
+and improvements.png::
+
+    .venv/bin/python scripts/evaluate.py molecule --model pretrained --episodes 20
+    .venv/bin/python scripts/evaluate.py molecule --model runs/molecule/moldqn-.../model.pt \\
+        --start-file benchmarks/data/moses_low_plogp_100.smi --delta 0.4 --episodes 5
+
+Each environment is a subcommand (`go`, `arm`, `molecule`).
 """
 
 from __future__ import annotations
@@ -68,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     go.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     go.set_defaults(func=run_go)
     add_arm_parser(sub)
+    add_molecule_parser(sub)
     return parser
 
 
@@ -201,6 +211,101 @@ def run_arm(args: argparse.Namespace) -> int:
                                  summary=summary)
     print(f"results: {out / 'results.json'}   chart: {chart}")
     return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# molecule
+
+
+def add_molecule_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    mol = sub.add_parser("molecule", help="evaluate a molecule-design agent: top molecules, validity, uniqueness, "
+                                          "constrained improvement",
+                         description="Run seeded episodes of a MolDQN (model.pt) or MaskablePPO (.zip) agent.")
+    mol.add_argument("--model", required=True, metavar="PATH|RUN_DIR|pretrained")
+    mol.add_argument("--objective", default=None, help="objective to score with (default: the model's)")
+    mol.add_argument("--start-smiles", default=None, help="one start molecule (default: the model's start)")
+    mol.add_argument("--start-file", type=Path, default=None, help="start molecules, one SMILES per line")
+    mol.add_argument("--episodes", type=positive_int, default=10,
+                     help="episodes per start molecule: the first greedy, the others epsilon-greedy (default 10)")
+    mol.add_argument("--epsilon", type=finite_float, default=0.05, help="exploration after the first (default 0.05)")
+    mol.add_argument("--delta", type=finite_float, default=None,
+                     help="constrained optimisation: report the best pLogP improvement at similarity >= DELTA")
+    mol.add_argument("--top-k", type=positive_int, default=10)
+    mol.add_argument("--seed", type=seed_arg, default=0)
+    mol.add_argument("--device", type=device, default="auto")
+    mol.add_argument("--out", default=None, help="output folder (default: a fresh runs/molecule/eval-<timestamp>/)")
+    mol.add_argument("--run-root", default="runs")
+    mol.add_argument("--no-progress", action="store_true")
+    mol.set_defaults(func=run_molecule)
+    return mol
+
+
+def run_molecule(args: argparse.Namespace) -> int:
+    from agents import molecule_eval
+    from agents.molecule_outputs import write_top_molecules
+    from agents.molecule_players import load_molecule_agent
+    from agents.runtime import CheckpointError
+
+    if not 0 <= args.epsilon <= 1:
+        print(f"error: --epsilon must be in [0, 1], got {args.epsilon}", file=sys.stderr)
+        return 2
+    try:
+        policy, act = load_molecule_agent(args.model, device=args.device)
+        if args.start_file is not None:
+            starts = molecule_eval.read_smiles_file(args.start_file)
+        else:
+            starts = [args.start_smiles]
+        objective = args.objective
+        if args.delta is not None and objective is None:
+            objective = "plogp"  # the constrained report computes similarity and pLogP itself
+        env = policy.make_env(objective=objective)
+        for s in starts:  # bad start molecules fail here, with their name, before any episode runs
+            if s is not None:
+                env.reset(options={"smiles": s})
+        out = _output_dir(args, "molecule")
+    except (ValueError, CheckpointError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"evaluating {args.model}: {len(starts)} start(s) x {args.episodes} episodes -> {out}", flush=True)
+    records = molecule_eval.run_episodes(env, act, starts, args.episodes, epsilon=args.epsilon, seed=args.seed,
+                                         progress_bar=not args.no_progress)
+    summary = molecule_eval.summarize(records, top_k=args.top_k)
+    print(f"episodes {summary['episodes']}: validity {summary['validity']:.3f}, uniqueness of final molecules "
+          f"{summary['uniqueness']:.3f}, mean final score {summary['mean_score']:.4f}")
+    for rank, (score, smiles) in enumerate(summary["top"][:3], 1):
+        print(f"top-{rank}: {score:.4f}  {smiles}")
+    record = {"model": args.model, "objective": objective or getattr(policy, "objective", None),
+              "episodes_per_start": args.episodes, "epsilon": args.epsilon, "seed": args.seed,
+              "command": sys.argv, **{k: v for k, v in summary.items()}}
+    if args.delta is not None:
+        constrained = molecule_eval.constrained_improvement(records, args.delta)
+        print(f"constrained (delta {args.delta}): {constrained['starts']} starts, improvement "
+              f"{constrained['mean_improvement']:.2f} +- {constrained['std_improvement']:.2f}, success "
+              f"{constrained['success_rate']:.1%}, mean similarity {constrained['mean_similarity']:.2f}")
+        record["constrained"] = constrained
+        _improvement_chart(constrained, out / "improvements.png")
+    write_top_molecules(out, summary["top"])
+    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(f"results: {out / 'results.json'}   top molecules: {out / 'top_molecules.csv'}")
+    return 0
+
+
+def _improvement_chart(constrained: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = [r["improvement"] for r in constrained["rows"]]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.hist(values, bins=20, color="tab:green")
+    ax.set_xlabel("pLogP improvement at similarity >= %.2f" % constrained["delta"])
+    ax.set_ylabel("start molecules")
+    ax.set_title(f"mean {constrained['mean_improvement']:.2f} +- {constrained['std_improvement']:.2f}, "
+                 f"success {constrained['success_rate']:.0%}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -256,43 +256,6 @@ def positive_float(text: str) -> float:
     return value
 
 
-def load_molecule_agent(spec: str, device: str = "auto"):
-    """``(policy, act)`` for ``--model``: ``policy.make_env(objective=, render_mode=, start_smiles=)`` builds a
-    matching env and ``act(env, obs) -> action``. ValueError / CheckpointError with a one-line reason."""
-    if spec == "pretrained":
-        try:
-            from agents.pretrained import available, load_pretrained
-        except ImportError as err:
-            raise ValueError(f"no pretrained molecule model shipped yet ({err})") from None
-        if PRETRAINED_MOLECULE not in available():
-            raise ValueError("no pretrained molecule model shipped yet (agents.pretrained has no "
-                             f"{PRETRAINED_MOLECULE!r}); pass --model PATH to a trained model.pt or .zip")
-        policy = load_pretrained(PRETRAINED_MOLECULE, device=device)
-    else:
-        path = Path(spec)
-        if path.is_dir():  # a run directory: its MolDQN model, else its final MaskablePPO model
-            found = [path / name for name in ("model.pt", "final_model.zip") if (path / name).is_file()]
-            if not found:
-                raise ValueError(f"{spec!r} is a directory without model.pt or final_model.zip")
-            path = found[0]
-        if path.suffix == ".pt":
-            from agents.moldqn.player import MolDQNPolicy
-
-            policy = MolDQNPolicy.load(path, device=device)
-        elif path.suffix == ".zip":
-            from agents.sb3.molecule_ppo import MoleculePPOPolicy
-
-            policy = MoleculePPOPolicy.load(path, device=device)
-        elif not path.exists():
-            raise ValueError(f"model file {spec!r} does not exist")
-        else:
-            raise ValueError(f"cannot tell what kind of model {spec!r} is: model files end in .pt (MolDQN) or "
-                             ".zip (MaskablePPO)")
-    if hasattr(policy, "model") and hasattr(policy, "allow_stop"):  # MaskablePPO: acts on the observation
-        return policy, policy.act
-    return policy, lambda env, obs: policy.act(env)
-
-
 def _wait(seconds_: float, window: bool) -> bool:
     """Sleep ``seconds_`` while keeping the window responsive; False once the user closed it."""
     import time
@@ -318,6 +281,8 @@ def run_molecule(args: argparse.Namespace) -> int:
     from agents.runtime import CheckpointError
 
     try:
+        from agents.molecule_players import load_molecule_agent
+
         policy, act = load_molecule_agent(args.model, device=args.device)
     except (ValueError, CheckpointError, OSError) as err:
         parser.error(f"--model {args.model}: {err}")

@@ -98,14 +98,9 @@ def validate_config(config: dict[str, Any]) -> None:
 def load_start_smiles(config: dict[str, Any]) -> list[str]:
     """The start molecules: ``start_file`` (one SMILES per line, first column) or ``start_smiles``."""
     if config["start_file"]:
-        path = Path(config["start_file"])
-        if not path.is_file():
-            raise ValueError(f"start file {str(path)!r} does not exist")
-        smiles = [line.split()[0] for line in path.read_text().splitlines() if line.strip() and
-                  not line.startswith("#") and line.split()[0].lower() != "smiles"]
-        if not smiles:
-            raise ValueError(f"start file {str(path)!r} holds no SMILES")
-        return smiles
+        from agents.molecule_eval import read_smiles_file
+
+        return read_smiles_file(config["start_file"])
     start = config["start_smiles"]
     return [start] if isinstance(start, str) else list(start)
 

@@ -20,6 +20,11 @@ JOBS = [
     ("Robot arm reach, TQC + HER (2,000 steps, about a minute; the shipped model trained for 20,000)",
      [sys.executable, "scripts/train_arm.py", "--task", "reach", "--algo", "tqc", "--her", "--steps", "2000",
       "--set", "eval_every=1000", "--set", "eval_episodes=10", "--set", "checkpoint_every=1000"]),
+    ("Molecule design, MolDQN maximising QED (60 episodes of 40 edits, about a minute)",
+     [sys.executable, "scripts/train_molecule.py", "--algo", "moldqn", "--objective", "qed", "--episodes", "60",
+      "--set", "learning_starts=400", "--set", "checkpoint_every=30"]),
+    ("Molecule design, MaskablePPO maximising QED (4,000 steps, about a minute)",
+     [sys.executable, "scripts/train_molecule.py", "--algo", "maskable_ppo", "--objective", "qed", "--steps", "4000"]),
 ]
 
 
@@ -40,6 +45,8 @@ def main() -> int:
     print("  python scripts/gtp.py --board-size 9 # a GTP engine for GoGui/Sabaki or GNU Go matches")
     print("  python scripts/evaluate.py arm --task reach --model pretrained --episodes 100   # success rate, 95% CI")
     print("  python scripts/play.py arm --task reach --model pretrained   # watch the shipped reach policy")
+    print("  python scripts/play.py molecule --model runs/molecule/<moldqn run>/model.pt   # watch it build molecules")
+    print("  python scripts/evaluate.py molecule --model runs/molecule/<moldqn run>/model.pt --episodes 20")
     return 0
 
 

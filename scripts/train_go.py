@@ -21,14 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.runtime import (CheckpointError, RunDir, add_common_args, build_config, load_config,  # noqa: E402
                             merge_config, resolve_device, was_given)
-from agents.runtime.argtypes import finite_float, int_in_range, positive_int  # noqa: E402
-
-
-def positive_minutes(text: str) -> float:
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of minutes, got {text!r}")
-    return value
+from agents.runtime.argtypes import finite_float, int_in_range, minutes, positive_int  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--algo", choices=["alphazero", "maskable_ppo"], default=None)
     parser.add_argument("--board-size", type=int_in_range(5, 19), default=None, help="5 to 19 (default 7)")
     parser.add_argument("--komi", type=finite_float, default=None)
-    parser.add_argument("--minutes", type=positive_minutes, default=None,
+    parser.add_argument("--minutes", type=minutes, default=None,
                         help="wall-clock budget (for maskable_ppo: a limit on top of --steps)")
     parser.add_argument("--steps", type=positive_int, default=None,
                         help="env steps (maskable_ppo) or iterations (alphazero)")

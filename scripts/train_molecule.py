@@ -23,16 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.runtime import (CheckpointError, RunDir, add_common_args, build_config, load_config,  # noqa: E402
                             merge_config, resolve_device, was_given)
-from agents.runtime.argtypes import finite_float, positive_int  # noqa: E402
+from agents.runtime.argtypes import minutes, positive_int  # noqa: E402
 
 OBJECTIVES = ["qed", "plogp", "plogp_zinc", "sim_plogp", "multi", "similarity", "logp"]
-
-
-def positive_minutes(text: str) -> float:
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of minutes, got {text!r}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objective", choices=OBJECTIVES, default=None, help="default qed")
     parser.add_argument("--episodes", type=positive_int, default=None, help="moldqn: training episodes")
     parser.add_argument("--steps", type=positive_int, default=None, help="maskable_ppo: env steps")
-    parser.add_argument("--minutes", type=positive_minutes, default=None, help="wall-clock budget")
+    parser.add_argument("--minutes", type=minutes, default=None, help="wall-clock budget")
     parser.add_argument("--start-smiles", default=None, help="start molecule (default: a single carbon)")
     parser.add_argument("--start-file", type=Path, default=None, help="start molecules, one SMILES per line")
     parser.add_argument("--resume", type=Path, default=None, help="continue a MolDQN run directory")

@@ -1,0 +1,172 @@
+"""Robot-arm agents: scripts/train_arm.py (run directory, resume), scripts/evaluate.py arm, input errors, the frame
+strip and ``agents.load_pretrained("arm-reach")``. Scripts run in-process (their ``main``) on tiny networks."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported anywhere: headless rendering
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from agents.sb3 import arm  # noqa: E402
+
+torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = ["--set", "threads=1", "--set", "eval_every=150", "--set", "eval_episodes=2", "--set", "checkpoint_every=150",
+        "--set", "model.learning_starts=100", "--set", "model.batch_size=32", "--set", "model.buffer_size=2000",
+        "--set", "model.policy_kwargs.net_arch=[16,16]", "--set", "frame_size=64", "--set", "frame_stride=10",
+        "--no-progress", "--device", "cpu"]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_script", REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 300-step TQC+HER reach run (checkpoints every 150 steps)."""
+    root = tmp_path_factory.mktemp("runs")
+    assert _script("train_arm").main(["--task", "reach", "--algo", "tqc", "--her", "--steps", "300",
+                                      "--run-root", str(root), *TINY]) == 0
+    (run,) = (root / "arm").iterdir()
+    return run
+
+
+def test_train_creates_run_directory(trained):
+    assert trained.name.startswith("tqc-")
+    for name in ("final_model.zip", "config.yml", "command.txt", "evaluations.npz"):
+        assert (trained / name).is_file(), name
+    ckpts = sorted(p.name for p in (trained / "checkpoints").iterdir())
+    assert ckpts == ["model_000000150.zip", "model_000000300.zip", "replay_buffer_000000300.pkl"]
+    assert "--her" in (trained / "command.txt").read_text()
+    from agents.runtime import load_config
+
+    config = load_config(trained / "config.yml")
+    assert config["task"] == "reach" and config["algo"] == "tqc" and config["her"] is True
+    assert config["model"]["policy_kwargs"]["net_arch"] == [16, 16] and config["model"]["gamma"] == 0.95
+    with np.load(trained / "evaluations.npz") as ev:
+        assert ev["timesteps"].tolist() == [150, 300]
+        assert ev["successes"].shape == (2, 2) and ev["results"].shape == (2, 2)
+        assert np.all(ev["results"] <= 0) and np.all(ev["final_distances"] >= 0)
+    events = list(trained.glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 1000  # scalars and the frame strip
+    model = arm.load_model(trained / "final_model.zip", device="cpu")
+    assert model.num_timesteps == 300 and arm.saved_algo(trained / "final_model.zip") == "tqc"
+
+
+def test_resume_continues_steps_and_evaluations(trained, tmp_path):
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(trained, run)
+    (run / "checkpoints" / "model_000000300.zip").unlink()  # resume from 150, whose replay buffer is gone: warns
+    with pytest.warns(UserWarning, match="empty replay buffer"):
+        assert _script("train_arm").main(["--resume", str(run), "--steps", "450", "--no-progress"]) == 0
+    model = arm.load_model(run / "final_model.zip", device="cpu")
+    assert model.num_timesteps == 450
+    with np.load(run / "evaluations.npz") as ev:
+        assert ev["timesteps"].tolist() == [150, 300, 450]  # the old 300 dropped, training's 300 and 450 added
+    assert (run / "checkpoints" / "replay_buffer_000000450.pkl").is_file()
+
+
+def test_resume_restores_replay_buffer(trained, tmp_path):
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(trained, run)
+    assert _script("train_arm").main(["--resume", str(run), "--steps", "400", "--no-progress",
+                                      "--set", "eval_episodes=1"]) == 0
+    model = arm.load_model(run / "final_model.zip", device="cpu")
+    assert model.num_timesteps == 400
+    import pickle
+
+    with open(run / "checkpoints" / "replay_buffer_000000400.pkl", "rb") as f:
+        buffer = pickle.load(f)
+    assert buffer.size() == 400  # 300 restored + 100 new
+
+
+def test_evaluate_arm_prints_success_rate_and_writes_results(trained, tmp_path, capsys):
+    out = tmp_path / "eval"
+    assert _script("evaluate").main(["arm", "--task", "reach", "--model", str(trained / "final_model.zip"),
+                                     "--episodes", "3", "--out", str(out), "--no-progress", "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    assert "success rate" in text and "95% Wilson interval" in text and "mean final distance" in text
+    results = json.loads((out / "results.json").read_text())
+    assert results["episodes"] == 3 and results["algo"] == "tqc" and results["reward_type"] == "sparse"
+    lo, hi = results["success_interval_95"]
+    assert 0 <= lo <= results["success_rate"] <= hi <= 1
+    assert len(results["per_episode"]["final_distances"]) == 3
+    assert (out / "final_distances.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--task", "reach", "--algo", "ppo", "--her"], "--her needs an off-policy algorithm"),
+    (["--task", "lift"], "invalid choice: 'lift'"),
+    (["--task", "reach", "--set", "eval_every=0"], "eval_every must be a positive integer"),
+    (["--task", "reach", "--set", "no_such_key=1"], "no_such_key"),
+    (["--task", "reach", "--set", "env_kwargs.goal_space=huge"], "goal_space"),
+])
+def test_train_bad_input_exits_2_before_any_run_directory(argv, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _script("train_arm").main([*argv, "--run-root", str(tmp_path), "--steps", "10"])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_resume_bad_input(trained, tmp_path, capsys):
+    script = _script("train_arm")
+    for argv, message in ((["--resume", str(tmp_path / "nope")], "does not exist"),
+                          (["--resume", str(trained), "--algo", "sac"], "cannot change it")):
+        with pytest.raises(SystemExit) as exc:
+            script.main(argv)
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_evaluate_bad_models_exit_2(trained, tmp_path, capsys):
+    script = _script("evaluate")
+    corrupt = tmp_path / "corrupt.zip"
+    corrupt.write_bytes(b"not a zip at all")
+    cases = [(tmp_path / "missing.zip", "does not exist"), (corrupt, "not a Stable-Baselines3 model zip"),
+             (trained / "final_model.zip", "trained on task 'reach', not 'push'")]
+    for model, message in cases:
+        task = "push" if model.name == "final_model.zip" else "reach"
+        assert script.main(["arm", "--task", task, "--model", str(model), "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_frame_strip():
+    frames = [np.full((8, 6, 3), i, np.uint8) for i in range(3)]
+    strip = arm.frame_strip(frames, gap=2)
+    assert strip.shape == (8, 3 * 6 + 2 * 2, 3) and strip.dtype == np.uint8
+    assert strip[0, 6, 0] == 255 and strip[0, 8, 0] == 1
+
+
+def test_load_pretrained_arm_reach_predicts():
+    import gymnasium as gym
+
+    import agents
+    import envs  # noqa: F401
+
+    policy = agents.load_pretrained("arm-reach", device="cpu")
+    env = gym.make("arena/ArmReach-v0")
+    obs, _ = env.reset(seed=0)
+    action, _ = policy.predict(obs, deterministic=True)
+    assert action.shape == env.action_space.shape and np.all(np.abs(action) <= 1)
+    assert (REPO / "agents" / "pretrained" / "arm-reach.zip").stat().st_size < 5 * 2**20
+    env.close()

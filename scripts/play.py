@@ -365,6 +365,8 @@ def add_arm_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
     arm.add_argument("--episodes", type=positive_int, default=3, metavar="N", help="episodes to play (default 3)")
     arm.add_argument("--seed", type=int, default=0, help="episode i resets with seed SEED + i (default 0)")
     arm.add_argument("--stochastic", action="store_true", help="sample actions instead of the deterministic policy")
+    arm.add_argument("--size", type=int_in_range(64, 2048), default=480, metavar="PIXELS",
+                     help="window width and height (default 480)")
     arm.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     arm.set_defaults(run=run_arm, parser=arm)
     return arm
@@ -377,7 +379,7 @@ def run_arm(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.parser
     try:
         path, env_config = arm.resolve_model(args.model, args.task)
-        env = arm.make_env(env_config, render_mode="human")
+        env = arm.make_env(env_config, render_mode="human", width=args.size, height=args.size)
     except ValueError as err:
         parser.error(str(err))
     try:

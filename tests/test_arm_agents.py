@@ -74,12 +74,13 @@ def test_resume_continues_steps_and_evaluations(trained, tmp_path):
     shutil.copytree(trained, run)
     (run / "checkpoints" / "model_000000300.zip").unlink()  # resume from 150, whose replay buffer is gone: warns
     with pytest.warns(UserWarning, match="empty replay buffer"):
-        assert _script("train_arm").main(["--resume", str(run), "--steps", "450", "--no-progress"]) == 0
+        assert _script("train_arm").main(["--resume", str(run), "--steps", "300", "--no-progress"]) == 0
     model = arm.load_model(run / "final_model.zip", device="cpu")
-    assert model.num_timesteps == 450
+    assert model.num_timesteps == 300
     with np.load(run / "evaluations.npz") as ev:
-        assert ev["timesteps"].tolist() == [150, 300, 450]  # the old 300 dropped, training's 300 and 450 added
-    assert (run / "checkpoints" / "replay_buffer_000000450.pkl").is_file()
+        assert ev["timesteps"].tolist() == [150, 300]  # the old 300 dropped, the resumed run's 300 added
+        assert ev["successes"].shape == (2, 2)
+    assert (run / "checkpoints" / "replay_buffer_000000300.pkl").is_file()
 
 
 def test_resume_restores_replay_buffer(trained, tmp_path):
@@ -170,3 +171,16 @@ def test_load_pretrained_arm_reach_predicts():
     assert action.shape == env.action_space.shape and np.all(np.abs(action) <= 1)
     assert (REPO / "agents" / "pretrained" / "arm-reach.zip").stat().st_size < 5 * 2**20
     env.close()
+
+
+def test_play_arm_watches_pretrained_in_a_window(capsys):
+    assert _script("play").main(["arm", "--task", "reach", "--model", "pretrained", "--episodes", "1",
+                                 "--size", "96", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "episode 1: success" in out and "1/1 successes" in out
+
+
+def test_play_arm_bad_model_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _script("play").main(["arm", "--task", "push", "--model", str(tmp_path / "missing.zip")])
+    assert exc.value.code == 2 and "does not exist" in capsys.readouterr().err

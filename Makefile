@@ -32,6 +32,8 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PIP) install -e '.[bench]'
 	$(PY) benchmarks/go_speed.py
+	$(PY) benchmarks/molecule_speed.py
+	$(PY) benchmarks/arm_speed.py   # peers need their own venvs: see the script's docstring
 
 clean-venv:
 	rm -rf $(VENV)

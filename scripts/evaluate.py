@@ -31,7 +31,13 @@ and improvements.png::
     .venv/bin/python scripts/evaluate.py molecule --model runs/molecule/moldqn-.../model.pt \\
         --start-file benchmarks/data/moses_low_plogp_100.smi --delta 0.4 --episodes 5
 
-Each environment is a subcommand (`go`, `arm`, `molecule`).
+Molecular GAN: samples a generator (generator.pt, run directory or pretrained) and prints validity, unique@1k/@10k,
+novelty, internal diversity, FCD (fcd_torch) and the PAINS pass rate; writes results.json, properties.png and
+samples.png::
+
+    .venv/bin/python scripts/evaluate.py gan --model pretrained --n 10000 [--samples designs.smi]
+
+Each environment is a subcommand (`go`, `arm`, `molecule`, `gan`).
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     go.set_defaults(func=run_go)
     add_arm_parser(sub)
     add_molecule_parser(sub)
+    add_gan_parser(sub)
     return parser
 
 
@@ -306,6 +313,70 @@ def _improvement_chart(constrained: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# gan
+
+
+def add_gan_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    g = sub.add_parser("gan", help="sample a molecular GAN: validity, unique@1k/@10k, novelty, IntDiv, FCD, filters",
+                       description="Sample a MolGAN generator (generator.pt, a run directory or pretrained) and "
+                                   "report MOSES-style metrics; writes results.json, properties.png, samples.png.")
+    g.add_argument("--model", required=True, metavar="PATH|RUN_DIR|pretrained")
+    g.add_argument("--n", type=positive_int, default=10000, help="samples (default 10000)")
+    g.add_argument("--train-data", default="qm9", help="novelty against: qm9 | moses | FILE (default qm9)")
+    g.add_argument("--reference", default=None,
+                   help="FCD reference set (default: a seeded random subset of --train-data; moses-test for MOSES)")
+    g.add_argument("--fcd-n", type=positive_int, default=10000, help="reference molecules for FCD (default 10000)")
+    g.add_argument("--no-fcd", action="store_true", help="skip FCD (ChemNet on CPU takes minutes)")
+    g.add_argument("--decode", choices=["sample", "argmax"], default=None,
+                   help="graph decoding (default: the model's; see gan.molgan.MolGAN.sample_graphs)")
+    g.add_argument("--seed", type=seed_arg, default=0)
+    g.add_argument("--device", type=device, default="cpu")
+    g.add_argument("--out", default=None, help="output folder (default: a fresh runs/gan/eval-<timestamp>/); a name "
+                                                "ending in .smi/.txt is taken as --samples instead")
+    g.add_argument("--samples", type=Path, default=None, metavar="FILE.smi", help="also write the samples here")
+    g.add_argument("--run-root", default="runs")
+    g.set_defaults(func=run_gan)
+    return g
+
+
+def run_gan(args: argparse.Namespace) -> int:
+    from agents.runtime import CheckpointError, resolve_device
+    from gan.data import DataError
+    from gan.evaluate import evaluate_generator, load_generator
+
+    if args.out is not None and args.out.endswith((".smi", ".txt")):   # `--out designs.smi`: the samples file
+        args.samples, args.out = Path(args.out), None
+    try:
+        gan = load_generator(args.model, device=str(resolve_device(args.device)))
+        if args.decode:
+            gan.config["decode"] = args.decode
+        out = _output_dir(args, "gan")
+    except (ValueError, CheckpointError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        result = evaluate_generator(gan, args.n, out, train_data=args.train_data, reference=args.reference,
+                                    fcd_n=args.fcd_n, with_fcd=not args.no_fcd, seed=args.seed,
+                                    samples_path=args.samples)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+    def fmt(v):
+        return "n/a" if v is None else f"{v:.3f}"
+
+    print(f"validity {fmt(result['validity'])}  unique@1k {fmt(result['unique@1k'])}  unique@10k "
+          f"{fmt(result['unique@10k'])}  novelty {fmt(result['novelty'])}  IntDiv {fmt(result['intdiv'])}  "
+          f"FCD {fmt(result['fcd'])}  PAINS-pass {fmt(result['pains_pass'])}")
+    print(f"means: QED {fmt(result['qed_mean'])}  logP {fmt(result['logp_mean'])}  SA {fmt(result['sa_mean'])}  "
+          f"({result['n_valid']} valid, {result['n_unique']} unique of {result['n']})")
+    result.update({"model": args.model, "seed": args.seed, "command": sys.argv})
+    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"results: {out / 'results.json'}   plots: {out / 'properties.png'}, {out / 'samples.png'}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

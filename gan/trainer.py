@@ -185,7 +185,7 @@ class MolGANTrainer:
         self.reward_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.reward_opt.step()
-        return float(loss)
+        return float(loss.detach())
 
     # --- loop -------------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,97 @@
+"""train_gan.py molecules: a tiny run, resume continues the counters, RL term, bad inputs; evaluate.py gan smoke."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+SAMPLE = ROOT / "tests" / "data" / "qm9_sample.smi"
+torch.set_num_threads(1)
+
+import evaluate  # noqa: E402
+import train_gan  # noqa: E402
+
+TINY = ["--set", "threads=1", "--set", "sample_n=40", "--set", "sample_every=4", "--set", "checkpoint_every=4",
+        "--set", "log_every=2", "--set", "batch_size=8", "--set", "wgan.n_critic=2", "--no-progress",
+        "--device", "cpu"]
+
+
+def _run_dir(root: Path) -> Path:
+    (run,) = list((root / "gan").iterdir())
+    return run
+
+
+def test_tiny_run_resume_and_evaluate(tmp_path, capsys):
+    smi = tmp_path / "small.smi"
+    smi.write_text("\n".join(SAMPLE.read_text().splitlines()[1:121]) + "\n")
+    # 120 molecules, batch 8, n_critic 2 -> 7 steps per epoch
+    assert train_gan.main(["molecules", "--dataset", str(smi), "--epochs", "1", "--run-root", str(tmp_path), *TINY]) == 0
+    run = _run_dir(tmp_path)
+    assert (run / "generator.pt").is_file() and (run / "config.yml").is_file()
+    from agents.runtime import load_checkpoint
+
+    first = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
+    assert first["counters"]["step"] == 7
+    assert train_gan.main(["molecules", "--resume", str(run), "--epochs", "2", *TINY[-3:]]) == 0
+    last = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
+    assert last["counters"]["step"] == 14 and last["wgan"]["step"] == 14 and last["wgan"]["critic_steps"] == 28
+    assert any(p.name.startswith("events.out.tfevents") for p in run.iterdir())
+    capsys.readouterr()
+
+    out = tmp_path / "eval"
+    code = evaluate.main(["gan", "--model", str(run), "--n", "60", "--train-data", str(smi), "--no-fcd",
+                          "--out", str(out), "--samples", str(tmp_path / "designs.smi")])
+    assert code == 0
+    result = json.loads((out / "results.json").read_text())
+    for key in ("validity", "unique@1k", "unique@10k", "novelty", "intdiv", "fcd", "pains_pass"):
+        assert key in result
+    assert (out / "properties.png").is_file()
+    assert len((tmp_path / "designs.smi").read_text().splitlines()) == 60
+    assert "validity" in capsys.readouterr().out
+
+
+def test_rl_term_runs(tmp_path):
+    smi = tmp_path / "small.smi"
+    smi.write_text("\n".join(SAMPLE.read_text().splitlines()[1:41]) + "\n")
+    assert train_gan.main(["molecules", "--dataset", str(smi), "--epochs", "1", "--lambda-rl", "0.5",
+                           "--objective", "qed", "--run-root", str(tmp_path), *TINY]) == 0
+    from agents.runtime import load_checkpoint
+
+    run = _run_dir(tmp_path)
+    state = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
+    assert state["config"]["lambda_rl"] == 0.5 and state["counters"]["step"] == 2
+
+
+def test_bad_inputs_give_clear_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train_gan.main(["molecules", "--dataset", str(tmp_path / "missing.smi"), *TINY])
+    assert "does not exist" in capsys.readouterr().err
+    bad = tmp_path / "bad.smi"
+    bad.write_text("not_a_smiles\nC[Cl]Br(\n")
+    with pytest.raises(SystemExit):
+        train_gan.main(["molecules", "--dataset", str(bad), *TINY])
+    assert "none of the 2 SMILES fits" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train_gan.main(["molecules", "--lambda-rl", "1.5", *TINY])
+    corrupt = tmp_path / "generator.pt"
+    corrupt.write_bytes(b"garbage")
+    assert evaluate.main(["gan", "--model", str(corrupt), "--n", "10", "--no-fcd"]) == 2
+    assert "Cannot load checkpoint" in capsys.readouterr().err
+    assert evaluate.main(["gan", "--model", str(tmp_path / "nope.pt"), "--n", "10"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_data_errors_name_the_install(monkeypatch):
+    from gan import data
+
+    monkeypatch.setattr(data, "package_dir", lambda name: None)
+    with pytest.raises(data.DataError, match="pip install qm9pack"):
+        data.load_dataset("qm9")
+    with pytest.raises(data.DataError, match="--no-deps molsets"):
+        data.load_dataset("moses")

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export SDL_VIDEODRIVER ?= dummy
 export MUJOCO_GL ?= egl
 
-.PHONY: demo test test-slow bench clean-venv
+.PHONY: demo test test-slow bench clean-venv gan-data
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/go_speed.py
 	$(PY) benchmarks/molecule_speed.py
 	$(PY) benchmarks/arm_speed.py   # peers need their own venvs: see the script's docstring
+
+# GAN data: QM9 (qm9pack) and fcd_torch via the `gan` extra; MOSES (molsets) without its broken dependencies.
+gan-data: $(STAMP)
+	$(PIP) install -e '.[gan]'
+	$(PIP) install --no-deps molsets==0.3.1
 
 clean-venv:
 	rm -rf $(VENV)

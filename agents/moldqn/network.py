@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch import nn
+
+
+def candidate_features(fingerprints: np.ndarray, stop: np.ndarray, steps_left: int, max_steps: int) -> np.ndarray:
+    """Network inputs for the candidates of one step: each candidate's fingerprint and the fraction of steps left
+    after taking it, which is 0 for the stop candidate (a terminal state: the same molecule as now, but nothing
+    follows), so that stopping and moving on are told apart."""
+    x = np.empty((fingerprints.shape[0], fingerprints.shape[1] + 1), dtype=np.float32)
+    x[:, :-1] = fingerprints
+    x[:, -1] = (steps_left - 1) / max_steps
+    x[stop, -1] = 0.0
+    return x
 
 
 class QNetwork(nn.Module):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.moldqn.network import QNetwork
+from agents.moldqn.network import QNetwork, candidate_features
 from agents.runtime import CheckpointError, load_checkpoint, resolve_device
 
 
@@ -57,6 +57,7 @@ class MolDQNPolicy:
             atom_types=tuple(e["atom_types"]), valences=e.get("valences") or {}, ring_sizes=tuple(e["ring_sizes"]),
             max_atoms=e["max_atoms"], max_steps=e["max_steps"], fp_radius=e["fp_radius"], fp_bits=e["fp_bits"],
             discount=e.get("discount", 1.0), start_smiles=e.get("start_smiles", "C"),
+            reward_mode=e.get("reward_mode", "every_step"),
             render_mode=e.get("render_mode"))
 
     def q_values(self, env) -> tuple[dict[str, Any], np.ndarray]:
@@ -65,9 +66,7 @@ class MolDQNPolicy:
         cand = env.next_states()
         if not self.allow_stop and len(cand["actions"]) > 1:
             cand = {k: v[:-1] for k, v in cand.items()}  # the stop entry is last
-        x = np.empty((len(cand["actions"]), cand["fingerprints"].shape[1] + 1), dtype=np.float32)
-        x[:, :-1] = cand["fingerprints"]
-        x[:, -1] = (env.steps_left - 1) / env.max_steps
+        x = candidate_features(cand["fingerprints"], cand["stop"], env.steps_left, env.max_steps)
         with torch.no_grad():
             q = self.q(torch.from_numpy(x).to(self.device)).mean(dim=1).cpu().numpy()
         return cand, q

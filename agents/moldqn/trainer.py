@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.moldqn.network import QNetwork
+from agents.moldqn.network import QNetwork, candidate_features
 from agents.molecule_outputs import TopMolecules, write_top_molecules
 from agents.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, progress, resolve_device,
                             save_checkpoint, seed_everything)
@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "episodes": 2000,
     "minutes": None,        # wall-clock budget on top of episodes
     "env": {"atom_types": ["C", "N", "O"], "valences": {}, "ring_sizes": [5, 6], "max_atoms": 38, "max_steps": 40,
-            "fp_radius": 3, "fp_bits": 2048, "discount": 0.9},
+            "fp_radius": 3, "fp_bits": 2048, "discount": 0.9, "reward_mode": "every_step"},
     # MolDQN used hidden [1024, 512, 128, 32]; [512, 128, 32] halves the CPU time per update and keeps a saved model
     # (fp32) under 5 MB.
     "net": {"hidden": [512, 128, 32], "heads": 1},
@@ -106,7 +106,8 @@ def load_start_smiles(config: dict[str, Any]) -> list[str]:
 
 
 def make_env(config: dict[str, Any], reward_fn=None, start_smiles: list[str] | None = None, render_mode=None):
-    """The molecule env a MolDQN config describes (every-step reward, discounted by steps left)."""
+    """The molecule env a MolDQN config describes (by default MolDQN's every-step reward, discounted by steps
+    left; ``env.reward_mode: final`` with ``allow_stop: true`` pays only the molecule the agent stops at)."""
     from envs.molecule.env import MoleculeEnv
 
     e = config["env"]
@@ -118,7 +119,7 @@ def make_env(config: dict[str, Any], reward_fn=None, start_smiles: list[str] | N
         start_smiles=start_smiles or load_start_smiles(config), atom_types=tuple(e["atom_types"]),
         valences=e["valences"], ring_sizes=tuple(e["ring_sizes"]), max_atoms=e["max_atoms"],
         max_steps=e["max_steps"], fp_radius=e["fp_radius"], fp_bits=e["fp_bits"], discount=e["discount"],
-        reward_mode="every_step", render_mode=render_mode)
+        reward_mode=e.get("reward_mode", "every_step"), render_mode=render_mode)
 
 
 class Replay:
@@ -200,12 +201,6 @@ class MolDQNTrainer:
         frac = self.counters["episode"] / max(1.0, eps["decay_fraction"] * self.config["episodes"])
         return float(eps["start"] + min(frac, 1.0) * (eps["end"] - eps["start"]))
 
-    def _candidate_features(self, fps: np.ndarray, steps_left_after: int) -> torch.Tensor:
-        x = np.empty((fps.shape[0], fps.shape[1] + 1), dtype=np.float32)
-        x[:, :-1] = fps
-        x[:, -1] = steps_left_after / self.env.max_steps
-        return torch.from_numpy(x).to(self.device)
-
     def run_episode(self, explore: bool = True) -> dict[str, Any]:
         env = self.env
         heads = self.config["net"]["heads"]
@@ -219,8 +214,8 @@ class MolDQNTrainer:
             cand = env.next_states()
             if not self.config["allow_stop"] and len(cand["actions"]) > 1:
                 cand = {k: v[:-1] for k, v in cand.items()}  # the stop entry is last
-            steps_left_after = env.steps_left - 1
-            x = self._candidate_features(cand["fingerprints"], steps_left_after)
+            x_np = candidate_features(cand["fingerprints"], cand["stop"], env.steps_left, env.max_steps)
+            x = torch.from_numpy(x_np).to(self.device)
             with torch.no_grad():
                 q_online = self.q(x)
                 if pending is not None:
@@ -236,7 +231,7 @@ class MolDQNTrainer:
             if explore:
                 mask = (self.rng.random(heads) < self.config["bootstrap_mask_prob"]).astype(np.float32) \
                     if heads > 1 else np.ones(1, dtype=np.float32)
-                pending = self.replay.add(cand["fingerprints"][pick], steps_left_after / env.max_steps, reward,
+                pending = self.replay.add(cand["fingerprints"][pick], float(x_np[pick, -1]), reward,
                                           done, mask)
                 self.counters["env_steps"] += 1
                 if (self.replay.size >= self.config["learning_starts"]

@@ -29,17 +29,10 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.runtime import RunDir, add_common_args, build_config, load_config, merge_config, was_given  # noqa: E402
-from agents.runtime.argtypes import finite_float, positive_int  # noqa: E402
+from agents.runtime.argtypes import minutes, positive_int  # noqa: E402
 
 TASKS = ("reach", "push", "pick_and_place")
 ALGOS = ("sac", "tqc", "td3", "ppo")
-
-
-def positive_minutes(text: str) -> float:
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of minutes, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--her", action=argparse.BooleanOptionalAction, default=None,
                         help="hindsight experience replay (off-policy only; the shipped yml turns it on for them)")
     parser.add_argument("--steps", type=positive_int, default=None, help="total env steps (default from the yml)")
-    parser.add_argument("--minutes", type=positive_minutes, default=None,
+    parser.add_argument("--minutes", type=minutes, default=None,
                         help="wall-clock budget on top of --steps (training stops at whichever comes first)")
     parser.add_argument("--reward-type", choices=("sparse", "dense"), default=None, help="default sparse")
     parser.add_argument("--control", choices=("ee", "joint"), default=None, help="default ee (end effector)")

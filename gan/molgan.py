@@ -227,7 +227,7 @@ class MolGAN(nn.Module):
         self.config = {"latent_dim": int(cfg.get("latent_dim", 32)),
                        "generator_hidden": [int(h) for h in cfg.get("generator_hidden", (128, 256, 512))],
                        "max_atoms": int(cfg.get("max_atoms", MAX_ATOMS)),
-                       "minibatch_std": bool(cfg.get("minibatch_std", True)),
+                       "minibatch_std": bool(cfg.get("minibatch_std", False)),
                        "critic_gcn": [int(h) for h in cfg.get("critic_gcn", (64, 32))],
                        "decode": str(cfg.get("decode", "sample"))}
         if self.config["decode"] not in ("sample", "argmax"):

@@ -52,3 +52,19 @@ def test_plugs_into_the_molecule_env(reward):
         assert math.isfinite(r)
         if terminated or truncated:
             break
+
+
+def test_pretrained_generator_samples_and_scores():
+    from gan import PRETRAINED_DIR, load_pretrained
+
+    if not (PRETRAINED_DIR / "molgan-qm9.pt").is_file():
+        pytest.skip("no pretrained GAN shipped in this checkout")
+    gan = load_pretrained("molgan-qm9")
+    samples = gan.sample(200, seed=0)
+    assert samples == gan.sample(200, seed=0) and len(samples) == 200
+    valid = [s for s in samples if s is not None]
+    assert len(valid) > 40
+    reward = DiscriminatorReward("pretrained")
+    assert 0.0 <= reward(Chem.MolFromSmiles(valid[0])) <= 1.0
+    with pytest.raises(ValueError, match="unknown pretrained"):
+        load_pretrained("nope")

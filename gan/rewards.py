@@ -3,8 +3,8 @@
 ``DiscriminatorReward(model)`` is a callable ``mol -> float`` accepted by ``MoleculeEnv(reward_fn=...)``: the
 molecule is encoded to the GAN's graph tensors and scored by the critic; the score is squashed to (0, 1) with
 ``sigmoid((D − m) / s)``, where ``m`` is the midpoint of the critic's mean score on real and on generated molecules
-and ``s`` a quarter of their gap (both measured when the model was saved), so a typical data-set molecule scores
-≈ 0.9 and a typical generated one ≈ 0.1.
+and ``s`` a quarter of their gap (both measured when the model was saved), so data-set molecules score high and
+generated ones low (shipped molgan-qm9: median 0.82 on 300 QM9 molecules, 0.12 on 300 valid generated ones).
 
 Molecules the graph cannot represent (more heavy atoms than the GAN's slots, elements other than C N O F, formal
 charges, radicals; also ``None`` and empty molecules) get ``low_score`` (default 0.0) and never raise. A critic with

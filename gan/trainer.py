@@ -147,7 +147,8 @@ class MolGANTrainer:
         self.reward_opt = torch.optim.Adam(self.reward_net.parameters(), lr=config["reward_lr"])
         self.score = objective_fn(config["objective"])
         self.real_scores: dict[int, float] = {}
-        self.counters = {"step": 0, "epoch": 0.0, "seconds": 0.0}
+        # best_score: the highest fraction of unique valid molecules among sampled graphs so far (best_generator.pt)
+        self.counters = {"step": 0, "epoch": 0.0, "seconds": 0.0, "best_score": -1.0, "best_step": 0}
         self.writer = None
         self.steps_per_epoch = max(1, len(self.smiles) // (config["batch_size"] * config["wgan"]["n_critic"]))
 
@@ -228,7 +229,8 @@ class MolGANTrainer:
         self.save()
         self.writer.close()
         return {"step": self.counters["step"], "epoch": self.counters["epoch"], "seconds": self.counters["seconds"],
-                "generator": self.run_dir.path / "generator.pt", "last_samples": getattr(self, "last_samples", {})}
+                "generator": self.run_dir.path / "generator.pt", "last_samples": getattr(self, "last_samples", {}),
+                "best_step": self.counters["best_step"], "best_score": self.counters["best_score"]}
 
     def evaluate_samples(self) -> dict[str, float]:
         """Sample, log validity / uniqueness / mean objective, an image grid and property histograms."""
@@ -242,9 +244,15 @@ class MolGANTrainer:
 
         if valid:
             out["objective_mean"] = float(np.mean([self.score(Chem.MolFromSmiles(s)) for s in valid[:300]]))
+        out["unique_valid"] = len(set(valid)) / len(smiles)
         for k, v in out.items():
             self.writer.add_scalar(f"samples/{k}", v, step)
         self.last_samples = out
+        if out["unique_valid"] > self.counters["best_score"] and self.run_dir is not None:
+            # runs peak early and then degrade (README): keep the best generator seen so far
+            self.counters["best_score"], self.counters["best_step"] = out["unique_valid"], step
+            self.model.critic_stats = self.critic_stats()
+            self.model.save(self.run_dir.path / "best_generator.pt")
         if valid:
             try:
                 from envs.molecule.render import molecule_grid
@@ -291,7 +299,8 @@ class MolGANTrainer:
             self.wgan.load_state_dict(state["wgan"])
             self.reward_net.load_state_dict(state["reward_net"])
             self.reward_opt.load_state_dict(state["reward_opt"])
-            self.counters.update({k: type(self.counters[k])(v) for k, v in state["counters"].items()})
+            self.counters.update({k: type(self.counters[k])(v) for k, v in state["counters"].items()
+                                  if k in self.counters})
             self.rng.bit_generator.state = state["rng"]
             torch.set_rng_state(state["torch_rng"])
         except (KeyError, RuntimeError, ValueError, TypeError) as exc:

@@ -11,6 +11,7 @@ molecules: MolGAN-style graph WGAN-GP (gan.molgan / gan.trainer). --dataset is q
 C, N, O, F and no charges are used (--set model.max_atoms=N to change the size). The generator loss is
 lambda_rl * L_WGAN + (1 - lambda_rl) * L_RL: --lambda-rl 1 (default) is a plain WGAN-GP, 0.5 weighs both equally.
 The run directory gets checkpoints/, generator.pt (small, weights_only; `scripts/evaluate.py gan --model` reads it),
+best_generator.pt (the generator whose samples held the largest fraction of unique valid molecules; runs degrade),
 TensorBoard scalars (gan/*, samples/*), an image grid of sampled molecules and QED/logP/SA histograms.
 """
 
@@ -118,7 +119,8 @@ def _report(result: dict, run_dir: RunDir) -> int:
     s = result.get("last_samples") or {}
     print(f"steps {result['step']} (epoch {result['epoch']:.2f}) in {result['seconds']:.0f} s; "
           f"samples: validity {s.get('validity', 0):.3f}, uniqueness {s.get('uniqueness', 0):.3f}")
-    print(f"generator: {result['generator']}")
+    print(f"generator: {result['generator']}   best sampled (unique valid {result.get('best_score', 0):.3f} at step "
+          f"{result.get('best_step', 0)}): {run_dir.path / 'best_generator.pt'}")
     return 0
 
 

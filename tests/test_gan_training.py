@@ -34,6 +34,7 @@ def test_tiny_run_resume_and_evaluate(tmp_path, capsys):
     assert train_gan.main(["molecules", "--dataset", str(smi), "--epochs", "1", "--run-root", str(tmp_path), *TINY]) == 0
     run = _run_dir(tmp_path)
     assert (run / "generator.pt").is_file() and (run / "config.yml").is_file()
+    assert (run / "best_generator.pt").is_file()
     from agents.runtime import load_checkpoint
 
     first = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
@@ -41,6 +42,7 @@ def test_tiny_run_resume_and_evaluate(tmp_path, capsys):
     assert train_gan.main(["molecules", "--resume", str(run), "--epochs", "2", *TINY[-3:]]) == 0
     last = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
     assert last["counters"]["step"] == 14 and last["wgan"]["step"] == 14 and last["wgan"]["critic_steps"] == 28
+    assert last["counters"]["best_score"] >= first["counters"]["best_score"] >= 0
     assert any(p.name.startswith("events.out.tfevents") for p in run.iterdir())
     capsys.readouterr()
 

@@ -20,7 +20,7 @@ import torch
 
 from gan.molgan import MolGAN, encode_mol, graphs_to_tensors
 
-__all__ = ["DiscriminatorReward"]
+__all__ = ["DiscriminatorReward", "MixedReward", "gan_start_smiles"]
 
 
 class DiscriminatorReward:
@@ -71,3 +71,47 @@ class DiscriminatorReward:
         if d is None or not math.isfinite(d):
             return self.low_score
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, self.sign * (d - self.center) / self.scale))))
+
+
+class MixedReward:
+    """ORGAN / ATNC pairing: ``λ · D(mol) + (1 − λ) · f(mol)`` with ``D`` a `DiscriminatorReward` and ``f`` the
+    env objective (a callable ``mol -> float``). Usable as the molecule env's ``reward_fn``."""
+
+    def __init__(self, objective: Any, discriminator: DiscriminatorReward, lam: float) -> None:
+        if not (isinstance(lam, (int, float)) and 0.0 <= lam <= 1.0):
+            raise ValueError(f"the GAN weight lambda must be in [0, 1], got {lam!r}")
+        self.objective = objective
+        self.discriminator = discriminator
+        self.lam = float(lam)
+        self.__name__ = f"{self.lam:g}*gan+{1 - self.lam:g}*{getattr(objective, '__name__', 'objective')}"
+
+    def __call__(self, mol) -> float:
+        return self.lam * float(self.discriminator(mol)) + (1.0 - self.lam) * float(self.objective(mol))
+
+
+def gan_start_smiles(model: MolGAN | str | Any, n: int, seed: int = 0, accept: Any = None) -> list[str]:
+    """Up to ``n`` distinct valid molecules sampled from a generator (``"pretrained"``, a path or a `MolGAN`), kept
+    only where ``accept(smiles)`` does not raise (e.g. the molecule env's start-molecule check)."""
+    if isinstance(model, str) and model == "pretrained":
+        from gan import load_pretrained
+
+        model = load_pretrained("molgan-qm9")
+    elif not isinstance(model, MolGAN):
+        model = MolGAN.load(model)
+    out: list[str] = []
+    seen: set[str] = set()
+    for smiles in model.sample(max(4 * n, 64), seed=seed):
+        if smiles is None or smiles in seen:
+            continue
+        seen.add(smiles)
+        if accept is not None:
+            try:
+                accept(smiles)
+            except ValueError:
+                continue
+        out.append(smiles)
+        if len(out) >= n:
+            break
+    if not out:
+        raise ValueError("the generator produced no valid start molecule the env accepts")
+    return out

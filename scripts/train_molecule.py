@@ -6,6 +6,8 @@
     python scripts/train_molecule.py --objective sim_plogp --start-file starts.smi --episodes 4000
     python scripts/train_molecule.py --objective qed --algo maskable_ppo --steps 200000
     python scripts/train_molecule.py --resume runs/molecule/moldqn-20261125-120000 [--episodes 4000]
+    python scripts/train_molecule.py --objective qed --gan-reward pretrained --gan-lambda 0.3 --set env.max_atoms=9
+    python scripts/train_molecule.py --objective qed --start-from-gan pretrained --episodes 500
 
 Objectives: qed | plogp (raw penalized logP) | plogp_zinc | sim_plogp (MolDQN's constrained form, similarity to each
 episode's start molecule) | multi (--set weights.qed=0.5 ...) | similarity (--set target=SMILES).
@@ -23,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.runtime import (CheckpointError, RunDir, add_common_args, build_config, load_config,  # noqa: E402
                             merge_config, resolve_device, was_given)
-from agents.runtime.argtypes import minutes, positive_int  # noqa: E402
+from agents.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
 
 OBJECTIVES = ["qed", "plogp", "plogp_zinc", "sim_plogp", "multi", "similarity", "logp"]
 
@@ -37,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=minutes, default=None, help="wall-clock budget")
     parser.add_argument("--start-smiles", default=None, help="start molecule (default: a single carbon)")
     parser.add_argument("--start-file", type=Path, default=None, help="start molecules, one SMILES per line")
+    parser.add_argument("--gan-reward", default=None, metavar="MODEL|pretrained",
+                        help="mix a GAN critic into the reward: lambda * D(mol) + (1 - lambda) * objective")
+    parser.add_argument("--gan-lambda", type=finite_float, default=None, help="the critic's weight (default 0.3)")
+    parser.add_argument("--start-from-gan", default=None, metavar="MODEL|pretrained",
+                        help="start episodes from molecules sampled from this GAN generator")
+    parser.add_argument("--gan-starts", type=positive_int, default=200, help="how many GAN start molecules")
     parser.add_argument("--resume", type=Path, default=None, help="continue a MolDQN run directory")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(parser)
@@ -54,11 +62,13 @@ def main(argv: list[str] | None = None) -> int:
             config = build_config(args, molecule_ppo.DEFAULTS, cli_keys=_cli_keys(steps_key="total_steps"))
             molecule_ppo.validate_config(config)
             resolve_device(config["device"])
-            molecule_ppo.make_env(config)  # bad SMILES / objectives fail here, before the run directory
-        except ValueError as err:
+            _gan_starts(args, config)
+            reward_fn = _reward_fn(config)
+            molecule_ppo.make_env(config, reward_fn=reward_fn)  # bad SMILES / objectives fail here
+        except (ValueError, OSError) as err:
             parser.error(str(err))
         run_dir = _new_run(args, algo, config)
-        result = molecule_ppo.train(config, run_dir, progress_bar=not args.no_progress)
+        result = molecule_ppo.train(config, run_dir, progress_bar=not args.no_progress, reward_fn=reward_fn)
         return _report(result, run_dir)
 
     from agents.moldqn import trainer as dqn
@@ -67,16 +77,49 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--steps applies to --algo maskable_ppo; use --episodes for moldqn")
     try:
         config = build_config(args, dqn.DEFAULTS, cli_keys=_cli_keys(steps_key=None))
-        trainer = dqn.MolDQNTrainer(config, None, progress_bar=not args.no_progress)
-    except ValueError as err:  # bad config, SMILES, objective, device
+        _gan_starts(args, config)
+        trainer = dqn.MolDQNTrainer(config, None, reward_fn=_reward_fn(config), progress_bar=not args.no_progress)
+    except (ValueError, OSError) as err:  # bad config, SMILES, objective, device, GAN model
         parser.error(str(err))
     trainer.run_dir = _new_run(args, algo, config)
     return _report(trainer.run(), trainer.run_dir)
 
 
+def _reward_fn(config: dict):
+    """The GAN-mixed reward when the config names a GAN critic (ORGAN / ATNC pairing), else None."""
+    if not config.get("gan_reward"):
+        return None
+    from envs.molecule import rewards
+    from gan.rewards import DiscriminatorReward, MixedReward
+
+    if config["objective"] == "sim_plogp":
+        raise ValueError("--gan-reward cannot be mixed with sim_plogp (its similarity follows each start molecule)")
+    kwargs = {k: config[k] for k in ("target", "weights") if config.get(k) is not None}
+    objective = rewards.make_objective(config["objective"], **kwargs)
+    return MixedReward(objective, DiscriminatorReward(config["gan_reward"]), float(config["gan_lambda"]))
+
+
+def _gan_starts(args, config: dict) -> None:
+    """--start-from-gan: replace the start molecules by distinct GAN samples the env accepts (saved in config.yml,
+    so the run is reproducible and resumable)."""
+    if not args.start_from_gan:
+        return
+    if args.start_smiles or args.start_file:
+        raise ValueError("--start-from-gan replaces --start-smiles/--start-file; give only one of them")
+    from envs.molecule.chem import EditableMolecule, EditRules
+    from gan.rewards import gan_start_smiles
+
+    e = config["env"]
+    rules = EditRules(tuple(e["atom_types"]), dict(e.get("valences") or {}), tuple(e["ring_sizes"]), e["max_atoms"])
+    config["start_smiles"] = gan_start_smiles(args.start_from_gan, args.gan_starts, seed=int(config["seed"]),
+                                              accept=lambda s: EditableMolecule.from_smiles(s, rules))
+    config["start_file"] = None
+    print(f"starting from {len(config['start_smiles'])} GAN molecules, e.g. {config['start_smiles'][:3]}")
+
+
 def _cli_keys(steps_key: str | None) -> dict[str, str]:
     keys = {"objective": "objective", "minutes": "minutes", "start_smiles": "start_smiles",
-            "start_file": "start_file"}
+            "start_file": "start_file", "gan_reward": "gan_reward", "gan_lambda": "gan_lambda"}
     if steps_key is None:
         keys["episodes"] = "episodes"
     else:
@@ -116,9 +159,9 @@ def resume(args, parser) -> int:
         config = merge_config(saved, None, changes, getattr(args, "overrides", None) or [])
         if was_given(args, "device"):
             config["device"] = args.device
-        trainer = dqn.MolDQNTrainer(config, run_dir, progress_bar=not args.no_progress)
+        trainer = dqn.MolDQNTrainer(config, run_dir, reward_fn=_reward_fn(config), progress_bar=not args.no_progress)
         trainer.load(ckpt)
-    except (ValueError, CheckpointError) as err:
+    except (ValueError, CheckpointError, OSError) as err:
         parser.error(str(err))
     run_dir.write_config(config)
     print(f"resuming {run_dir.path} from {ckpt.name} (episode {trainer.counters['episode']})")

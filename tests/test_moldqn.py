@@ -103,3 +103,24 @@ def test_train_script_errors_before_making_a_run_dir(tmp_path):
                           "--run-root", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "could not parse" in out.stderr
     assert not (tmp_path / "molecule").exists()
+
+
+def test_gan_reward_and_gan_starts(tmp_path):
+    """ORGAN-style pairing: the shipped GAN's critic mixed into the reward, episodes started from GAN samples."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_molecule.py"
+    out = subprocess.run([sys.executable, str(script), "--objective", "qed", "--episodes", "2", "--gan-reward",
+                          "pretrained", "--gan-lambda", "0.5", "--start-from-gan", "pretrained", "--gan-starts", "5",
+                          "--set", "env.max_atoms=12", "--set", "env.max_steps=3", "--set", "env.fp_bits=64",
+                          "--set", "net.hidden=[16]", "--set", "learning_starts=2", "--set", "batch_size=2",
+                          "--set", "threads=1", "--run-root", str(tmp_path), "--no-progress"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "starting from 5 GAN molecules" in out.stdout
+    import yaml
+
+    config = yaml.safe_load(next((tmp_path / "molecule").glob("moldqn-*/config.yml")).read_text())
+    assert config["gan_reward"] == "pretrained" and config["gan_lambda"] == 0.5 and len(config["start_smiles"]) == 5
+    bad = subprocess.run([sys.executable, str(script), "--objective", "sim_plogp", "--gan-reward", "pretrained",
+                          "--episodes", "1", "--run-root", str(tmp_path / "b")], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2 and "sim_plogp" in bad.stderr

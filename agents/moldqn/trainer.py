@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "bootstrap_mask_prob": 0.5,   # with heads > 1: probability each head trains on a transition
     "allow_stop": False,          # MolDQN has no stop: episodes run max_steps edits
     "top_k": 10,
+    "gan_reward": None,     # a GAN generator file or "pretrained": reward = λ·D + (1 − λ)·objective (train_molecule.py)
+    "gan_lambda": 0.3,
     "log_every": 10,            # episodes
     "checkpoint_every": 100,    # episodes
     "threads": None,

@@ -71,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "eval_episodes": 4,        # deterministic episodes, one per start molecule (at most the number of starts)
     "checkpoint_every": 50_000,
     "top_k": 10,
+    "gan_reward": None,     # a GAN generator file or "pretrained": reward = λ·D + (1 − λ)·objective (train_molecule.py)
+    "gan_lambda": 0.3,
     "threads": None,           # torch CPU threads; default all cores
 }
 

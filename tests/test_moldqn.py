@@ -124,3 +124,13 @@ def test_gan_reward_and_gan_starts(tmp_path):
                           "--episodes", "1", "--run-root", str(tmp_path / "b")], capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode == 2 and "sim_plogp" in bad.stderr
+
+
+def test_shipped_qed_model_loads_and_plays():
+    import agents
+
+    policy = agents.load_pretrained("molecule-qed", device="cpu")
+    env = policy.make_env(max_steps=3)
+    path = policy.generate(env, seed=0)
+    assert len(path) == 4 and all(Chem.MolFromSmiles(s) is not None for s in path)
+    assert (Path(agents.__file__).parent / "pretrained" / "molecule-qed.pt").stat().st_size < 5 * 2**20

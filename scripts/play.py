@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from agents.runtime.argtypes import finite_float, int_in_range, positive_int, seconds  # noqa: E402
+from agents.runtime.argtypes import finite_float, int_in_range, positive_float, positive_int, seconds  # noqa: E402
 from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
 
 
@@ -247,13 +247,6 @@ def add_molecule_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentPa
     mol.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     mol.set_defaults(run=run_molecule, parser=mol)
     return mol
-
-
-def positive_float(text: str) -> float:
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
 
 
 def _wait(seconds_: float, window: bool) -> bool:

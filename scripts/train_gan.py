@@ -25,14 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.runtime import (CheckpointError, RunDir, add_common_args, build_config, load_config,  # noqa: E402
                             merge_config, resolve_device, was_given)
-from agents.runtime.argtypes import finite_float, positive_int  # noqa: E402
-
-
-def positive_minutes(text: str) -> float:
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of minutes, got {text!r}")
-    return value
+from agents.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
 
 
 def unit_float(text: str) -> float:
@@ -50,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     mol.add_argument("--dataset", default=None, help="qm9 (default), moses, moses-test or a SMILES file")
     mol.add_argument("--limit", type=positive_int, default=None, help="use only the first N SMILES")
     mol.add_argument("--epochs", type=positive_int, default=None, help="passes over the data (default 1)")
-    mol.add_argument("--minutes", type=positive_minutes, default=None, help="wall-clock budget")
+    mol.add_argument("--minutes", type=minutes, default=None, help="wall-clock budget")
     mol.add_argument("--batch-size", type=positive_int, default=None, help="default 32")
     mol.add_argument("--lambda-rl", type=unit_float, default=None,
                      help="weight of the WGAN term; the RL term gets 1 - lambda (default 1: no RL)")

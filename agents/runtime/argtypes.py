@@ -41,6 +41,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """A positive, finite number (rates, frames per second)."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
 def minutes(text: str) -> float:
     """A positive, finite number of minutes (``--minutes`` wall-clock budgets)."""
     value = finite_float(text)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime import (CheckpointError, RunDir, add_common_args, build_config, load_config,  # noqa: E402
-                            merge_config, resolve_device, was_given)
+from agents.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
+from agents.runtime.cli import resume_run  # noqa: E402
 from agents.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
 
 
@@ -67,23 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume is not None:
         fixed = {"--dataset": args.dataset, "--limit": args.limit, "--batch-size": args.batch_size,
                  "--lambda-rl": args.lambda_rl, "--objective": args.objective, "--config": args.config}
-        given = [flag for flag, value in fixed.items() if value is not None]
-        if given:
-            parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "
-                         "(--epochs, --minutes, --device and --set can)")
+        run_dir, ckpt, config = resume_run(args, parser, fixed, {"minutes": args.minutes, "epochs": args.epochs},
+                                           "--epochs, --minutes")
         try:
-            run_dir = RunDir.open(args.resume)
-        except ValueError as err:
-            parser.error(str(err))
-        ckpt = run_dir.latest_checkpoint()
-        if ckpt is None:
-            parser.error(f"{args.resume}: no checkpoint to resume from")
-        try:
-            saved = load_config(run_dir.config_path)
-            changes = {k: v for k, v in {"minutes": args.minutes, "epochs": args.epochs}.items() if v is not None}
-            config = merge_config(saved, None, changes, args.overrides or [])
-            if was_given(args, "device"):
-                config["device"] = args.device
             trainer = MolGANTrainer(config, run_dir, progress_bar=not args.no_progress)
             trainer.load(ckpt)
         except (ValueError, CheckpointError) as err:

@@ -19,8 +19,8 @@ from pathlib import Path
 # Let `python scripts/train_go.py` work from a checkout even without the editable install.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime import (CheckpointError, RunDir, add_common_args, build_config, load_config,  # noqa: E402
-                            merge_config, resolve_device, was_given)
+from agents.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
+from agents.runtime.cli import resume_run  # noqa: E402
 from agents.runtime.argtypes import finite_float, int_in_range, minutes, positive_int  # noqa: E402
 
 
@@ -100,26 +100,16 @@ def resume(args, parser) -> int:
 
     fixed = {"--algo": args.algo, "--board-size": args.board_size, "--komi": args.komi, "--opponent": args.opponent,
              "--init-from": args.init_from, "--config": args.config}
-    given = [flag for flag, value in fixed.items() if value is not None]
-    if given:
-        parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "
-                     f"(--minutes, --steps, --device and --set can)")
-    try:
-        run_dir = RunDir.open(args.resume)
-    except ValueError as err:
-        parser.error(str(err))
-    ckpt = run_dir.latest_checkpoint()
-    if ckpt is None:
+
+    def no_checkpoint(run_dir) -> str:
         if run_dir.path.name.startswith("maskable_ppo") or list(run_dir.checkpoints_dir.glob("model_*.zip")):
-            parser.error(f"{args.resume}: resuming MaskablePPO runs is not supported yet; its checkpoints "
-                         f"(checkpoints/model_*.zip) load with sb3_contrib.MaskablePPO.load")
-        parser.error(f"{args.resume}: no checkpoint to resume from")
+            return ("resuming MaskablePPO runs is not supported yet; its checkpoints (checkpoints/model_*.zip) load "
+                    "with sb3_contrib.MaskablePPO.load")
+        return "no checkpoint to resume from"
+
+    run_dir, ckpt, config = resume_run(args, parser, fixed, {"minutes": args.minutes, "iterations": args.steps},
+                                       "--minutes, --steps", no_checkpoint=no_checkpoint)
     try:
-        saved = load_config(run_dir.config_path)
-        changes = {k: v for k, v in {"minutes": args.minutes, "iterations": args.steps}.items() if v is not None}
-        config = merge_config(saved, None, changes, getattr(args, "overrides", None) or [])
-        if was_given(args, "device"):
-            config["device"] = args.device
         az.validate_config(config)
         resolve_device(config["device"])
         trainer = az.AlphaZeroTrainer(config, run_dir, progress_bar=not args.no_progress)

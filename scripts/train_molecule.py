@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime import (CheckpointError, RunDir, add_common_args, build_config, load_config,  # noqa: E402
-                            merge_config, resolve_device, was_given)
+from agents.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
+from agents.runtime.cli import resume_run  # noqa: E402
 from agents.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
 
 OBJECTIVES = ["qed", "plogp", "plogp_zinc", "sim_plogp", "multi", "similarity", "logp"]
@@ -141,24 +141,12 @@ def resume(args, parser) -> int:
     from agents.moldqn import trainer as dqn
 
     fixed = {"--algo": args.algo, "--objective": args.objective, "--start-smiles": args.start_smiles,
-             "--start-file": args.start_file, "--config": args.config, "--steps": args.steps}
-    given = [flag for flag, value in fixed.items() if value is not None]
-    if given:
-        parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "
-                     f"(--episodes, --minutes, --device and --set can)")
+             "--start-file": args.start_file, "--config": args.config, "--steps": args.steps,
+             "--gan-reward": args.gan_reward, "--gan-lambda": args.gan_lambda, "--start-from-gan": args.start_from_gan}
+    run_dir, ckpt, config = resume_run(
+        args, parser, fixed, {"minutes": args.minutes, "episodes": args.episodes}, "--episodes, --minutes",
+        no_checkpoint=lambda _: "no checkpoint to resume from (MaskablePPO runs cannot be resumed yet)")
     try:
-        run_dir = RunDir.open(args.resume)
-    except ValueError as err:
-        parser.error(str(err))
-    ckpt = run_dir.latest_checkpoint()
-    if ckpt is None:
-        parser.error(f"{args.resume}: no checkpoint to resume from (MaskablePPO runs cannot be resumed yet)")
-    try:
-        saved = load_config(run_dir.config_path)
-        changes = {k: v for k, v in {"minutes": args.minutes, "episodes": args.episodes}.items() if v is not None}
-        config = merge_config(saved, None, changes, getattr(args, "overrides", None) or [])
-        if was_given(args, "device"):
-            config["device"] = args.device
         trainer = dqn.MolDQNTrainer(config, run_dir, reward_fn=_reward_fn(config), progress_bar=not args.no_progress)
         trainer.load(ckpt)
     except (ValueError, CheckpointError, OSError) as err:

@@ -13,14 +13,15 @@ A script stays thin::
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from agents.runtime.argtypes import device
 from agents.runtime.config import ConfigDict, deep_merge, load_config, merge_config
 from agents.runtime.device import validate_device_spec
 
-__all__ = ["COMMON_DEFAULTS", "add_common_args", "build_config", "seed_arg", "was_given"]
+__all__ = ["COMMON_DEFAULTS", "add_common_args", "build_config", "resume_run", "seed_arg", "was_given"]
 
 #: Config entries every resolved config has; script defaults may change them.
 COMMON_DEFAULTS: dict[str, Any] = {"device": "auto", "seed": 0}
@@ -162,3 +163,46 @@ def build_config(
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValueError(f"Config value 'seed' must be an integer in [0, 2**32), got {seed!r}")
     return config
+
+
+def resume_run(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    fixed: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    can_change: str,
+    no_checkpoint: Callable[[Any], str] | None = None,
+) -> tuple[Any, Path, ConfigDict]:
+    """
+    The shared first half of ``--resume RUN_DIR``: refuse flags that would change the saved config, open the run
+    directory, find its newest checkpoint and merge the allowed changes and ``--set`` overrides into the saved
+    config (``--device`` too, when given). Problems end the script through ``parser.error`` (exit status 2).
+
+    :param fixed: ``{"--flag": value}`` of flags that cannot change on resume (given when not None).
+    :param changes: ``{config_key: value}`` that may change (None = not given).
+    :param can_change: the flags that may change, for the error message (e.g. ``"--minutes, --steps"``).
+    :param no_checkpoint: builds the message when the run has no checkpoint (default: a generic one).
+    :return: ``(run_dir, checkpoint_path, config)``.
+    """
+    from agents.runtime.rundir import RunDir
+
+    given = [flag for flag, value in fixed.items() if value is not None]
+    if given:
+        parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "
+                     f"({can_change}, --device and --set can)")
+    try:
+        run_dir = RunDir.open(args.resume)
+    except ValueError as err:
+        parser.error(str(err))
+    ckpt = run_dir.latest_checkpoint()
+    if ckpt is None:
+        parser.error(f"{args.resume}: " + (no_checkpoint(run_dir) if no_checkpoint else "no checkpoint to resume from"))
+    try:
+        saved = load_config(run_dir.config_path)
+        config = merge_config(saved, None, {k: v for k, v in changes.items() if v is not None},
+                              getattr(args, "overrides", None) or [])
+    except ValueError as err:
+        parser.error(str(err))
+    if was_given(args, "device"):
+        config["device"] = args.device
+    return run_dir, ckpt, config

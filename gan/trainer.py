@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, progress, resolve_device,
-                            save_checkpoint, seed_everything)
+from agents.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress,
+                            save_checkpoint)
 from gan.data import load_dataset
 from gan.molgan import MolGAN, RGCNCritic, decode_graph, encode_smiles, graphs_to_tensors, gumbel_hard
 from gan.wgan import WGANGP, NonFiniteLossError
@@ -130,10 +130,7 @@ class MolGANTrainer:
         self.config = config
         self.run_dir = run_dir
         self.progress_bar = progress_bar
-        self.device = resolve_device(config["device"])
-        if config["threads"]:
-            torch.set_num_threads(int(config["threads"]))
-        seed_everything(int(config["seed"]))
+        self.device = prepare_training(config)
         self.rng = np.random.default_rng(int(config["seed"]))
         if smiles is None:
             smiles = load_dataset(config["dataset"], config["limit"])

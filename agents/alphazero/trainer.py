@@ -30,7 +30,7 @@ from agents.alphazero.network import NetConfig, PolicyValueNet, count_parameters
 from agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
 from agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
 from agents.runtime import (CheckpointError, RunDir, latest_checkpoint, load_checkpoint, make_writer,
-                            resolve_device, save_checkpoint, seed_everything)
+                            prepare_training, save_checkpoint)
 from envs.go import features
 
 DEFAULTS: dict[str, Any] = {
@@ -168,10 +168,7 @@ class AlphaZeroTrainer:
         self.config = config
         self.run_dir = run_dir
         self.progress_bar = progress_bar
-        if config["threads"]:
-            torch.set_num_threads(int(config["threads"]))
-        seed_everything(int(config["seed"]))
-        self.device = resolve_device(config["device"])
+        self.device = prepare_training(config)
         self.rng = np.random.default_rng(int(config["seed"]))
         n = int(config["board_size"])
         self.board_size = n

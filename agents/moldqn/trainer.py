@@ -30,8 +30,8 @@ import torch.nn.functional as F
 
 from agents.moldqn.network import QNetwork, candidate_features
 from agents.molecule_outputs import TopMolecules, write_top_molecules
-from agents.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, progress, resolve_device,
-                            save_checkpoint, seed_everything)
+from agents.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress,
+                            save_checkpoint)
 
 DEFAULTS: dict[str, Any] = {
     "objective": "qed",
@@ -180,10 +180,7 @@ class MolDQNTrainer:
         self.config = config
         self.run_dir = run_dir
         self.progress_bar = progress_bar
-        self.device = resolve_device(config["device"])
-        if config["threads"]:
-            torch.set_num_threads(int(config["threads"]))
-        seed_everything(int(config["seed"]))
+        self.device = prepare_training(config)
         self.rng = np.random.default_rng(int(config["seed"]))
         self.env = make_env(config, reward_fn=reward_fn)
         fp_bits = config["env"]["fp_bits"]

@@ -24,7 +24,7 @@ from agents.runtime.config import (
     parse_override,
     save_config,
 )
-from agents.runtime.device import resolve_device, validate_device_spec
+from agents.runtime.device import prepare_training, resolve_device, validate_device_spec
 from agents.runtime.progress import progress
 from agents.runtime.rundir import TIMESTAMP_FORMAT, RunDir, create_run_dir
 from agents.runtime.seeding import make_rng, seed_everything
@@ -53,6 +53,7 @@ __all__ = [
     "make_writer",
     "merge_config",
     "parse_override",
+    "prepare_training",
     "progress",
     "resolve_device",
     "save_checkpoint",

@@ -6,7 +6,7 @@ import re
 
 import torch
 
-__all__ = ["resolve_device", "validate_device_spec"]
+__all__ = ["prepare_training", "resolve_device", "validate_device_spec"]
 
 _CUDA_PATTERN = re.compile(r"^cuda(?::(\d+))?$")
 
@@ -64,3 +64,14 @@ def resolve_device(spec: str | torch.device = "auto") -> torch.device:
             raise ValueError(f"Device {spec!r} was requested but only {count} CUDA device(s) are visible")
         return torch.device("cuda", index)
     return torch.device("cuda")
+
+
+def prepare_training(config: dict) -> torch.device:
+    """What every trainer does first with its config: seed Python, NumPy and torch with ``config["seed"]``, cap
+    torch's CPU threads at ``config["threads"]`` when set, and resolve ``config["device"]``."""
+    from agents.runtime.seeding import seed_everything
+
+    seed_everything(int(config["seed"]))
+    if config.get("threads"):
+        torch.set_num_threads(int(config["threads"]))
+    return resolve_device(config["device"])

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from agents.hyperparams import load_hyperparams
-from agents.runtime import RunDir, deep_merge, resolve_device, seed_everything
+from agents.runtime import RunDir, deep_merge, prepare_training, resolve_device
 
 TASKS = {"reach": "arena/ArmReach-v0", "push": "arena/ArmPush-v0", "pick_and_place": "arena/ArmPickAndPlace-v0"}
 ALGOS = ("sac", "tqc", "td3", "ppo")
@@ -275,14 +275,10 @@ class _Trainer:
         self.config, self.run_dir, self.progress_bar = config, run_dir, progress_bar
 
     def setup(self, resume_from: Path | None = None):
-        import torch
         from stable_baselines3.common.logger import configure
 
         config = self.config
-        seed_everything(config["seed"])
-        if config["threads"]:
-            torch.set_num_threads(int(config["threads"]))
-        device = resolve_device(config["device"])
+        device = prepare_training(config)
         self.venv = _make_vec_env(config)
         cls = algo_class(config["algo"])
         if resume_from is None:

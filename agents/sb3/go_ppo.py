@@ -36,7 +36,7 @@ from torch import nn
 
 import envs  # noqa: F401  (registers arena/* ids)
 from agents.hyperparams import load_hyperparams
-from agents.runtime import RunDir, deep_merge, resolve_device, seed_everything
+from agents.runtime import RunDir, deep_merge, prepare_training
 
 ENV_ID = "arena/Go-v0"
 
@@ -157,10 +157,7 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
     from envs.go.render import GobanRenderer
     from envs.go.sgf import sgf_to_game
 
-    seed_everything(config["seed"])
-    if config["threads"]:
-        torch.set_num_threads(int(config["threads"]))
-    device = resolve_device(config["device"])
+    device = prepare_training(config)
     selfplay = config["opponent"] == "selfplay"
     pool = make_pool(config) if selfplay else None
 

@@ -35,10 +35,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 
 from agents.molecule_outputs import TopMolecules, write_top_molecules
-from agents.runtime import CheckpointError, RunDir, resolve_device, seed_everything
+from agents.runtime import CheckpointError, RunDir, prepare_training, resolve_device
 
 ENV_ID = "arena/MoleculeDesign-v0"
 SETTINGS_ATTR = "arena_molecule"  # attribute saved inside the SB3 zip: the env settings of the run
@@ -213,10 +212,7 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True, re
     from rdkit import Chem
 
     validate_config(config)
-    seed_everything(config["seed"])
-    if config["threads"]:
-        torch.set_num_threads(int(config["threads"]))
-    device = resolve_device(config["device"])
+    device = prepare_training(config)
     settings = env_settings(config)
     allow_stop = config["env"]["allow_stop"]
     venv = DummyVecEnv([lambda: _training_env(config, settings, reward_fn) for _ in range(config["n_envs"])])

@@ -37,7 +37,16 @@ samples.png::
 
     .venv/bin/python scripts/evaluate.py gan --model pretrained --n 10000 [--samples designs.smi]
 
-Each environment is a subcommand (`go`, `arm`, `molecule`, `gan`).
+Tabular GAN: utility of synthetic rows (gan.tabular_eval) over 5 seeds: per seed a stratified 70/30 split, a fresh GAN
+with the model file's settings trained on the 70 % (the model's own weights saw every row and are not scored), TSTR
+against TRTR, and minority-class F1 / PR-AUC of a random forest on real + synthetic minority rows against real +
+SMOTE (imblearn Pipeline: resampling inside training only); the `ctgan` package is trained on the same splits as a
+peer (--no-peer, or skipped with a note when it is not installed). Writes results.json and utility.png::
+
+    .venv/bin/python scripts/evaluate.py tabular --model runs/gan/tabular-.../model.pt --data FILE.csv --target COL
+    .venv/bin/python scripts/evaluate.py tabular --model runs/gan/tabular-.../model.pt --data demo --no-peer
+
+Each environment is a subcommand (`go`, `arm`, `molecule`, `gan`, `tabular`).
 """
 
 from __future__ import annotations
@@ -85,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arm_parser(sub)
     add_molecule_parser(sub)
     add_gan_parser(sub)
+    add_tabular_parser(sub)
     return parser
 
 
@@ -376,6 +386,75 @@ def run_gan(args: argparse.Namespace) -> int:
     result.update({"model": args.model, "seed": args.seed, "command": sys.argv})
     (out / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"results: {out / 'results.json'}   plots: {out / 'properties.png'}, {out / 'samples.png'}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# tabular
+
+
+def add_tabular_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    t = sub.add_parser("tabular", help="tabular GAN utility: TSTR vs TRTR, minority F1 / PR-AUC vs SMOTE, ctgan peer",
+                       description="Evaluate the conditional tabular GAN's settings on a CSV over several seeds "
+                                   "(see gan/tabular_eval.py for the protocol).")
+    t.add_argument("--model", required=True, metavar="PATH|RUN_DIR", help="model.pt from train_gan.py tabular")
+    t.add_argument("--data", required=True, help="FILE.csv, or demo (the imbalanced breast-cancer table)")
+    t.add_argument("--target", default=None, help="the class column (default: the model's)")
+    t.add_argument("--seeds", type=positive_int, default=5, help="seeds 0..N-1, one split each (default 5)")
+    t.add_argument("--epochs", type=positive_int, default=None, help="our epochs (default: the model's config)")
+    t.add_argument("--peer-epochs", type=positive_int, default=None, help="ctgan epochs (default: ours)")
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting of the model's config for the retraining, e.g. --set batch_size=128")
+    t.add_argument("--no-peer", action="store_true", help="skip the ctgan peer")
+    t.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads, both GANs (default 1)")
+    t.add_argument("--device", type=device, default="cpu")
+    t.add_argument("--out", default=None, help="output folder (default: a fresh runs/gan/eval-<timestamp>/)")
+    t.add_argument("--run-root", default="runs")
+    t.add_argument("--no-progress", action="store_true")
+    t.set_defaults(func=run_tabular)
+    return t
+
+
+def run_tabular(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import torch
+
+    from agents.runtime import merge_config, resolve_device
+    from gan.tabular import TabularGAN, load_table, validate_config
+    from gan.tabular_eval import evaluate_utility, format_table, peer_available, utility_chart, write_results
+
+    try:
+        model = TabularGAN.load(args.model)
+        config = merge_config(model.config, None, {"epochs": args.epochs} if args.epochs else {}, args.overrides)
+        config["data"], config["target"] = args.data, args.target or model.transformer.target
+        validate_config(config)
+        with tempfile.TemporaryDirectory() as tmp:
+            table = load_table(config, tmp)
+        if set(table.columns) != set(model.transformer.columns):
+            raise ValueError(f"{args.data}: columns differ from the model's ({', '.join(model.transformer.columns)})")
+        dev = str(resolve_device(args.device))
+        out = _output_dir(args, "gan")
+    except (ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    peer = not args.no_peer
+    if peer:
+        peer, note = peer_available()
+        if not peer:
+            print(f"note: {note}")
+    torch.set_num_threads(args.threads)
+    print(f"evaluating tabular GAN settings of {args.model} on {args.data} ({table.n_rows} rows, "
+          f"{table.class_counts()}), {args.seeds} seeds, epochs {config['epochs']}"
+          f"{', ctgan peer' if peer else ''} -> {out}", flush=True)
+    result = evaluate_utility(table, config, seeds=range(args.seeds), peer=peer, peer_epochs=args.peer_epochs,
+                              device=dev, progress_bar=not args.no_progress)
+    result.update({"model": args.model, "data": args.data, "target": table.target, "threads": args.threads,
+                   "config": config, "command": sys.argv})
+    print(format_table(result))
+    path = write_results(result, out)
+    chart = utility_chart(result, out / "utility.png")
+    print(f"results: {path}   chart: {chart}")
     return 0
 
 

@@ -49,8 +49,10 @@ LABELS = {"trtr": "TRTR (train real, test real)", "tstr_ours": "TSTR ours", "tst
 
 def peer_available() -> tuple[bool, str]:
     """Whether ``ctgan`` imports, and a note for the user when it does not."""
+    import importlib
+
     try:
-        import ctgan  # noqa: F401
+        importlib.import_module("ctgan")
     except Exception as exc:  # ImportError or a broken install
         return False, (f"ctgan is not importable ({type(exc).__name__}: {exc}); the peer is skipped "
                        "(pip install -e '.[tabular-peer]')")

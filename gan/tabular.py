@@ -46,8 +46,10 @@ Method (after Xu et al., 2019, "Modeling Tabular Data using Conditional GAN"; wr
   ReLU and dropout 0.5. Two defaults differ: batch 128 and Adam lr 1e-3 (CTGAN: 500 and 2e-4). On the demo table
   (one seed, whole table, judged only by the per-class mean gap of 800 sampled rows per class, in standard
   deviations) 500 / 2e-4 reached gaps 0.33 / 0.59 (benign / malignant) after 600 steps and 54 s, 128 / 1e-3
-  reached 0.28 / 0.40 after 1,200 steps and 50 s. PacGAN packing (pac 10) is left out: the core's gradient penalty
-  expects one score per sample.
+  reached 0.28 / 0.40 after 1,200 steps and 50 s. PacGAN packing: the critic scores packs of ``pac`` (default 8,
+  CTGAN 10) consecutive rows and gives each row its pack's score, so the core's gradient penalty (one score and one
+  interpolation weight per row, the norm taken per row) works unchanged; without packing a small test table
+  collapsed onto its commonest category per class.
 
 Typical use::
 

@@ -25,6 +25,8 @@ JOBS = [
       "--set", "learning_starts=400", "--set", "checkpoint_every=30"]),
     ("Molecule design, MaskablePPO maximising QED (4,000 steps, about a minute)",
      [sys.executable, "scripts/train_molecule.py", "--algo", "maskable_ppo", "--objective", "qed", "--steps", "4000"]),
+    ("Tabular GAN on the imbalanced breast-cancer table (100 epochs, about a minute)",
+     [sys.executable, "scripts/train_gan.py", "tabular", "--data", "demo", "--epochs", "100", "--set", "threads=1"]),
 ]
 
 
@@ -47,6 +49,8 @@ def main() -> int:
     print("  python scripts/play.py arm --task reach --model pretrained   # watch the shipped reach policy")
     print("  python scripts/play.py molecule --model runs/molecule/<moldqn run>/model.pt   # watch it build molecules")
     print("  python scripts/evaluate.py molecule --model runs/molecule/<moldqn run>/model.pt --episodes 20")
+    print("  python scripts/evaluate.py tabular --model runs/gan/<tabular run>/model.pt --data demo --no-peer "
+          "--seeds 2   # TSTR, minority F1 vs SMOTE")
     return 0
 
 

@@ -5,6 +5,12 @@
     python scripts/train_arm.py --task push --algo tqc --her --steps 1000000 --minutes 60
     python scripts/train_arm.py --task reach --algo ppo --reward-type dense --steps 200000
     python scripts/train_arm.py --resume runs/arm/tqc-20261125-210000 [--steps 40000]
+    python scripts/train_arm.py --task reach --curriculum goalgan --goal-space wide --steps 10000
+
+--curriculum goalgan draws each training episode's goal from a Goal GAN (gan.goalgan; settings with
+--set goalgan.KEY=VALUE) instead of uniformly from the goal box; --goal-space wide widens that box. With either,
+every evaluation also measures coverage (eval/coverage: the fraction of a fixed grid of test goals reached,
+--coverage N points per axis, saved in coverage.npz) and a curriculum logs curriculum/* scalars and a goal scatter.
 
 Hyperparameters: agents/hyperparams/<algo>.yml, keyed by env id (the off-policy entries turn HER on; --no-her turns
 it off). Any config value can be set with --config FILE.yml or --set key=value (e.g. --set model.batch_size=512
@@ -46,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="wall-clock budget on top of --steps (training stops at whichever comes first)")
     parser.add_argument("--reward-type", choices=("sparse", "dense"), default=None, help="default sparse")
     parser.add_argument("--control", choices=("ee", "joint"), default=None, help="default ee (end effector)")
+    parser.add_argument("--curriculum", choices=("none", "goalgan"), default=None,
+                        help="goal source of training episodes: none (uniform in the goal box, default) or goalgan")
+    parser.add_argument("--goal-space", choices=("default", "wide"), default=None,
+                        help="goal box of the env (default: default); wide is the curriculum benchmark's")
+    parser.add_argument("--coverage", type=int, default=None, metavar="N",
+                        help="coverage test grid points per axis (default 4 with a curriculum or wide goals; 0 off)")
     parser.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
                         help="continue a run from its last checkpoint (model, replay buffer, step count)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -54,7 +66,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 CLI_KEYS = {"her": "her", "total_steps": "steps", "minutes": "minutes", "reward_type": "reward_type",
-            "control": "control"}
+            "control": "control", "coverage_per_axis": "coverage"}
+
+
+def build_curriculum(config: dict):
+    """The Goal GAN curriculum the config asks for (None without one), over a throwaway env's goal box."""
+    if not config["curriculum"]:
+        return None
+    from agents.sb3 import arm
+    from gan.goalgan import GoalGANCurriculum
+
+    env = arm.make_env(config)
+    try:
+        return GoalGANCurriculum.for_env(env, config["goalgan"], seed=config["seed"])
+    finally:
+        env.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,26 +93,32 @@ def main(argv: list[str] | None = None) -> int:
     task, algo = args.task or "reach", args.algo or "tqc"
     try:
         config = build_config(args, arm.default_config(task, algo), cli_keys=CLI_KEYS)
+        if args.curriculum is not None:
+            config["curriculum"] = None if args.curriculum == "none" else args.curriculum
+        if args.goal_space is not None:
+            config["env_kwargs"] = {**config["env_kwargs"], "goal_space": args.goal_space}
         if config["task"] != task or config["algo"] != algo:
             raise ValueError("task and algo are chosen with --task and --algo (the hyperparameters depend on them), "
                              "not with --config or --set")
         arm.validate_config(config)
         arm.resolve_device(config["device"])
-    except ValueError as err:  # unknown --set key, bad --config file, ppo + her, no CUDA...
+        curriculum = build_curriculum(config)
+    except ValueError as err:  # unknown --set key, bad --config file, ppo + her, no CUDA, bad goalgan setting...
         parser.error(str(err))
     # Everything that can fail on bad input has happened before the run directory exists.
     run_dir = RunDir.create("arm", algo, root=args.run_root)
     run_dir.write_config(config)
     run_dir.write_command(None if argv is None else ["scripts/train_arm.py", *argv])
     print(f"run directory: {run_dir.path}")
-    return _finish(arm.train(config, run_dir, progress_bar=not args.no_progress), run_dir)
+    return _finish(arm.train(config, run_dir, progress_bar=not args.no_progress, curriculum=curriculum), run_dir)
 
 
 def resume(args, parser) -> int:
     from agents.sb3 import arm
 
     fixed = {"--task": args.task, "--algo": args.algo, "--her": args.her, "--reward-type": args.reward_type,
-             "--control": args.control, "--config": args.config}
+             "--control": args.control, "--config": args.config, "--curriculum": args.curriculum,
+             "--goal-space": args.goal_space, "--coverage": args.coverage}
     given = [flag for flag, value in fixed.items() if value is not None]
     if given:
         parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "
@@ -113,11 +145,13 @@ def resume(args, parser) -> int:
         arm.validate_config(config)
         arm.resolve_device(config["device"])
         arm.saved_algo(ckpt)  # a readable SB3 zip
+        curriculum = build_curriculum(config)  # its saved state is loaded with the checkpoint
     except ValueError as err:
         parser.error(str(err))
     run_dir.write_config(config)
     print(f"resuming {run_dir.path} from {ckpt.name}")
-    return _finish(arm.resume(config, run_dir, ckpt, progress_bar=not args.no_progress), run_dir)
+    return _finish(arm.resume(config, run_dir, ckpt, progress_bar=not args.no_progress, curriculum=curriculum),
+                   run_dir)
 
 
 def _finish(result: dict, run_dir: RunDir) -> int:
@@ -128,6 +162,8 @@ def _finish(result: dict, run_dir: RunDir) -> int:
     print(f"after {result['steps']} steps: success rate {result['success_rate']:.2f} "
           f"(95% CI {lo:.2f}-{hi:.2f}, {result['episodes']} episodes), mean return {result['mean_return']:.2f}, "
           f"mean final distance {result['mean_final_distance']:.3f} m")
+    if "coverage" in result:
+        print(f"coverage: {result['coverage']:.3f} of {result['coverage_goals']} test goals reached")
     print(f"model: {run_dir.path / 'final_model.zip'}   evaluations: {run_dir.path / 'evaluations.npz'}")
     return 0
 

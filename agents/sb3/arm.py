@@ -33,6 +33,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from agents.hyperparams import load_hyperparams
@@ -42,6 +43,7 @@ TASKS = {"reach": "arena/ArmReach-v0", "push": "arena/ArmPush-v0", "pick_and_pla
 ALGOS = ("sac", "tqc", "td3", "ppo")
 OFF_POLICY = ("sac", "tqc", "td3")
 REWARD_TYPES = ("sparse", "dense")
+CURRICULA = (None, "goalgan")
 MODEL_RE = re.compile(r"^model_(\d+)\.zip$")
 BUFFER_RE = re.compile(r"^replay_buffer_(\d+)\.pkl$")
 
@@ -69,6 +71,10 @@ DEFAULTS: dict[str, Any] = {
     "frame_stride": 5,
     "checkpoint_every": 10_000,
     "save_replay_buffer": True,
+    "curriculum": None,         # None (the env samples goals uniformly) or "goalgan" (built by the script)
+    "goalgan": {},              # gan.goalgan.GoalGANConfig fields
+    "coverage_per_axis": None,  # test-goal grid per axis for eval/coverage; None: 4 with a curriculum or a
+                                # non-default goal_space, else off; 0: off
 }
 
 
@@ -122,7 +128,14 @@ def validate_config(config: dict[str, Any]) -> None:
         raise ValueError(f"action_noise_sigma must be a non-negative number or null, got {sigma!r}")
     if sigma is not None and config["algo"] == "ppo":
         raise ValueError("action_noise_sigma applies to off-policy algorithms; PPO explores with its own noise")
-    for key in ("model", "env_kwargs", "her_kwargs"):
+    if config["curriculum"] not in CURRICULA:
+        raise ValueError(f"curriculum must be one of {', '.join(map(str, CURRICULA))}, got {config['curriculum']!r}")
+    if config["curriculum"] and config["vec_env"] == "subproc" and config["n_envs"] > 1:
+        raise ValueError("a goal curriculum learns from every episode in this process; use vec_env=dummy with it")
+    per_axis = config["coverage_per_axis"]
+    if per_axis is not None and (isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 0):
+        raise ValueError(f"coverage_per_axis must be an integer >= 0 or null, got {per_axis!r}")
+    for key in ("model", "env_kwargs", "her_kwargs", "goalgan"):
         if not isinstance(config[key], dict):
             raise ValueError(f"{key} must be a mapping, got {config[key]!r}")
     # The env's own checks (control, goal_space, ...) run on a throwaway env.
@@ -156,12 +169,66 @@ def algo_class(algo: str):
     return {"sac": sb3.SAC, "td3": sb3.TD3, "ppo": sb3.PPO}[algo]
 
 
-def _make_vec_env(config: dict[str, Any]):
+class GoalCurriculumWrapper(gym.Wrapper):
+    """Resets each episode with a goal from ``curriculum`` (``reset(options={"goal": curriculum.next_goal()})``)
+    and reports the episode's success to it (``curriculum.record(goal, success)``) when the episode ends.
+
+    ``curriculum`` is any object with those two methods (e.g. :class:`gan.goalgan.GoalGANCurriculum`). A goal given
+    explicitly in ``reset(options=...)`` wins and is not reported.
+    """
+
+    def __init__(self, env, curriculum) -> None:
+        super().__init__(env)
+        self.curriculum = curriculum
+        self._goal: np.ndarray | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        options = dict(options or {})
+        if options.get("goal") is None:
+            self._goal = np.asarray(self.curriculum.next_goal(), dtype=np.float64)
+            options["goal"] = self._goal
+        else:
+            self._goal = None
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if (terminated or truncated) and self._goal is not None:
+            self.curriculum.record(self._goal, bool(info.get("is_success", False)))
+            self._goal = None
+        return obs, reward, terminated, truncated, info
+
+
+def coverage_per_axis(config: dict[str, Any]) -> int:
+    """Grid points per axis for ``eval/coverage`` (0: off); see ``coverage_per_axis`` in DEFAULTS."""
+    if config["coverage_per_axis"] is not None:
+        return int(config["coverage_per_axis"])
+    wide = config["env_kwargs"].get("goal_space", "default") != "default"
+    return 4 if (config["curriculum"] or wide) else 0
+
+
+def coverage_goals(low, high, per_axis: int) -> np.ndarray:
+    """A fixed grid of test goals: ``per_axis`` cell centres along every axis of the box ``[low, high]`` that has
+    non-zero width (one value along a flat axis, e.g. the table height for push), shape ``(n, 3)``. *Coverage* is
+    the fraction of them the deterministic policy reaches (Goal GAN's measure)."""
+    low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+    if isinstance(per_axis, bool) or not isinstance(per_axis, (int, np.integer)) or per_axis < 1:
+        raise ValueError(f"per_axis must be a positive integer, got {per_axis!r}")
+    axes = [lo + (np.arange(per_axis) + 0.5) / per_axis * (hi - lo) if hi > lo else np.array([lo])
+            for lo, hi in zip(low, high)]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.stack([m.ravel() for m in mesh], axis=1)
+
+
+def _make_vec_env(config: dict[str, Any], curriculum=None):
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     def factory():
-        return Monitor(make_env(config), info_keywords=("is_success",))
+        env = make_env(config)
+        if curriculum is not None:
+            env = GoalCurriculumWrapper(env, curriculum)
+        return Monitor(env, info_keywords=("is_success",))
 
     fns = [factory for _ in range(config["n_envs"])]
     if config["vec_env"] == "subproc" and config["n_envs"] > 1:
@@ -188,8 +255,9 @@ def _algo_kwargs(config: dict[str, Any], venv) -> dict[str, Any]:
 
 
 def run_episodes(model, env, episodes: int, seed: int, deterministic: bool = True, frames_of_first: int = 0,
-                 progress: bool = False) -> dict[str, Any]:
-    """Play ``episodes`` episodes (episode ``i`` resets with ``seed + i``) of ``model`` in ``env``.
+                 progress: bool = False, goals: np.ndarray | None = None) -> dict[str, Any]:
+    """Play ``episodes`` episodes (episode ``i`` resets with ``seed + i``, and with ``goals[i]`` as its goal when
+    ``goals`` is given: then ``episodes`` may be None and is ``len(goals)``) of ``model`` in ``env``.
 
     Returns per-episode arrays ``returns``, ``successes`` (``is_success`` at the last step), ``final_distances``
     and ``lengths``, and ``frames``: every ``frames_of_first``-th frame of the first episode (``env`` must then
@@ -198,8 +266,11 @@ def run_episodes(model, env, episodes: int, seed: int, deterministic: bool = Tru
     from agents.runtime import progress as progress_bar
 
     returns, successes, distances, lengths, frames = [], [], [], [], []
+    if goals is not None:
+        episodes = len(goals)
     for i in progress_bar(range(episodes), desc="episodes", disable=not progress, unit="ep"):
-        obs, info = env.reset(seed=seed + i)
+        options = None if goals is None else {"goal": goals[i]}
+        obs, info = env.reset(seed=seed + i, options=options)
         record = frames_of_first > 0 and i == 0
         if record:
             record = _grab(env, frames)
@@ -271,15 +342,19 @@ def latest_model_checkpoint(run_dir: RunDir) -> Path | None:
 
 
 class _Trainer:
-    def __init__(self, config: dict[str, Any], run_dir: RunDir, progress_bar: bool):
+    def __init__(self, config: dict[str, Any], run_dir: RunDir, progress_bar: bool, curriculum=None):
         self.config, self.run_dir, self.progress_bar = config, run_dir, progress_bar
+        self.curriculum = curriculum
+        if bool(config["curriculum"]) != (curriculum is not None):
+            raise ValueError(f"config curriculum is {config['curriculum']!r} but "
+                             f"{'a' if curriculum is not None else 'no'} curriculum object was given")
 
     def setup(self, resume_from: Path | None = None):
         from stable_baselines3.common.logger import configure
 
         config = self.config
         device = prepare_training(config)
-        self.venv = _make_vec_env(config)
+        self.venv = _make_vec_env(config, self.curriculum)
         cls = algo_class(config["algo"])
         if resume_from is None:
             self.model = cls(config["policy"], self.venv, seed=config["seed"], device=device, verbose=0,
@@ -299,7 +374,15 @@ class _Trainer:
                     self.model.learning_starts = self.model.num_timesteps + max(starts, 100)
                     warnings.warn(f"{buffer} is missing: training continues with an empty replay buffer, "
                                   f"learning again after {self.model.learning_starts} steps", stacklevel=2)
+        if resume_from is not None and self.curriculum is not None:
+            self._load_curriculum(self.model.num_timesteps)
         self.model.set_logger(configure(str(self.run_dir.path), ["tensorboard"]))
+        per_axis = coverage_per_axis(config)
+        self.coverage_goals = None
+        if per_axis:
+            probe = make_env(config)
+            self.coverage_goals = coverage_goals(probe.unwrapped.goal_low, probe.unwrapped.goal_high, per_axis)
+            probe.close()
         self.eval_env = make_env(config, render_mode="rgb_array" if config["eval_frames"] else None,
                                  width=config["frame_size"], height=config["frame_size"])
         return self
@@ -352,6 +435,17 @@ class _Trainer:
                 elapsed = time.time() - self.started
                 if elapsed > 0:
                     log.record("time/steps_per_second", (step - self.start_steps) / elapsed)
+                if trainer.coverage_goals is not None:
+                    c = run_episodes(model, trainer.eval_env, None, config["eval_seed"], goals=trainer.coverage_goals)
+                    r["coverage"] = float(c["successes"].mean())
+                    log.record("eval/coverage", r["coverage"])
+                    _append_coverage(run_dir.path / "coverage.npz", step, trainer.coverage_goals, c["successes"])
+                if trainer.curriculum is not None:
+                    for key, value in trainer.curriculum.log_values().items():
+                        log.record(f"curriculum/{key}", value)
+                    picture = trainer.curriculum.image()
+                    if picture is not None:
+                        log.record("curriculum/goals", Image(picture, "HWC"), exclude=("stdout", "log", "json", "csv"))
                 log.dump(step)
                 return r
 
@@ -366,10 +460,13 @@ class _Trainer:
         model.save(run_dir.path / "final_model.zip")
         self.venv.close()
         self.eval_env.close()
-        return {"steps": int(model.num_timesteps), "success_rate": float(last["successes"].mean()),
-                "mean_return": float(last["returns"].mean()),
-                "mean_final_distance": float(last["final_distances"].mean()),
-                "episodes": int(len(last["successes"]))}
+        result = {"steps": int(model.num_timesteps), "success_rate": float(last["successes"].mean()),
+                  "mean_return": float(last["returns"].mean()),
+                  "mean_final_distance": float(last["final_distances"].mean()),
+                  "episodes": int(len(last["successes"]))}
+        if "coverage" in last:
+            result["coverage"], result["coverage_goals"] = last["coverage"], len(self.coverage_goals)
+        return result
 
     def checkpoint(self) -> Path:
         steps = self.model.num_timesteps
@@ -380,7 +477,20 @@ class _Trainer:
             for old_steps, old in _checkpoints(self.run_dir, BUFFER_RE):
                 if old_steps != steps:
                     old.unlink(missing_ok=True)
+        if self.curriculum is not None:
+            from agents.runtime import save_checkpoint
+
+            save_checkpoint(self.run_dir.checkpoints_dir / f"curriculum_{steps:09d}.pt", self.curriculum.state_dict())
         return path
+
+    def _load_curriculum(self, steps: int) -> None:
+        from agents.runtime import load_checkpoint
+
+        path = self.run_dir.checkpoints_dir / f"curriculum_{steps:09d}.pt"
+        if not path.is_file():
+            warnings.warn(f"{path} is missing: the goal curriculum starts afresh", stacklevel=2)
+            return
+        self.curriculum.load_state_dict(load_checkpoint(path))
 
 
 def _next_multiple(step: int, every: int) -> int:
@@ -417,14 +527,36 @@ def _save_history(path: Path, history: dict[str, list]) -> None:
     os.replace(tmp, path)
 
 
-def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True) -> dict[str, Any]:
-    """Train from scratch with ``config`` (see DEFAULTS) into ``run_dir``; returns the last evaluation."""
-    return _Trainer(config, run_dir, progress_bar).setup().learn()
+def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True, curriculum=None) -> dict[str, Any]:
+    """Train from scratch with ``config`` (see DEFAULTS) into ``run_dir``; returns the last evaluation.
+
+    ``curriculum`` (required when ``config["curriculum"]`` is set): the goal source of the training episodes, an
+    object with ``next_goal()``, ``record(goal, success)``, ``log_values()``, ``image()``, ``state_dict()`` and
+    ``load_state_dict()`` (e.g. :class:`gan.goalgan.GoalGANCurriculum`); it is checkpointed with the model.
+    """
+    return _Trainer(config, run_dir, progress_bar, curriculum).setup().learn()
 
 
-def resume(config: dict[str, Any], run_dir: RunDir, checkpoint: Path, progress_bar: bool = True) -> dict[str, Any]:
-    """Continue ``run_dir`` from ``checkpoint`` (model, replay buffer, step counter) up to ``total_steps``."""
-    return _Trainer(config, run_dir, progress_bar).setup(resume_from=checkpoint).learn()
+def resume(config: dict[str, Any], run_dir: RunDir, checkpoint: Path, progress_bar: bool = True,
+           curriculum=None) -> dict[str, Any]:
+    """Continue ``run_dir`` from ``checkpoint`` (model, replay buffer, curriculum, step counter) up to
+    ``total_steps``."""
+    return _Trainer(config, run_dir, progress_bar, curriculum).setup(resume_from=checkpoint).learn()
+
+
+def _append_coverage(path: Path, step: int, goals: np.ndarray, successes: np.ndarray) -> None:
+    """``coverage.npz``: the test goals and, per evaluation, the step and which goals were reached."""
+    steps, rows = [], []
+    if path.is_file():
+        with np.load(path) as data:
+            keep = data["timesteps"] < step
+            steps, rows = list(data["timesteps"][keep]), list(data["reached"][keep])
+    steps.append(step)
+    rows.append(np.asarray(successes, dtype=bool))
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, timesteps=np.asarray(steps, dtype=np.int64), goals=goals, reached=np.asarray(rows),
+             coverage=np.asarray(rows).mean(axis=1))
+    os.replace(tmp, path)
 
 
 # -- loading saved models ----------------------------------------------------------------------------------------

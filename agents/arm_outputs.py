@@ -100,3 +100,32 @@ def plot_final_distances(distances, path: str | os.PathLike[str], title: str, su
     path.parent.mkdir(parents=True, exist_ok=True)
     pygame.image.save(surf, str(path))
     return path
+
+
+def plot_coverage(goals, reached, path: str | os.PathLike[str], title: str) -> Path:
+    """Save a PNG of a coverage test: the test goals seen from above (x, y), one panel per height level, reached
+    goals green and missed ones red."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    goals, reached = np.asarray(goals, dtype=float), np.asarray(reached, dtype=bool)
+    levels = np.unique(np.round(goals[:, 2], 4))
+    fig, axes = plt.subplots(1, len(levels), figsize=(2.6 * len(levels) + 0.6, 3.0), dpi=100, squeeze=False)
+    for ax, z in zip(axes[0], levels):
+        at = np.isclose(goals[:, 2], z, atol=1e-4)
+        ax.scatter(goals[at & reached, 0], goals[at & reached, 1], c="tab:green", s=60, marker="o", label="reached")
+        ax.scatter(goals[at & ~reached, 0], goals[at & ~reached, 1], c="tab:red", s=60, marker="x", label="missed")
+        ax.set_title(f"z = {z:.2f} m: {int(reached[at].sum())}/{int(at.sum())}", fontsize=9)
+        ax.set_xlabel("x (m)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.set_aspect("equal", adjustable="datalim")
+    axes[0][0].set_ylabel("y (m)", fontsize=8)
+    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

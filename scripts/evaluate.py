@@ -184,6 +184,12 @@ def add_arm_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     arm.add_argument("--control", choices=("ee", "joint"), default=None,
                      help="action mode (default: the model's run config, else ee)")
     arm.add_argument("--stochastic", action="store_true", help="sample actions instead of the deterministic policy")
+    arm.add_argument("--coverage", action="store_true",
+                     help="instead of --episodes random goals, try every goal of a fixed grid over the goal box and "
+                          "report the fraction reached (Goal GAN's coverage)")
+    arm.add_argument("--per-axis", type=positive_int, default=4, help="coverage grid points per axis (default 4)")
+    arm.add_argument("--goal-space", choices=("default", "wide"), default=None,
+                     help="goal box (default: the model's run config, else default)")
     arm.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
     arm.add_argument("--out", default=None, help="output folder (default: a fresh runs/arm/eval-<timestamp>/)")
     arm.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")
@@ -200,6 +206,8 @@ def run_arm(args: argparse.Namespace) -> int:
     env = None
     try:
         path, env_config = arm.resolve_model(args.model, args.task, args.reward_type, args.control)
+        if args.goal_space is not None:
+            env_config["env_kwargs"] = {**env_config["env_kwargs"], "goal_space": args.goal_space}
         env = arm.make_env(env_config)
         model = arm.load_model(path, device=args.device, env=env)
         out = _output_dir(args, "arm")
@@ -208,13 +216,20 @@ def run_arm(args: argparse.Namespace) -> int:
         if env is not None:
             env.close()
         return 2
+    goals = None
+    if args.coverage:
+        goals = arm.coverage_goals(env.unwrapped.goal_low, env.unwrapped.goal_high, args.per_axis)
+    space = env_config["env_kwargs"].get("goal_space", "default")
     try:
+        what = f"{len(goals)} grid goals ({space} goal space)" if args.coverage else f"{args.episodes} episodes"
         print(f"evaluating {path} on {arm.env_id(args.task)} ({env_config['reward_type']} reward, "
-              f"{env_config['control']} control), {args.episodes} episodes -> {out}", flush=True)
+              f"{env_config['control']} control), {what} -> {out}", flush=True)
         result = arm.run_episodes(model, env, args.episodes, args.seed, deterministic=not args.stochastic,
-                                  progress=not args.no_progress)
+                                  progress=not args.no_progress, goals=goals)
     finally:
         env.close()
+    if args.coverage:
+        return _arm_coverage_report(args, path, env_config, goals, result, out)
     summary = summarize(result)
     print(summary_line(summary))
     record = {"task": args.task, "env_id": arm.env_id(args.task), "model": args.model, "model_path": str(path),
@@ -226,6 +241,30 @@ def run_arm(args: argparse.Namespace) -> int:
     chart = plot_final_distances(result["final_distances"], out / "final_distances.png",
                                  title=f"{Path(path).name} on {arm.env_id(args.task)}, {args.episodes} episodes",
                                  summary=summary)
+    print(f"results: {out / 'results.json'}   chart: {chart}")
+    return 0
+
+
+def _arm_coverage_report(args, path, env_config, goals, result, out: Path) -> int:
+    from agents.arm_outputs import plot_coverage
+    from agents.evaluation import wilson_interval
+    from agents.sb3 import arm
+
+    reached = result["successes"]
+    k, n = int(reached.sum()), len(reached)
+    lo, hi = wilson_interval(k, n)
+    space = env_config["env_kwargs"].get("goal_space", "default")
+    print(f"coverage {k / n:.3f} ({k}/{n} grid goals reached, 95% Wilson interval {lo:.3f}-{hi:.3f}), "
+          f"{args.per_axis} points per axis of the {space} goal box")
+    record = {"task": args.task, "env_id": arm.env_id(args.task), "model": args.model, "model_path": str(path),
+              "algo": arm.saved_algo(path), "seed": args.seed, "deterministic": not args.stochastic,
+              **{k_: v for k_, v in env_config.items() if k_ != "task"}, "command": sys.argv,
+              "coverage": k / n, "reached": k, "goals": n, "coverage_interval_95": [lo, hi],
+              "per_axis": args.per_axis, "grid": goals.tolist(), "grid_reached": reached.tolist(),
+              "final_distances": result["final_distances"].tolist()}
+    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    chart = plot_coverage(goals, reached, out / "coverage.png",
+                          title=f"{Path(path).name}: coverage {k}/{n} ({space} goals)")
     print(f"results: {out / 'results.json'}   chart: {chart}")
     return 0
 

@@ -19,7 +19,7 @@ torch.set_num_threads(1)
 from gan.tabular import (DEFAULTS, TabularDataError, TabularGAN, TabularTrainer, TabularTransformer,  # noqa: E402
                          class_marginals, read_csv)
 
-SMALL = {"model": {"latent_dim": 16, "generator_hidden": [64, 64], "critic_hidden": [64, 64], "dropout": 0.2, "pac": 8,
+SMALL = {"model": {"latent_dim": 16, "generator_hidden": [64, 64], "critic_hidden": [64, 64], "dropout": 0.2, "pac": 1,
                    "tau": 0.2, "max_modes": 5, "mode_weight_threshold": 0.005},
          "batch_size": 64, "log_every": 50}
 

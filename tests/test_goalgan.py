@@ -251,6 +251,20 @@ def test_train_arm_with_goalgan_curriculum_logs_coverage_and_resumes(tmp_path, c
     events.Reload()
     assert {"eval/coverage", "curriculum/iterations"} <= set(events.Tags()["scalars"])
     assert "curriculum/goals" in events.Tags()["images"]
+    # evaluate.py arm --coverage: the same grid, the goal space read from the run's config
+    spec = importlib.util.spec_from_file_location("evaluate_script", REPO / "scripts" / "evaluate.py")
+    evaluate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(evaluate)
+    out = tmp_path / "coverage-eval"
+    assert evaluate.main(["arm", "--task", "reach", "--model", str(run / "final_model.zip"), "--coverage",
+                          "--per-axis", "2", "--out", str(out), "--no-progress", "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    assert "grid goals reached, 95% Wilson interval" in text and "wide goal box" in text
+    import json
+
+    record = json.loads((out / "results.json").read_text())
+    assert record["goals"] == 8 and len(record["grid_reached"]) == 8 and 0 <= record["coverage"] <= 1
+    assert (out / "coverage.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize("argv, message", [

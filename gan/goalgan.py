@@ -21,11 +21,12 @@ Curriculum loop (:class:`GoalGANCurriculum`), driven by the training episodes th
 2. **Propose**: each iteration queues ``goals_per_iteration`` goals: a fraction ``replay_fraction`` drawn from
    earlier goals (against forgetting) and the rest ``G(z)`` plus Gaussian noise (``goal_noise``, in units of half
    the box's width per axis), clipped to the goal box. The noise is what moves the curriculum outward while every
-   goal is still easy (or back while every goal is too hard): with no intermediate goal in sight the LSGAN has
-   nothing to pull the generator toward, so after each iteration without one the noise grows by ``noise_growth``
-   (up to ``max_goal_noise``), and it drops back to ``goal_noise`` as soon as intermediate goals appear. (Our
-   addition: the paper's agents started from random-exploration goals and improved slowly; an off-policy agent
-   with hindsight relabelling outgrows a fixed noise level quickly.)
+   goal is easy: with no intermediate goal in sight the LSGAN has nothing to pull the generator toward, so after
+   each iteration whose goals were all too easy (no GOID, success rate above ``r_max``) the noise grows by
+   ``noise_growth`` (up to ``max_goal_noise``); otherwise it is ``goal_noise``. (Our addition: the paper's agents
+   started from random-exploration goals and improved slowly; an off-policy agent with hindsight relabelling
+   outgrows a fixed noise level quickly.) While every goal is too hard, the replayed earlier goals (the first
+   ones lie at the start) keep easier goals in the mix.
    Each training episode (``next_goal()`` at reset) takes the next queued goal.
 3. **Label from training episodes** (no extra rollouts): every finished episode reports ``(goal, success)``
    through ``record()``. One episode per goal gives a 0/1 outcome, not a rate, so a goal's success rate is
@@ -371,10 +372,11 @@ class GoalGANCurriculum:
                          "window_intermediate_fraction": float(labels.mean())}
             self.last_labels = (goals, labels)
             self.replay.extend(goals[-recent:])
-            if labels[-recent:].any():
-                self.noise = self.config.goal_noise
-            else:
+            if not labels[-recent:].any() and outcomes[-recent:].mean() > self.config.r_max:
+                # every goal too easy: look further out
                 self.noise = min(self.noise * self.config.noise_growth, self.config.max_goal_noise)
+            else:
+                self.noise = self.config.goal_noise
             self.last["goal_noise"] = self.noise
         self.iterations += 1
         self._propose()

@@ -52,6 +52,12 @@ Method (after Xu et al., 2019, "Modeling Tabular Data using Conditional GAN"; wr
   whole pack's score, which constrains the critic ``pac`` times harder, and on the demo table pac 8 left per-class
   mean gaps of 0.78 / 0.90 after 900 steps against 0.52 / 0.65 after 600 without packing.
 
+* **Resuming**: a logged run (:func:`train_run`) writes ``checkpoints/checkpoint_<step>.pt`` every
+  ``checkpoint_every`` epochs (default 50) and at the end, holding the WGAN-GP state (nets, optimizers, scaler,
+  counters), the fitted transformer, the RNG states and a fingerprint of the table; ``scripts/train_gan.py tabular
+  --resume RUN_DIR --epochs N`` continues it (:meth:`TabularTrainer.from_checkpoint`), bit-identical on the same
+  device to a straight run of ``N`` epochs.
+
 Typical use::
 
     table = read_csv("data.csv", target="label")
@@ -63,6 +69,7 @@ Typical use::
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -78,9 +85,11 @@ from torch import nn
 from gan.wgan import WGANGP, WGANConfig
 
 __all__ = ["TabularDataError", "Table", "read_csv", "TabularTransformer", "TabularGAN", "TabularTrainer",
-           "DEFAULTS", "validate_config", "MODEL_KIND"]
+           "DEFAULTS", "validate_config", "MODEL_KIND", "CHECKPOINT_KIND", "read_checkpoint", "table_fingerprint"]
 
 MODEL_KIND = "tabular-gan"
+CHECKPOINT_KIND = "tabular-gan-checkpoint"
+CHECKPOINT_VERSION = 2       # 1 (before resuming existed) held no counters, RNG states or data fingerprint
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 JUNK_FRACTION = 0.9          # a column with >= 90 % numbers and some strings is "numeric with junk"
 
@@ -99,6 +108,7 @@ DEFAULTS: dict[str, Any] = {
     "weight_decay": 1e-6,         # generator and critic (CTGAN's)
     "class_sampling": "log",      # log | uniform | frequency: class probabilities for training-by-sampling
     "log_every": 10,              # generator steps
+    "checkpoint_every": 50,       # epochs between checkpoints of a logged run (0: only the final one)
     "threads": None,
 }
 
@@ -484,6 +494,9 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ValueError(f"model.tau must be positive, got {m['tau']!r}")
     w = dict(config["wgan"])
     WGANConfig(**{**w, "betas": tuple(w["betas"])}).validate()
+    every = config.get("checkpoint_every", 0)
+    if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+        raise ValueError(f"checkpoint_every must be a non-negative integer (epochs; 0: only at the end), got {every!r}")
     if config.get("threads") is not None and (not isinstance(config["threads"], int) or config["threads"] < 1):
         raise ValueError(f"threads must be a positive integer, got {config['threads']!r}")
 
@@ -610,11 +623,50 @@ class TabularGAN:
         return trainer.model
 
 
+def table_fingerprint(table: Table) -> str:
+    """SHA-256 of a table's columns, kinds and values: a resumed run refuses data that changed since it started."""
+    h = hashlib.sha256()
+    for col in table.columns:
+        h.update(f"{col}\x1e{table.kinds[col]}\x1e".encode())
+        values = table.data[col]
+        if table.kinds[col] == "continuous":
+            h.update(np.ascontiguousarray(values, dtype="<f8").tobytes())
+        else:
+            h.update("\x1f".join(map(str, values)).encode())
+        h.update(b"\x1d")
+    return h.hexdigest()
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A training checkpoint written by :meth:`TabularTrainer.save_checkpoint` (``weights_only``).
+
+    :raises CheckpointError: one line naming the file: missing, corrupt, not a tabular GAN checkpoint, or written
+        before checkpoints could be resumed.
+    """
+    from agents.runtime import CheckpointError, load_checkpoint
+
+    state = load_checkpoint(path, map_location="cpu")
+    if state.get("kind") != CHECKPOINT_KIND:
+        raise CheckpointError(path, f"is not a tabular GAN training checkpoint (kind {state.get('kind')!r})")
+    missing = [k for k in ("config", "wgan", "transformer", "counters", "rng", "torch_rng", "data") if k not in state]
+    if missing:
+        raise CheckpointError(path, f"cannot be resumed: it lacks {', '.join(missing)} (written before tabular GAN "
+                                    "runs were resumable?)")
+    return state
+
+
 class TabularTrainer:
-    """Training-by-sampling WGAN-GP loop for :class:`TabularGAN` on the shared :class:`gan.wgan.WGANGP` core."""
+    """Training-by-sampling WGAN-GP loop for :class:`TabularGAN` on the shared :class:`gan.wgan.WGANGP` core.
+
+    Resumable: :meth:`state_dict` holds the WGAN-GP state (both nets, both Adam optimizers, the AMP scaler, step
+    counters), the fitted transformer, the counters, the unlogged metric window, the NumPy and torch (and CUDA)
+    generator states and a fingerprint of the table; :meth:`from_checkpoint` rebuilds the trainer from it (the
+    transformer is taken from the checkpoint, not refitted). On the same device and torch build, ``epochs`` 2 then a
+    resume to 4 gives bit-identical weights to a straight 4-epoch run with the same seed (tests/test_gan_tabular.py).
+    """
 
     def __init__(self, table: Table, config: Mapping[str, Any], device: str | torch.device = "cpu",
-                 seed: int = 0) -> None:
+                 seed: int = 0, transformer: TabularTransformer | None = None) -> None:
         config = dict(config)
         validate_config(config)
         check_classes(table, config["min_class_rows"])
@@ -624,7 +676,11 @@ class TabularTrainer:
         self.table = table
         started = time.perf_counter()
         m = config["model"]
-        self.transformer = TabularTransformer.fit(table, m["max_modes"], m["mode_weight_threshold"], seed)
+        if transformer is None:
+            transformer = TabularTransformer.fit(table, m["max_modes"], m["mode_weight_threshold"], seed)
+        elif (transformer.columns, transformer.kinds, transformer.target) != (table.columns, table.kinds, table.target):
+            raise TabularDataError("the table's columns differ from the ones the transformer was fitted on")
+        self.transformer = transformer
         self.model = TabularGAN(self.transformer, config, device=device)
         self.device = self.model.device
         self.matrix = torch.as_tensor(self.transformer.encode(table, self.rng))
@@ -639,7 +695,9 @@ class TabularTrainer:
                 group["weight_decay"] = float(config["weight_decay"])
         self.config = config
         self.steps_per_epoch = max(1, table.n_rows // config["batch_size"])
+        self.window: dict[str, list[float]] = {}     # metrics since the last logged point
         self.setup_seconds = time.perf_counter() - started
+        self._began: float | None = None
 
     def _noise(self, n: int) -> torch.Tensor:
         idx = torch.multinomial(self.class_p, n, replacement=True)
@@ -659,33 +717,115 @@ class TabularTrainer:
         cond = F.one_hot(torch.as_tensor(classes), self.model.n_classes).float()
         return self.matrix[rows].to(self.device), cond.to(self.device)
 
-    def train(self, progress_bar: bool = False, writer: Any = None, epochs: int | None = None) -> dict[str, Any]:
+    @property
+    def seconds(self) -> float:
+        """Training seconds so far (setup included), across resumes."""
+        running = time.perf_counter() - self._began if self._began is not None else 0.0
+        return self.model.seconds + self.setup_seconds + running
+
+    def train(self, progress_bar: bool = False, writer: Any = None, epochs: int | None = None,
+              checkpoint: Any = None) -> dict[str, Any]:
+        """Train until ``epochs`` (default ``config["epochs"]``) epochs in all, continuing from the current step.
+
+        :param checkpoint: ``checkpoint(trainer)``, called every ``config["checkpoint_every"]`` epochs and after the
+            last step (a logged run saves :meth:`state_dict` there).
+        """
         from agents.runtime import progress
 
         cfg = self.config
         total = (epochs or cfg["epochs"]) * self.steps_per_epoch
-        began = time.perf_counter()
-        window: dict[str, list[float]] = {}
+        every = int(cfg.get("checkpoint_every", 0)) * self.steps_per_epoch
+        start = self.wgan.step
+        self._began = time.perf_counter()
         self.model.generator.train()
         self.model.critic.train()
-        with progress(total=total, desc="tabular-gan", unit="step", disable=not progress_bar) as bar:
-            for step in range(1, total + 1):
+        with progress(total=total, initial=min(start, total), desc="tabular-gan", unit="step",
+                      disable=not progress_bar) as bar:
+            while self.wgan.step < total:
                 metrics = self.wgan.train_step(self.sample_real, cfg["batch_size"])
+                step = self.wgan.step
                 for k, v in metrics.items():
-                    window.setdefault(k, []).append(v)
+                    self.window.setdefault(k, []).append(v)
                 bar.update(1)
                 if step % cfg["log_every"] == 0 or step == total:
-                    means = {k: float(np.mean(v)) for k, v in window.items()}
+                    means = {k: float(np.mean(v)) for k, v in self.window.items()}
                     if writer is not None:
-                        self.wgan.log(writer, means, self.wgan.step)
-                        writer.add_scalar("gan/epoch", step / self.steps_per_epoch, self.wgan.step)
+                        self.wgan.log(writer, means, step)
+                        writer.add_scalar("gan/epoch", step / self.steps_per_epoch, step)
                     bar.set_postfix(W=f"{means['wasserstein']:.3f}")
-                    window = {}
+                    if step % cfg["log_every"] == 0:
+                        self.window = {}   # a final partial window is kept: a resumed run's next point continues it
+                if checkpoint is not None and ((every and step % every == 0) or step == total):
+                    checkpoint(self)
         self.model.generator.eval()
-        self.model.seconds += time.perf_counter() - began + self.setup_seconds
-        self.setup_seconds = 0.0
+        self.model.seconds = self.seconds
+        self.setup_seconds, self._began = 0.0, None
         self.model.steps = self.wgan.step
-        return {"steps": self.wgan.step, "seconds": self.model.seconds, "epochs": total / self.steps_per_epoch}
+        return {"steps": self.wgan.step, "seconds": self.model.seconds, "epochs": self.wgan.step / self.steps_per_epoch}
+
+    # --- checkpoints ------------------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs (plain data and tensors only: ``weights_only`` loadable)."""
+        step = self.wgan.step
+        return {"kind": CHECKPOINT_KIND, "version": CHECKPOINT_VERSION, "config": dict(self.config),
+                "wgan": self.wgan.state_dict(), "transformer": self.transformer.to_dict(),
+                "counters": {"step": step, "epoch": step / self.steps_per_epoch, "seconds": self.seconds},
+                "window": {k: [float(x) for x in v] for k, v in self.window.items()},
+                "rng": self.rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
+                "data": {"rows": self.table.n_rows, "sha256": table_fingerprint(self.table)}}
+
+    def save_checkpoint(self, path: str | Path) -> Path:
+        from agents.runtime import save_checkpoint
+
+        return save_checkpoint(path, self.state_dict())
+
+    def load_state_dict(self, state: Mapping[str, Any], path: str | Path = "checkpoint") -> None:
+        """Restore a :meth:`state_dict` (see :func:`read_checkpoint`); :class:`CheckpointError` when it does not fit."""
+        from agents.runtime import CheckpointError
+
+        data = state["data"]
+        if data.get("sha256") != table_fingerprint(self.table):
+            raise CheckpointError(path, f"was trained on other data ({data.get('rows')} rows) than "
+                                        f"{self.config.get('data')!r} holds now ({self.table.n_rows} rows)")
+        try:
+            self.wgan.load_state_dict(state["wgan"])
+            self.rng.bit_generator.state = state["rng"]
+            torch.set_rng_state(state["torch_rng"])
+            if self.device.type == "cuda" and state.get("cuda_rng") is not None:
+                torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+            self.window = {str(k): [float(x) for x in v] for k, v in state.get("window", {}).items()}
+            self.model.seconds = float(state["counters"]["seconds"])
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            raise CheckpointError(path, f"does not match this config: {str(exc).splitlines()[0]}") from None
+        self.model.steps = self.wgan.step
+        self.setup_seconds = 0.0
+
+    @classmethod
+    def from_checkpoint(cls, state: Mapping[str, Any], table: Table, config: Mapping[str, Any],
+                        device: str | torch.device = "cpu", path: str | Path = "checkpoint") -> TabularTrainer:
+        """A trainer that continues the checkpoint ``state`` (from :func:`read_checkpoint`) on ``table``.
+
+        The seed of the checkpoint's config re-encodes the table exactly as the run did; the fitted transformer
+        comes from the checkpoint. :raises CheckpointError: when the checkpoint does not fit the table or config.
+        """
+        from agents.runtime import CheckpointError
+
+        try:
+            transformer = TabularTransformer(state["transformer"])
+            seed = int(state["config"]["seed"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(path, f"holds a broken transformer or config: {exc}") from None
+        if transformer.classes != sorted(table.class_counts(), key=_category_key):
+            raise CheckpointError(path, f"was trained on classes {transformer.classes}, the data has "
+                                        f"{sorted(table.class_counts(), key=_category_key)}")
+        try:
+            trainer = cls(table, config, device=device, seed=seed, transformer=transformer)
+        except TabularDataError as exc:
+            raise CheckpointError(path, f"does not fit the data: {exc}") from None
+        trainer.load_state_dict(state, path)
+        return trainer
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -764,22 +904,28 @@ def load_table(config: Mapping[str, Any], workdir: str | Path | None = None) -> 
                     max_numeric_categories=config["max_numeric_categories"], min_class_rows=config["min_class_rows"])
 
 
-def train_run(config: Mapping[str, Any], run_dir: Any, table: Table, progress_bar: bool = True) -> dict[str, Any]:
+def train_run(config: Mapping[str, Any], run_dir: Any, table: Table, progress_bar: bool = True,
+              trainer: TabularTrainer | None = None) -> dict[str, Any]:
     """A logged training run: TensorBoard scalars (``gan/*``: critic and generator losses, Wasserstein estimate,
     gradient penalty) and a real-vs-synthetic per-class marginal figure, ``model.pt`` (the file
-    ``scripts/evaluate.py tabular --model`` reads), a final WGAN checkpoint, ``synthetic.csv`` (as many rows per
-    class as the data) and ``marginals.png`` in ``run_dir``."""
-    from agents.runtime import make_writer, prepare_training, save_checkpoint
+    ``scripts/evaluate.py tabular --model`` reads), checkpoints every ``checkpoint_every`` epochs and at the end
+    (``checkpoints/checkpoint_<step>.pt``, see :meth:`TabularTrainer.state_dict`), ``synthetic.csv`` (as many rows
+    per class as the data) and ``marginals.png`` in ``run_dir``.
 
-    device = prepare_training(dict(config))
-    writer = make_writer(run_dir.path)
-    try:
+    :param trainer: a trainer to continue (from :meth:`TabularTrainer.from_checkpoint`, after
+        ``prepare_training``); TensorBoard events at or after its step left by the interrupted run are purged, so
+        the curves continue. Default: a fresh trainer.
+    """
+    from agents.runtime import make_writer, prepare_training
+
+    if trainer is None:
+        device = prepare_training(dict(config))
         trainer = TabularTrainer(table, config, device=device, seed=int(config["seed"]))
-        result = trainer.train(progress_bar=progress_bar, writer=writer)
+    writer = make_writer(run_dir.path, purge_step=trainer.wgan.step or None)
+    try:
+        result = trainer.train(progress_bar=progress_bar, writer=writer,
+                               checkpoint=lambda t: t.save_checkpoint(run_dir.checkpoint_path(t.wgan.step)))
         model_path = trainer.model.save(run_dir.path / "model.pt")
-        save_checkpoint(run_dir.checkpoint_path(trainer.wgan.step),
-                        {"kind": "tabular-gan-checkpoint", "config": dict(config), "wgan": trainer.wgan.state_dict(),
-                         "transformer": trainer.transformer.to_dict()})
         synthetic = trainer.model.sample(table.class_counts(), seed=int(config["seed"]))
         synthetic.write_csv(run_dir.path / "synthetic.csv")
         fig = marginal_figure(table, synthetic)

@@ -7,6 +7,7 @@
     python scripts/train_gan.py molecules --resume runs/gan/molgan-20261125-120000 [--epochs 4]
     python scripts/train_gan.py tabular --data FILE.csv --target COLUMN --epochs 300 [--categorical COL]
     python scripts/train_gan.py tabular --data demo --epochs 100     # imbalanced breast-cancer demo table
+    python scripts/train_gan.py tabular --resume runs/gan/tabular-20261125-120000 [--epochs 400]
 
 molecules: MolGAN-style graph WGAN-GP (gan.molgan / gan.trainer). --dataset is qm9 (pip package qm9pack), moses
 (pip install --no-deps molsets==0.3.1), moses-test, or a SMILES file; only molecules with <= 9 heavy atoms of
@@ -18,9 +19,15 @@ TensorBoard scalars (gan/*, samples/*), an image grid of sampled molecules and Q
 
 tabular: conditional WGAN-GP for a CSV (gan.tabular: mode-specific normalisation, one-hot categories, training-by-
 sampling on the target class). The run directory runs/gan/tabular-<time>/ gets model.pt (read by
-`scripts/evaluate.py tabular --model`), a final checkpoint, synthetic.csv (as many rows per class as the data),
-marginals.png (real vs synthetic per class) and TensorBoard scalars. Bad CSVs stop with a message naming the column,
-value and line.
+`scripts/evaluate.py tabular --model`), checkpoints/ (every checkpoint_every epochs, default 50, and at the end),
+synthetic.csv (as many rows per class as the data), marginals.png (real vs synthetic per class) and TensorBoard
+scalars. Bad CSVs stop with a message naming the column, value and line.
+
+--resume RUN_DIR continues a run (either kind) from its newest checkpoint with its saved config: counters, optimizer
+and RNG states, and TensorBoard steps continue (events the interrupted run logged after that checkpoint are hidden).
+Only --epochs (and --minutes for molecules), --device and --set may be given with it; for tabular, --epochs must
+exceed the epochs already trained, and the data file must still hold the same table. On the same device, a tabular
+run of 2 epochs resumed to 4 ends with the same weights as a straight 4-epoch run.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
-from agents.runtime.cli import resume_run  # noqa: E402
+from agents.runtime.cli import resume_run, was_given  # noqa: E402
 from agents.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
 
 
@@ -68,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     tab.add_argument("--epochs", type=positive_int, default=None, help="passes of max(1, rows // batch) steps "
                                                                         "(default 300)")
     tab.add_argument("--batch-size", type=positive_int, default=None, help="default 500 (rows drawn with replacement)")
+    tab.add_argument("--resume", type=Path, default=None, help="continue a run directory (--epochs: new total)")
     tab.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(tab)
     return parser
@@ -120,6 +128,8 @@ def _tabular(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
 
     from gan.tabular import DEFAULTS, load_table, train_run, validate_config
 
+    if args.resume is not None:
+        return _tabular_resume(args, parser, argv)
     try:
         config = build_config(args, DEFAULTS, cli_keys={"data": "data", "target": "target", "epochs": "epochs",
                                                         "batch_size": "batch_size", "categorical": "categorical"})
@@ -140,6 +150,41 @@ def _tabular(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
     print(f"run directory: {run_dir.path}  ({table.n_rows} rows, classes {table.class_counts()}, "
           f"{kinds.count('continuous')} continuous + {kinds.count('categorical')} categorical feature columns)")
     result = train_run(config, run_dir, table, progress_bar=not args.no_progress)
+    return _tabular_report(result, run_dir)
+
+
+def _tabular_resume(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    from agents.runtime import prepare_training
+    from gan.tabular import TabularTrainer, load_table, read_checkpoint, train_run, validate_config
+
+    fixed = {"--data": args.data, "--target": args.target, "--categorical": args.categorical,
+             "--batch-size": args.batch_size, "--config": args.config,
+             "--seed": args.seed if was_given(args, "seed") else None}
+    run_dir, ckpt, config = resume_run(
+        args, parser, fixed, {"epochs": args.epochs}, "--epochs",
+        no_checkpoint=lambda _: "not a tabular GAN run directory (no checkpoints/checkpoint_<step>.pt in it)")
+    try:
+        state = read_checkpoint(ckpt)
+        validate_config(config)
+        done = int(state["counters"]["step"])
+        steps_per_epoch = max(1, int(state["data"]["rows"]) // config["batch_size"])
+        if config["epochs"] * steps_per_epoch <= done:
+            raise ValueError(f"{run_dir.path} has already trained {done / steps_per_epoch:g} epochs ({done} steps); "
+                             f"give --epochs above that to continue")
+        table = load_table(config)            # the saved config names the CSV (a demo run's copy in the run dir)
+        device = prepare_training(dict(config))
+        trainer = TabularTrainer.from_checkpoint(state, table, config, device=device, path=ckpt)
+    except (ValueError, KeyError, CheckpointError) as err:
+        parser.error(str(err) if not isinstance(err, KeyError) else f"{run_dir.path}: config.yml lacks {err}")
+    run_dir.write_config(config)
+    run_dir.write_command(["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv))
+    print(f"resuming {run_dir.path} from {ckpt.name} (step {trainer.wgan.step}, epoch "
+          f"{trainer.wgan.step / trainer.steps_per_epoch:g} of {config['epochs']})")
+    return _tabular_report(train_run(config, run_dir, table, progress_bar=not args.no_progress, trainer=trainer),
+                           run_dir)
+
+
+def _tabular_report(result: dict, run_dir: RunDir) -> int:
     print(f"steps {result['steps']} ({result['epochs']:.0f} epochs of {result['steps_per_epoch']}) in "
           f"{result['seconds']:.0f} s; per-class mean gap {result['mean_gap_std']:.3f} std")
     print(f"model: {result['model']}   samples: {run_dir.path / 'synthetic.csv'}   plot: "

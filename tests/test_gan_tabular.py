@@ -209,3 +209,92 @@ def test_demo_table(tmp_path):
     table = read_csv(demo_table(tmp_path / "demo.csv"), "diagnosis")
     assert table.class_counts() == {"benign": 357, "malignant": 42}
     assert len(table.feature_columns) == 30 and all(table.kinds[c] == "continuous" for c in table.feature_columns)
+
+
+# --- resuming ------------------------------------------------------------------------------------------------------
+
+TINY = ["--no-progress", "--device", "cpu", "--set", "model.generator_hidden=[32]", "--set", "model.critic_hidden=[32]",
+        "--set", "batch_size=32", "--set", "threads=1", "--set", "log_every=4", "--set", "checkpoint_every=1"]
+
+
+def _train(root: Path, csv_path: Path, epochs: int) -> Path:
+    import train_gan
+
+    assert train_gan.main(["tabular", "--data", str(csv_path), "--target", "label", "--epochs", str(epochs),
+                           "--run-root", str(root), "--seed", "3"] + TINY) == 0
+    (run,) = list((root / "gan").iterdir())
+    return run
+
+
+def _scalars(run: Path, tag: str) -> list[tuple[int, float]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run), size_guidance={"scalars": 0})
+    acc.Reload()
+    return [(e.step, e.value) for e in acc.Scalars(tag)]
+
+
+def test_resume_continues_and_equals_straight_run(tmp_path, capsys):
+    import train_gan
+
+    csv_path = write_table(tmp_path / "t.csv", 80, 30)           # 110 rows // 32 -> 3 steps per epoch
+    straight = _train(tmp_path / "straight", csv_path, 4)
+    run = _train(tmp_path / "resumed", csv_path, 2)
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["checkpoint_000000003.pt",
+                                                                         "checkpoint_000000006.pt"]
+    capsys.readouterr()
+    assert train_gan.main(["tabular", "--resume", str(run), "--epochs", "4", "--no-progress"]) == 0
+    assert "from checkpoint_000000006.pt (step 6, epoch 2 of 4)" in capsys.readouterr().out
+    ckpts = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert ckpts == [f"checkpoint_{s:09d}.pt" for s in (3, 6, 9, 12)]
+    state = torch.load(run / "checkpoints" / ckpts[-1], weights_only=True)
+    assert state["counters"]["step"] == 12 and state["counters"]["epoch"] == 4 and state["wgan"]["step"] == 12
+    assert "epochs: 4" in (run / "config.yml").read_text()
+    # the model file is rewritten and its weights equal the straight 4-epoch run's bit for bit
+    a, b = TabularGAN.load(straight / "model.pt"), TabularGAN.load(run / "model.pt")
+    assert a.steps == b.steps == 12
+    for (name, x), (_, y) in zip(a.generator.state_dict().items(), b.generator.state_dict().items()):
+        assert torch.equal(x, y), name
+    for (name, x), (_, y) in zip(a.critic.state_dict().items(), b.critic.state_dict().items()):
+        assert torch.equal(x, y), name
+    # TensorBoard continues: the first run's final point (step 6, a partial window) is purged, the resumed run's
+    # points continue that window, so the curve equals the straight run's
+    curve = _scalars(run, "gan/wasserstein")
+    assert [s for s, _ in curve] == [4, 8, 12]
+    assert curve == _scalars(straight, "gan/wasserstein")
+
+
+def test_resume_bad_inputs(tmp_path, capsys):
+    import shutil
+
+    import train_gan
+
+    csv_path = write_table(tmp_path / "t.csv", 80, 30)
+    run = _train(tmp_path / "runs", csv_path, 1)
+    other = write_table(tmp_path / "other.csv", 80, 30, seed=1)
+
+    def refused(args: list[str], match: str) -> None:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as info:
+            train_gan.main(["tabular", "--no-progress"] + args)
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert match in err, err
+
+    refused(["--resume", str(run), "--data", str(other)], "--data cannot change it")
+    refused(["--resume", str(run), "--batch-size", "8", "--seed", "1"], "--batch-size, --seed cannot change it")
+    refused(["--resume", str(tmp_path / "nowhere")], "does not exist")
+    (tmp_path / "empty").mkdir()
+    refused(["--resume", str(tmp_path / "empty")], "not a tabular GAN run directory")
+    refused(["--resume", str(run), "--epochs", "1"], "has already trained 1 epochs (3 steps)")
+    # corrupt newest checkpoint
+    broken = tmp_path / "broken"
+    shutil.copytree(run, broken)
+    (broken / "checkpoints" / "checkpoint_000000003.pt").write_bytes(b"junk")
+    refused(["--resume", str(broken), "--epochs", "2"], "Cannot load checkpoint")
+    # another kind of checkpoint
+    torch.save({"kind": "molgan-checkpoint"}, broken / "checkpoints" / "checkpoint_000000003.pt")
+    refused(["--resume", str(broken), "--epochs", "2"], "is not a tabular GAN training checkpoint")
+    # the CSV changed since the run started
+    shutil.copy(other, csv_path)
+    refused(["--resume", str(run), "--epochs", "2"], "was trained on other data")

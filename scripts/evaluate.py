@@ -87,15 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
                          "players do not replay one game (default 0)")
     go.add_argument("--max-moves", type=positive_int, default=None,
                     help="move cap per game, passes included (default 2*N*N); capped games are scored on the board")
-    go.add_argument("--out", default=None, help="output folder (default: a fresh runs/go/eval-<timestamp>/)")
-    go.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")
-    go.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    _add_output_args(go, "go")
     go.set_defaults(func=run_go)
     add_arm_parser(sub)
     add_molecule_parser(sub)
     add_gan_parser(sub)
     add_tabular_parser(sub)
     return parser
+
+
+def _add_output_args(parser: argparse.ArgumentParser, folder: str) -> None:
+    """--out, --run-root and --no-progress, shared by the subcommands."""
+    parser.add_argument("--out", default=None,
+                        help=f"output folder (default: a fresh runs/{folder}/eval-<timestamp>/)")
+    parser.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
 def _output_dir(args: argparse.Namespace, env: str = "go") -> Path:
@@ -191,9 +197,7 @@ def add_arm_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     arm.add_argument("--goal-space", choices=("default", "wide"), default=None,
                      help="goal box (default: the model's run config, else default)")
     arm.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
-    arm.add_argument("--out", default=None, help="output folder (default: a fresh runs/arm/eval-<timestamp>/)")
-    arm.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")
-    arm.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_output_args(arm, "arm")
     arm.set_defaults(func=run_arm)
     return arm
 
@@ -289,9 +293,7 @@ def add_molecule_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPar
     mol.add_argument("--top-k", type=positive_int, default=10)
     mol.add_argument("--seed", type=seed_arg, default=0)
     mol.add_argument("--device", type=device, default="auto")
-    mol.add_argument("--out", default=None, help="output folder (default: a fresh runs/molecule/eval-<timestamp>/)")
-    mol.add_argument("--run-root", default="runs")
-    mol.add_argument("--no-progress", action="store_true")
+    _add_output_args(mol, "molecule")
     mol.set_defaults(func=run_molecule)
     return mol
 
@@ -447,9 +449,7 @@ def add_tabular_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
     t.add_argument("--no-peer", action="store_true", help="skip the ctgan peer")
     t.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads, both GANs (default 1)")
     t.add_argument("--device", type=device, default="cpu")
-    t.add_argument("--out", default=None, help="output folder (default: a fresh runs/gan/eval-<timestamp>/)")
-    t.add_argument("--run-root", default="runs")
-    t.add_argument("--no-progress", action="store_true")
+    _add_output_args(t, "gan")
     t.set_defaults(func=run_tabular)
     return t
 

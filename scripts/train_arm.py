@@ -145,7 +145,9 @@ def resume(args, parser) -> int:
         arm.validate_config(config)
         arm.resolve_device(config["device"])
         arm.saved_algo(ckpt)  # a readable SB3 zip
-        curriculum = build_curriculum(config)  # its saved state is loaded with the checkpoint
+        curriculum = build_curriculum(config)
+        if curriculum is not None:  # a corrupt curriculum file fails here, not after the model is built
+            arm.load_curriculum(run_dir, int(arm.MODEL_RE.match(ckpt.name).group(1)), curriculum)
     except ValueError as err:
         parser.error(str(err))
     run_dir.write_config(config)

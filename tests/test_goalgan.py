@@ -238,6 +238,13 @@ def test_train_arm_with_goalgan_curriculum_logs_coverage_and_resumes(tmp_path, c
     with np.load(run / "coverage.npz") as data:
         assert data["goals"].shape == (8, 3) and data["reached"].shape == (1, 8)
         assert list(data["timesteps"]) == [200]
+    good = run / "checkpoints" / "curriculum_000000200.pt"
+    saved = good.read_bytes()
+    good.write_bytes(saved[: len(saved) // 2])            # a truncated curriculum file: exit 2, named
+    with pytest.raises(SystemExit) as exc:
+        script.main(["--resume", str(run), "--steps", "400", "--no-progress"])
+    assert exc.value.code == 2 and "curriculum_000000200.pt" in capsys.readouterr().err
+    good.write_bytes(saved)
     assert script.main(["--resume", str(run), "--steps", "400", "--no-progress"]) == 0
     with np.load(run / "coverage.npz") as data:
         assert list(data["timesteps"]) == [200, 400]

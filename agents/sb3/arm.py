@@ -484,13 +484,22 @@ class _Trainer:
         return path
 
     def _load_curriculum(self, steps: int) -> None:
-        from agents.runtime import load_checkpoint
+        load_curriculum(self.run_dir, steps, self.curriculum)
 
-        path = self.run_dir.checkpoints_dir / f"curriculum_{steps:09d}.pt"
-        if not path.is_file():
-            warnings.warn(f"{path} is missing: the goal curriculum starts afresh", stacklevel=2)
-            return
-        self.curriculum.load_state_dict(load_checkpoint(path))
+
+def load_curriculum(run_dir: RunDir, steps: int, curriculum) -> None:
+    """Restore ``curriculum`` from ``checkpoints/curriculum_<steps>.pt`` (a warning and a fresh curriculum if the
+    file is missing; ``ValueError`` naming the file if it is corrupt or made for another goal box)."""
+    from agents.runtime import CheckpointError, load_checkpoint
+
+    path = run_dir.checkpoints_dir / f"curriculum_{steps:09d}.pt"
+    if not path.is_file():
+        warnings.warn(f"{path} is missing: the goal curriculum starts afresh", stacklevel=2)
+        return
+    try:
+        curriculum.load_state_dict(load_checkpoint(path))
+    except (CheckpointError, KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{path}: cannot restore the goal curriculum ({type(err).__name__}: {err})") from None
 
 
 def _next_multiple(step: int, every: int) -> int:

@@ -20,7 +20,7 @@ JOBS = [
     ("Robot arm reach, TQC + HER (2,000 steps, about a minute; the shipped model trained for 20,000)",
      [sys.executable, "scripts/train_arm.py", "--task", "reach", "--algo", "tqc", "--her", "--steps", "2000",
       "--set", "eval_every=1000", "--set", "eval_episodes=10", "--set", "checkpoint_every=1000"]),
-    ("Robot arm reach on the wide goal space with a Goal GAN curriculum (2,000 steps, about two minutes)",
+    ("Robot arm reach on the wide goal space with a Goal GAN curriculum (2,000 steps, about a minute)",
      [sys.executable, "scripts/train_arm.py", "--task", "reach", "--curriculum", "goalgan", "--goal-space", "wide",
       "--steps", "2000", "--coverage", "3", "--set", "eval_every=2000", "--set", "eval_episodes=10",
       "--set", "checkpoint_every=2000"]),

@@ -34,7 +34,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 # Let `python scripts/train_arm.py` work from a checkout even without the editable install.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime import RunDir, add_common_args, build_config, load_config, merge_config, was_given  # noqa: E402
+from agents.runtime import RunDir, add_common_args, build_config, was_given  # noqa: E402
+from agents.runtime.cli import resume_run  # noqa: E402
 from agents.runtime.argtypes import minutes, positive_int  # noqa: E402
 
 TASKS = ("reach", "push", "pick_and_place")
@@ -119,29 +120,15 @@ def resume(args, parser) -> int:
     fixed = {"--task": args.task, "--algo": args.algo, "--her": args.her, "--reward-type": args.reward_type,
              "--control": args.control, "--config": args.config, "--curriculum": args.curriculum,
              "--goal-space": args.goal_space, "--coverage": args.coverage}
-    given = [flag for flag, value in fixed.items() if value is not None]
-    if given:
-        parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "
-                     f"(--steps, --minutes, --device and --set can)")
+    changes = {"total_steps": args.steps, "minutes": args.minutes,
+               "seed": args.seed if was_given(args, "seed") else None}
+    # The newest model that has its replay buffer beside it (see arm.latest_model_checkpoint).
+    run_dir, ckpt, config = resume_run(
+        args, parser, fixed, changes, "--steps, --minutes, --seed", find_checkpoint=arm.latest_model_checkpoint,
+        no_checkpoint=lambda _: "no checkpoint to resume from (checkpoints/model_*.zip)")
     try:
-        run_dir = RunDir.open(args.resume)
-    except ValueError as err:
-        parser.error(str(err))
-    if not run_dir.config_path.is_file():
-        parser.error(f"{args.resume}: no config.yml; not a run directory of train_arm.py")
-    ckpt = arm.latest_model_checkpoint(run_dir)
-    if ckpt is None:
-        parser.error(f"{args.resume}: no checkpoint to resume from (checkpoints/model_*.zip)")
-    try:
-        saved = load_config(run_dir.config_path)
-        if "task" not in saved or "algo" not in saved:
+        if "task" not in config or "algo" not in config:
             raise ValueError(f"{run_dir.config_path} has no task/algo: not a train_arm.py run")
-        changes = {k: v for k, v in {"total_steps": args.steps, "minutes": args.minutes}.items() if v is not None}
-        if was_given(args, "device"):
-            changes["device"] = args.device
-        if was_given(args, "seed"):
-            changes["seed"] = args.seed
-        config = merge_config(saved, None, changes, args.overrides or [])
         arm.validate_config(config)
         arm.resolve_device(config["device"])
         arm.saved_algo(ckpt)  # a readable SB3 zip

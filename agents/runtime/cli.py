@@ -172,6 +172,7 @@ def resume_run(
     changes: Mapping[str, Any],
     can_change: str,
     no_checkpoint: Callable[[Any], str] | None = None,
+    find_checkpoint: Callable[[Any], Path | None] | None = None,
 ) -> tuple[Any, Path, ConfigDict]:
     """
     The shared first half of ``--resume RUN_DIR``: refuse flags that would change the saved config, open the run
@@ -182,6 +183,8 @@ def resume_run(
     :param changes: ``{config_key: value}`` that may change (None = not given).
     :param can_change: the flags that may change, for the error message (e.g. ``"--minutes, --steps"``).
     :param no_checkpoint: builds the message when the run has no checkpoint (default: a generic one).
+    :param find_checkpoint: ``run_dir -> path | None``, the checkpoint to resume from (default: the run directory's
+        newest ``checkpoint_*.pt``).
     :return: ``(run_dir, checkpoint_path, config)``.
     """
     from agents.runtime.rundir import RunDir
@@ -194,7 +197,7 @@ def resume_run(
         run_dir = RunDir.open(args.resume)
     except ValueError as err:
         parser.error(str(err))
-    ckpt = run_dir.latest_checkpoint()
+    ckpt = find_checkpoint(run_dir) if find_checkpoint else run_dir.latest_checkpoint()
     if ckpt is None:
         parser.error(f"{args.resume}: " + (no_checkpoint(run_dir) if no_checkpoint else "no checkpoint to resume from"))
     try:

@@ -363,9 +363,10 @@ class GoalGANCurriculum:
         if self.window:
             goals = np.stack([g for g, _ in self.window])
             outcomes = np.array([s for _, s in self.window])
-            rates, labels = label_goals(self.scale(goals), outcomes, self.config.label_neighbours,
-                                        self.config.r_min, self.config.r_max)
-            losses = self.gan.train(self.scale(goals), labels, self.config.gan_steps)
+            scaled = self.scale(goals)
+            _, labels = label_goals(scaled, outcomes, self.config.label_neighbours, self.config.r_min,
+                                    self.config.r_max)
+            losses = self.gan.train(scaled, labels, self.config.gan_steps)
             recent = min(len(goals), self.config.goals_per_iteration)
             self.last = {**losses, "intermediate_fraction": float(labels[-recent:].mean()),
                          "success_rate": float(outcomes[-recent:].mean()),

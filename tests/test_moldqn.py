@@ -50,14 +50,46 @@ def test_tiny_run_outputs_and_resume(tmp_path):
     assert again.counters["episode"] == 6 and again.counters["env_steps"] == 30
 
 
-def test_bootstrap_values_are_filled_from_the_next_step():
+def test_each_transition_records_the_online_networks_best_next_candidate():
     trainer = MolDQNTrainer(tiny_config(learning_starts=10**6), None, progress_bar=False)
     trainer.run_episode()
     n = trainer.replay.size
     done = trainer.replay.done[:n]
     assert done[-1] == 1.0 and done[:-1].sum() == 0
-    # Every non-terminal transition got the target network's value of its successor's best candidate.
-    assert np.all(trainer.replay.bootstrap[: n - 1] != 0.0)
+    # Every non-terminal transition holds s'*, a real molecule one step later (fingerprint bits set, steps left
+    # one less than its own), which the target network values at update time.
+    assert np.all(trainer.replay.next_fps[: n - 1].any(axis=1))
+    assert np.allclose(trainer.replay.next_steps_left[: n - 1],
+                       trainer.replay.steps_left[: n - 1] - 1 / trainer.config["env"]["max_steps"])
+    assert trainer.replay.incomplete is None
+
+
+def test_updates_never_sample_a_transition_still_waiting_for_its_next_state():
+    trainer = MolDQNTrainer(tiny_config(learning_starts=10**6), None, progress_bar=False)
+    trainer.run_episode()
+    fp = np.zeros(trainer.config["env"]["fp_bits"], dtype=np.uint8)
+    i = trainer.replay.add(fp, 0.5, 0.1, False, np.ones(1, dtype=np.float32))
+    assert trainer.replay.incomplete == i
+    idx = trainer.replay.sample(np.random.default_rng(0), 5000)
+    assert i not in set(idx.tolist()) and set(idx.tolist()) == set(range(trainer.replay.size)) - {i}
+    trainer.replay.set_next(i, fp + 1, 0.4)
+    assert trainer.replay.incomplete is None
+
+
+def test_epsilon_schedules():
+    trainer = MolDQNTrainer(tiny_config(episodes=100), None, progress_bar=False)
+    at = {}
+    for ep in (0, 25, 50, 75, 100):
+        trainer.counters["episode"] = ep
+        at[ep] = trainer.epsilon()
+    assert at == pytest.approx({0: 1.0, 25: 0.505, 50: 0.01, 75: 0.01, 100: 0.01})
+    # MolDQN's piecewise schedule: 1.0 -> 0.1 at half the episodes -> 0.01 at the end.
+    trainer.config["epsilon"] = {"start": 1.0, "mid": 0.1, "end": 0.01, "decay_fraction": 0.5}
+    for ep, want in ((0, 1.0), (25, 0.55), (50, 0.1), (75, 0.055), (100, 0.01), (130, 0.01)):
+        trainer.counters["episode"] = ep
+        assert trainer.epsilon() == pytest.approx(want)
+    with pytest.raises(ValueError, match="epsilon.mid"):
+        validate_config(tiny_config(epsilon={"start": 1.0, "mid": 0.001, "end": 0.01, "decay_fraction": 0.5}))
 
 
 def test_bootstrapped_heads_train():

@@ -62,6 +62,19 @@ def test_each_transition_records_the_online_networks_best_next_candidate():
     assert np.allclose(trainer.replay.next_steps_left[: n - 1],
                        trainer.replay.steps_left[: n - 1] - 1 / trainer.config["env"]["max_steps"])
     assert trainer.replay.incomplete is None
+    # The default values s'* once, at collection, and stores that value.
+    assert np.all(trainer.replay.bootstrap[: n - 1] != 0.0)
+
+
+@pytest.mark.parametrize("target_values", ["collection", "update"])
+def test_both_target_value_schemes_train(target_values):
+    trainer = MolDQNTrainer(tiny_config(target_values=target_values, gamma=0.9, net={"hidden": [16], "heads": 2}),
+                            None, progress_bar=False)
+    for _ in range(3):
+        trainer.run_episode()
+    assert trainer.counters["updates"] > 0
+    if target_values == "update":
+        assert not trainer.replay.bootstrap[: trainer.replay.size].any()   # valued at update time instead
 
 
 def test_updates_never_sample_a_transition_still_waiting_for_its_next_state():
@@ -120,7 +133,8 @@ def test_bad_files_and_configs(tmp_path):
     with pytest.raises(CheckpointError, match="not a MolDQN"):
         MolDQNPolicy.load(other)
     for change, words in [({"lr": -1}, "lr"), ({"episodes": 0}, "episodes"), ({"gamma": 2}, "gamma"),
-                          ({"epsilon": {"start": 0.1, "end": 0.5, "decay_fraction": 0.5}}, "epsilon")]:
+                          ({"epsilon": {"start": 0.1, "end": 0.5, "decay_fraction": 0.5}}, "epsilon"),
+                          ({"target_values": "later"}, "target_values")]:
         with pytest.raises(ValueError, match=words):
             validate_config(tiny_config(**change))
     with pytest.raises(ValueError, match="could not parse"):

@@ -6,11 +6,17 @@ the episode's head after ε). The transition stored is ``(features of s', reward
 ``s'*`` is the candidate the online network ranked best when the agent stood in ``s'``.
 
 Bootstrap targets (a CPU-friendly departure from MolDQN, said plainly): MolDQN stores every candidate of the next
-step and, at each update, lets the online network pick the best and the target network value it. We store only the
-candidate the online network picked at collection time and value it with the *current* target network at each
-update: ``r + γ (1 − done) · Q_target(s'*)`` (Huber loss). The values stay fresh as the target network learns; only
-the choice of ``s'*`` is as old as the transition (hundreds of fingerprints per transition would otherwise be
-stored and scored per update).
+step and, at each update, lets the online network pick the best and the target network value it (hundreds of
+fingerprints per transition). We keep only the candidate the online network picked at collection time, ``s'*``, and
+``target_values`` says when it is valued:
+
+* ``"update"``: by the *current* target network at every update, ``r + γ (1 − done) · Q_target(s'*)``. Fresh, but
+  with ``gamma`` 1 it diverged on QED (Q ≈ 58 where returns are ≤ 10): the network barely tells the steps left
+  apart, so each bootstrap adds a reward on top of a value of the same size. Use it with ``gamma`` < 1 (0.9 worked).
+* ``"collection"`` (the default, and what the pLogP and constrained results in the README used): once, by the target
+  network as it was when the agent stood in ``s'``, and stored. Staler, and slower to run away.
+
+Updates regress ``Q_online(s')`` on that target (Huber loss).
 
 Checkpoints hold both networks, the optimizer, the replay buffer, the top molecules, counters and RNG states;
 ``--resume`` continues the run and its TensorBoard curves.
@@ -48,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     # (fp32) under 5 MB.
     "net": {"hidden": [512, 128, 32], "heads": 1},
     "gamma": 1.0,            # Q-learning discount (the reward is already discounted by steps left)
+    "target_values": "collection",   # when s'* is valued: "collection" (stored) or "update" (fresh; needs gamma < 1)
     "lr": 1.0e-4,
     "batch_size": 128,
     "replay_capacity": 20_000,   # transitions (40 per episode)
@@ -89,6 +96,8 @@ def validate_config(config: dict[str, Any]) -> None:
     for key in ("lr", "grad_clip"):
         if not (isinstance(config[key], (int, float)) and config[key] > 0 and math.isfinite(config[key])):
             raise ValueError(f"{key} must be a positive number, got {config[key]!r}")
+    if config["target_values"] not in ("collection", "update"):
+        raise ValueError(f"target_values must be 'collection' or 'update', got {config['target_values']!r}")
     for key in ("gamma", "polyak", "bootstrap_mask_prob"):
         if not (isinstance(config[key], (int, float)) and 0 <= config[key] <= 1):
             raise ValueError(f"{key} must be in [0, 1], got {config[key]!r}")
@@ -139,6 +148,7 @@ class Replay:
         self.steps_left = np.zeros(capacity, dtype=np.float32)
         self.reward = np.zeros(capacity, dtype=np.float32)
         self.done = np.zeros(capacity, dtype=np.float32)
+        self.bootstrap = np.zeros(capacity, dtype=np.float32)    # target_values="collection": Q_target(s'*) then
         self.next_fps = np.zeros((capacity, (fp_bits + 7) // 8), dtype=np.uint8)   # s'*, see the module docstring
         self.next_steps_left = np.zeros(capacity, dtype=np.float32)
         self.head_mask = np.ones((capacity, heads), dtype=np.float32)
@@ -152,6 +162,7 @@ class Replay:
         self.steps_left[i] = steps_left
         self.reward[i] = reward
         self.done[i] = float(done)
+        self.bootstrap[i] = 0.0
         self.next_fps[i] = 0
         self.next_steps_left[i] = 0.0
         self.head_mask[i] = head_mask
@@ -168,8 +179,10 @@ class Replay:
         idx[idx >= self.incomplete] += 1
         return idx
 
-    def set_next(self, i: int, fp: np.ndarray, steps_left: float) -> None:
-        """Record ``s'*`` of transition ``i``: the candidate the online network ranked best one step later."""
+    def set_next(self, i: int, fp: np.ndarray, steps_left: float, value: float = 0.0) -> None:
+        """Record ``s'*`` of transition ``i`` (the candidate the online network ranked best one step later) and the
+        target network's value of it now."""
+        self.bootstrap[i] = value
         self.next_fps[i] = np.packbits(fp)
         self.next_steps_left[i] = steps_left
         if self.incomplete == i:
@@ -186,7 +199,7 @@ class Replay:
     def state_dict(self) -> dict[str, Any]:
         n = self.size
         return {"fps": self.fps[:n], "steps_left": self.steps_left[:n], "reward": self.reward[:n],
-                "done": self.done[:n], "next_fps": self.next_fps[:n], "next_steps_left": self.next_steps_left[:n],
+                "done": self.done[:n], "bootstrap": self.bootstrap[:n], "next_fps": self.next_fps[:n], "next_steps_left": self.next_steps_left[:n],
                 "head_mask": self.head_mask[:n],
                 "next": self.next, "size": n}
 
@@ -194,7 +207,7 @@ class Replay:
         n = int(state["size"])
         if n > self.capacity:
             raise CheckpointError("replay", f"holds {n} transitions, more than replay_capacity={self.capacity}")
-        for key in ("fps", "steps_left", "reward", "done", "next_fps", "next_steps_left", "head_mask"):
+        for key in ("fps", "steps_left", "reward", "done", "bootstrap", "next_fps", "next_steps_left", "head_mask"):
             value = state[key].numpy() if torch.is_tensor(state[key]) else np.asarray(state[key])
             getattr(self, key)[:n] = value
         self.size, self.next = n, int(state["next"]) % self.capacity
@@ -254,7 +267,11 @@ class MolDQNTrainer:
                 q_online = self.q(x)
             if pending is not None:
                 best = int(q_online[:, head].argmax())      # double DQN: online picks now, target values at update
-                self.replay.set_next(pending, cand["fingerprints"][best], float(x_np[best, -1]))
+                value = 0.0
+                if self.config["target_values"] == "collection":
+                    with torch.no_grad():
+                        value = float(self.q_target(x[best : best + 1])[0, head])
+                self.replay.set_next(pending, cand["fingerprints"][best], float(x_np[best, -1]), value)
             if explore and self.rng.random() < eps:
                 pick = int(self.rng.integers(len(cand["actions"])))
             else:
@@ -284,10 +301,13 @@ class MolDQNTrainer:
         done = torch.from_numpy(self.replay.done[idx]).to(self.device)
         mask = torch.from_numpy(self.replay.head_mask[idx]).to(self.device)
         with torch.no_grad():
-            boot = self.q_target(torch.from_numpy(self.replay.next_features(idx)).to(self.device))  # (batch, heads)
+            if cfg["target_values"] == "update":
+                boot = self.q_target(torch.from_numpy(self.replay.next_features(idx)).to(self.device))  # (batch, heads)
+            else:
+                boot = torch.from_numpy(self.replay.bootstrap[idx]).to(self.device)[:, None]
             target = r[:, None] + cfg["gamma"] * (1.0 - done[:, None]) * boot
         q = self.q(x)
-        loss = (F.smooth_l1_loss(q, target, reduction="none") * mask).sum() / mask.sum().clamp(min=1)
+        loss = (F.smooth_l1_loss(q, target.expand_as(q), reduction="none") * mask).sum() / mask.sum().clamp(min=1)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"MolDQN loss became {loss.item()} at update {self.counters['updates']}; "
                                      f"lower lr (now {cfg['lr']}) or check the objective's values")

@@ -208,6 +208,8 @@ class Replay:
         if n > self.capacity:
             raise CheckpointError("replay", f"holds {n} transitions, more than replay_capacity={self.capacity}")
         for key in ("fps", "steps_left", "reward", "done", "bootstrap", "next_fps", "next_steps_left", "head_mask"):
+            if key not in state and key in ("bootstrap", "next_fps", "next_steps_left"):
+                continue   # written before this field existed: the scheme that run used did not need it
             value = state[key].numpy() if torch.is_tensor(state[key]) else np.asarray(state[key])
             getattr(self, key)[:n] = value
         self.size, self.next = n, int(state["next"]) % self.capacity

@@ -77,6 +77,23 @@ def test_both_target_value_schemes_train(target_values):
         assert not trainer.replay.bootstrap[: trainer.replay.size].any()   # valued at update time instead
 
 
+def test_a_run_saved_before_the_new_settings_resumes_with_their_old_defaults(tmp_path):
+    run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
+    trainer = MolDQNTrainer(tiny_config(episodes=2), run_dir, progress_bar=False)
+    trainer.run()
+    old = tiny_config(episodes=3)
+    del old["target_values"], old["epsilon"]["mid"]
+    state = torch.load(run_dir.latest_checkpoint(), weights_only=True)
+    for key in ("bootstrap", "next_fps", "next_steps_left"):
+        del state["replay"][key]
+    torch.save(state, run_dir.latest_checkpoint())
+    again = MolDQNTrainer(old, run_dir, progress_bar=False)
+    again.load(run_dir.latest_checkpoint())
+    assert again.config["target_values"] == "collection" and again.replay.size == trainer.replay.size
+    again.run()
+    assert again.counters["episode"] == 3
+
+
 def test_updates_never_sample_a_transition_still_waiting_for_its_next_state():
     trainer = MolDQNTrainer(tiny_config(learning_starts=10**6), None, progress_bar=False)
     trainer.run_episode()

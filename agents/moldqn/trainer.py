@@ -36,8 +36,8 @@ import torch.nn.functional as F
 
 from agents.moldqn.network import QNetwork, candidate_features
 from agents.molecule_outputs import TopMolecules, write_top_molecules
-from agents.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress,
-                            save_checkpoint)
+from agents.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
+                            progress, save_checkpoint)
 
 DEFAULTS: dict[str, Any] = {
     "objective": "qed",
@@ -59,7 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": 128,
     "replay_capacity": 20_000,   # transitions (40 per episode)
     "learning_starts": 500,      # transitions before the first update
-    "train_every": 2,            # env steps per update (MolDQN's learning_frequency: 4)
+    "train_every": 2,            # env steps per update (MolDQN: 1; 4 was used for the QED run in the README)
     "polyak": 0.995,             # target network: θ' ← polyak θ' + (1 − polyak) θ after each update
     "grad_clip": 10.0,
     # Linear from start to end over decay_fraction of the episodes; with ``mid`` set, start -> mid over decay_fraction,
@@ -199,8 +199,8 @@ class Replay:
     def state_dict(self) -> dict[str, Any]:
         n = self.size
         return {"fps": self.fps[:n], "steps_left": self.steps_left[:n], "reward": self.reward[:n],
-                "done": self.done[:n], "bootstrap": self.bootstrap[:n], "next_fps": self.next_fps[:n], "next_steps_left": self.next_steps_left[:n],
-                "head_mask": self.head_mask[:n],
+                "done": self.done[:n], "bootstrap": self.bootstrap[:n], "next_fps": self.next_fps[:n],
+                "next_steps_left": self.next_steps_left[:n], "head_mask": self.head_mask[:n],
                 "next": self.next, "size": n}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -220,6 +220,7 @@ class MolDQNTrainer:
     ``model.pt`` into ``run_dir``."""
 
     def __init__(self, config: dict[str, Any], run_dir: RunDir | None, reward_fn=None, progress_bar: bool = True):
+        config = deep_merge(DEFAULTS, config)   # a run saved before a setting existed resumes with its old default
         validate_config(config)
         self.config = config
         self.run_dir = run_dir

@@ -55,7 +55,7 @@ def evaluate_generator(gan, n: int, out: Path, train_data: str = "qm9", referenc
     result.update({"sample_seconds": t_sample, "train_data": train_data,
                    "fcd_reference": (reference or train_data) if ref_smiles is not None else None,
                    "fcd_reference_n": len(ref_smiles) if ref_smiles is not None else None,
-                   "decode": gan.config.get("decode")})
+                   "decode": gan.config.get("decode"), "temperature": gan.config.get("temperature", 1.0)})
     valid = [s for s in smiles if s is not None]
     fig = metrics.property_histograms(valid[:2000], random.Random(seed).sample(train, min(2000, len(train))),
                                       labels=("generated", train_data if len(train_data) < 20 else "data"))

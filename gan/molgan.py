@@ -20,6 +20,7 @@ sigmoid output (a property in [0, 1]).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,12 +30,14 @@ import torch.nn.functional as F
 from rdkit import Chem, RDLogger
 from torch import nn
 
-__all__ = ["ATOMS", "BONDS", "MAX_ATOMS", "encode_mol", "encode_smiles", "decode_graph", "graphs_to_tensors",
+__all__ = ["ATOMS", "BONDS", "MAX_ATOMS", "MAX_VALENCE", "encode_mol", "encode_smiles", "decode_graph",
+           "valence_project", "graphs_to_tensors",
            "Generator", "RGCNCritic", "MolGAN", "canonical"]
 
 ATOMS: tuple[str, ...] = ("", "C", "N", "O", "F")
 BONDS: tuple[Any, ...] = (None, Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE)
 MAX_ATOMS = 9
+DECODINGS = ("sample", "argmax", "valence")
 _BOND_INDEX = {b: i for i, b in enumerate(BONDS) if b is not None}
 
 
@@ -109,6 +112,67 @@ def decode_graph(atom_types: Sequence[int], bond_types: Sequence[Sequence[int]],
         RDLogger.EnableLog("rdApp.*")
     if len(Chem.GetMolFrags(out)) != 1:
         return None
+    return out
+
+
+#: Largest total bond order of each atom type (index into ``ATOMS``; neutral atoms, the rest is implicit H).
+MAX_VALENCE: dict[str, int] = {"C": 4, "N": 3, "O": 2, "F": 1}
+
+
+def valence_project(atom_types: np.ndarray, bond_types: np.ndarray, bond_presence: np.ndarray,
+                    atoms: Sequence[str] = ATOMS) -> np.ndarray:
+    """Valence-constrained decoding of one generated graph: new bond index array that respects every atom's valence.
+
+    The generator proposes a bond type for each atom pair; taken as they are, many graphs over-fill an atom's valence
+    or fall apart into fragments (MolGAN's invalid samples). This keeps the proposals in order of the generator's
+    probability that the pair is bonded (``bond_presence[i, j]`` = 1 − p(no bond)): each proposed bond gets the
+    largest order up to the proposed one that both atoms still have room for, and is dropped when one has none.
+    Fragments left apart are then joined by single bonds, most probable pair first, between atoms with room left
+    (GraphNVP/MoFlow call this a validity correction). Graphs that cannot be joined keep their fragments, and
+    :func:`decode_graph` still rejects them: the result is checked, never assumed valid. Atom types are unchanged.
+    """
+    atom_types = np.asarray(atom_types)
+    proposed = np.asarray(bond_types)
+    n = len(atom_types)
+    occupied = [i for i in range(n) if atom_types[i] > 0]
+    room = {i: MAX_VALENCE[atoms[int(atom_types[i])]] for i in occupied}
+    out = np.zeros_like(proposed)
+    pairs = [(i, j) for a, i in enumerate(occupied) for j in occupied[a + 1:] if proposed[i, j] > 0]
+    pairs.sort(key=lambda ij: -float(bond_presence[ij[0], ij[1]]))
+    for i, j in pairs:
+        order = min(int(proposed[i, j]), room[i], room[j])
+        if order > 0:
+            out[i, j] = out[j, i] = order
+            room[i] -= order
+            room[j] -= order
+    # join fragments: union-find over the kept bonds
+    parent = {i: i for i in occupied}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, i in enumerate(occupied):
+        for j in occupied[a + 1:]:
+            if out[i, j] > 0:
+                parent[find(i)] = find(j)
+    while len({find(i) for i in occupied}) > 1:
+        best, best_p = None, -1.0
+        for a, i in enumerate(occupied):
+            if room[i] < 1:
+                continue
+            for j in occupied[a + 1:]:
+                if room[j] >= 1 and find(i) != find(j) and float(bond_presence[i, j]) > best_p:
+                    best, best_p = (i, j), float(bond_presence[i, j])
+        if best is None:
+            break                                            # cannot be joined: decode_graph rejects it
+        i, j = best
+        out[i, j] = out[j, i] = 1
+        room[i] -= 1
+        room[j] -= 1
+        parent[find(i)] = find(j)
     return out
 
 
@@ -229,9 +293,12 @@ class MolGAN(nn.Module):
                        "max_atoms": int(cfg.get("max_atoms", MAX_ATOMS)),
                        "minibatch_std": bool(cfg.get("minibatch_std", False)),
                        "critic_gcn": [int(h) for h in cfg.get("critic_gcn", (64, 32))],
-                       "decode": str(cfg.get("decode", "sample"))}
-        if self.config["decode"] not in ("sample", "argmax"):
-            raise ValueError(f"decode must be 'sample' or 'argmax', got {self.config['decode']!r}")
+                       "decode": str(cfg.get("decode", "sample")),
+                       "temperature": float(cfg.get("temperature", 1.0))}
+        if self.config["decode"] not in DECODINGS:
+            raise ValueError(f"decode must be one of {', '.join(DECODINGS)}, got {self.config['decode']!r}")
+        if not (math.isfinite(self.config["temperature"]) and self.config["temperature"] > 0):
+            raise ValueError(f"temperature must be a positive number, got {self.config['temperature']!r}")
         c = self.config
         self.generator = Generator(c["latent_dim"], c["generator_hidden"], c["max_atoms"])
         self.critic = RGCNCritic(gcn=c["critic_gcn"], minibatch_std=c["minibatch_std"])
@@ -243,15 +310,23 @@ class MolGAN(nn.Module):
         return next(self.parameters()).device
 
     @torch.no_grad()
-    def sample_graphs(self, n: int, seed: int | None = None, decode: str | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def sample_graphs(self, n: int, seed: int | None = None, decode: str | None = None,
+                      temperature: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Atom/bond index arrays of ``n`` generated graphs.
 
         ``decode``: ``"sample"`` draws each atom and bond type from the generator's softmax (what the critic saw in
         training: the Gumbel-max trick samples exactly this distribution); ``"argmax"`` takes the most likely
-        type (MolGAN's evaluation). Default: the model's ``config["decode"]``.
+        type (MolGAN's evaluation); ``"valence"`` samples like ``"sample"`` and then applies
+        :func:`valence_project` (valence-constrained bonds, fragments joined). Default: the model's
+        ``config["decode"]``. ``temperature`` divides the logits before decoding (above 1: more diverse, less
+        like the training data; FCD shows the cost). Default: ``config["temperature"]`` (1.0 unless set).
         """
         decode = decode or self.config["decode"]
+        if decode not in DECODINGS:
+            raise ValueError(f"decode must be one of {', '.join(DECODINGS)}, got {decode!r}")
+        temperature = float(self.config["temperature"] if temperature is None else temperature)
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"temperature must be a positive number, got {temperature!r}")
         gen = torch.Generator(device="cpu")
         if seed is None:
             gen.seed()
@@ -265,7 +340,9 @@ class MolGAN(nn.Module):
                 m = min(1024, n - start)
                 z = torch.randn(m, self.config["latent_dim"], generator=gen).to(self.device)
                 e, x = self.generator(z)
-                if decode == "sample":
+                e, x = e / temperature, x / temperature
+                presence = 1.0 - torch.softmax(e.float(), dim=-1)[..., 0].cpu().numpy()
+                if decode in ("sample", "valence"):
                     ge = -torch.log(-torch.log(torch.rand(e.shape, generator=gen).clamp_(1e-12, 1.0)))
                     gx = -torch.log(-torch.log(torch.rand(x.shape, generator=gen).clamp_(1e-12, 1.0)))
                     e = e.float().cpu() + ge
@@ -276,6 +353,9 @@ class MolGAN(nn.Module):
                 b = e.argmax(-1).cpu().numpy()
                 idx = np.arange(b.shape[1])
                 b[:, idx, idx] = 0
+                if decode == "valence":
+                    b = np.stack([valence_project(a_i, b_i, p_i)
+                                  for a_i, b_i, p_i in zip(atoms[-1], b, presence)])
                 bonds.append(b)
         finally:
             self.generator.train(was)
@@ -283,11 +363,12 @@ class MolGAN(nn.Module):
             return np.zeros((0, self.config["max_atoms"]), int), np.zeros((0,) + (self.config["max_atoms"],) * 2, int)
         return np.concatenate(atoms), np.concatenate(bonds)
 
-    def sample(self, n: int, seed: int | None = None, decode: str | None = None) -> list[str | None]:
+    def sample(self, n: int, seed: int | None = None, decode: str | None = None,
+               temperature: float | None = None) -> list[str | None]:
         """``n`` canonical SMILES (``None`` where the graph is not a valid, connected molecule)."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
-        atoms, bonds = self.sample_graphs(int(n), seed, decode)
+        atoms, bonds = self.sample_graphs(int(n), seed, decode, temperature)
         return [canonical(decode_graph(a, b)) for a, b in zip(atoms, bonds)]
 
     def save(self, path: Any) -> Any:

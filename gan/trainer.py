@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": 32,
     # minibatch_std: measured on QM9 it did not raise uniqueness and the run degraded sooner (README), so it is off.
     "model": {"latent_dim": 32, "generator_hidden": [128, 256, 512], "max_atoms": 9, "minibatch_std": False,
-              "critic_gcn": [64, 32], "decode": "sample"},
+              "critic_gcn": [64, 32], "decode": "sample", "temperature": 1.0},  # decode/temperature: sampling only
     # Gulrajani et al.'s lr is 1e-4 (gan.wgan.WGANConfig's default); MolGAN used 1e-3. On QM9 (CPU, minutes) 1e-3
     # reached the best validity (~43% sampled) at ~500 steps and then degraded; 2e-4 peaked lower (~27% at 1,000)
     # and degraded too. Keep checkpoints and pick one with scripts/evaluate.py gan.

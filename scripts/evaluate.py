@@ -60,7 +60,7 @@ from pathlib import Path
 # Let `python scripts/evaluate.py` work from a checkout even without the editable install.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime.argtypes import device, finite_float, int_in_range, positive_int  # noqa: E402
+from agents.runtime.argtypes import device, finite_float, int_in_range, positive_float, positive_int  # noqa: E402
 from agents.runtime.cli import seed_arg  # noqa: E402
 from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
 
@@ -156,7 +156,8 @@ def run_go(args: argparse.Namespace) -> int:
             print(result.summary(), flush=True)
         summary = {
             "model": args.model, "board_size": args.board_size, "komi": args.komi, "games": args.games,
-            "seed": args.seed, "sims": args.sims, "max_moves": args.max_moves, "opening_moves": args.opening_moves, "command": sys.argv,
+            "seed": args.seed, "sims": args.sims, "max_moves": args.max_moves, "opening_moves": args.opening_moves,
+            "command": sys.argv,
             "results": {name: {"spec": specs[name], **r.to_dict()} for name, r in results.items()},
         }
         (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -381,8 +382,10 @@ def add_gan_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="FCD reference set (default: a seeded random subset of --train-data; moses-test for MOSES)")
     g.add_argument("--fcd-n", type=positive_int, default=10000, help="reference molecules for FCD (default 10000)")
     g.add_argument("--no-fcd", action="store_true", help="skip FCD (ChemNet on CPU takes minutes)")
-    g.add_argument("--decode", choices=["sample", "argmax"], default=None,
+    g.add_argument("--decode", choices=["sample", "argmax", "valence"], default=None,
                    help="graph decoding (default: the model's; see gan.molgan.MolGAN.sample_graphs)")
+    g.add_argument("--temperature", type=positive_float, default=None,
+                   help="divide the generator's logits by this before decoding (default: the model's, 1.0 unless set)")
     g.add_argument("--seed", type=seed_arg, default=0)
     g.add_argument("--device", type=device, default="cpu")
     g.add_argument("--out", default=None, help="output folder (default: a fresh runs/gan/eval-<timestamp>/); a name "
@@ -404,6 +407,8 @@ def run_gan(args: argparse.Namespace) -> int:
         gan = load_generator(args.model, device=str(resolve_device(args.device)))
         if args.decode:
             gan.config["decode"] = args.decode
+        if args.temperature is not None:
+            gan.config["temperature"] = args.temperature
         out = _output_dir(args, "gan")
     except (ValueError, CheckpointError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)

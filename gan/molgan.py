@@ -10,6 +10,13 @@ no radicals; others give ``None``. Decoding (:func:`decode_graph`) builds an RDK
 is left, or when the graph is **disconnected** (choice: a disconnected graph counts as invalid, as in MolGAN's
 validity; the largest fragment is not kept). Valid molecules are returned as canonical SMILES by the samplers.
 
+Sampling (:meth:`MolGAN.sample_graphs`) decodes the generator's logits in one of three ways: ``argmax`` (MolGAN's
+evaluation), ``sample`` (one draw per atom and per atom pair: the distribution the critic saw in training) and
+``valence`` (a ``sample`` draw passed through :func:`valence_project`, which keeps bonds within each atom's valence
+in order of the generator's bond probability and joins fragments; validity correction in the sense of GraphNVP and
+MoFlow). Every decoding ends in :func:`decode_graph`, so a graph the projection cannot repair is still counted
+invalid. A sampling ``temperature`` divides the logits first.
+
 The generator maps ``z`` to atom logits ``(B, N, T)`` and symmetric bond logits ``(B, N, N, K)`` (diagonal forced
 to "no bond"); training samples are hard Gumbel-softmax one-hots with straight-through gradients. The critic is a
 relational GCN (one weight matrix per bond type plus a self connection) with a gated graph aggregation, then an

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import torch.nn.functional as F
 from agents.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress,
                             save_checkpoint)
 from gan.data import load_dataset
-from gan.molgan import MolGAN, RGCNCritic, decode_graph, encode_smiles, graphs_to_tensors, gumbel_hard
+from gan.molgan import MolGAN, RGCNCritic, canonical, decode_graph, encode_smiles, graphs_to_tensors, gumbel_hard
 from gan.wgan import WGANGP, NonFiniteLossError
 
 DEFAULTS: dict[str, Any] = {
@@ -49,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "lambda_rl": 1.0,         # L_G = λ·L_WGAN + (1−λ)·L_RL; 1 = no RL
     "objective": "qed",       # qed | logp | sa (MolGAN normalisations)
     "reward_lr": 1e-4,
+    # ORGAN's answer to the RL term's mode collapse: a generated molecule's reward is divided by how often it occurs
+    # among the last rl_memory generated molecules (0 = off, MolGAN's plain reward).
+    "rl_memory": 0,
     "log_every": 50,          # generator steps
     "sample_every": 500,      # generator steps: validity/uniqueness/QED of samples, image grid, histograms
     "sample_n": 1000,
@@ -79,6 +83,9 @@ def validate_config(config: dict[str, Any]) -> None:
         raise ValueError(f"lambda_rl must be in [0, 1] (weight of the WGAN term), got {lam!r}")
     if config["objective"] not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {config['objective']!r}")
+    memory = config.get("rl_memory", 0)
+    if isinstance(memory, bool) or not isinstance(memory, int) or memory < 0:
+        raise ValueError(f"rl_memory must be a non-negative integer (0 = off), got {memory!r}")
     for key in ("tau", "reward_lr"):
         if not (isinstance(config[key], (int, float)) and 0 < config[key] < math.inf):
             raise ValueError(f"{key} must be a positive number, got {config[key]!r}")
@@ -144,6 +151,8 @@ class MolGANTrainer:
         self.reward_opt = torch.optim.Adam(self.reward_net.parameters(), lr=config["reward_lr"])
         self.score = objective_fn(config["objective"])
         self.real_scores: dict[int, float] = {}
+        self.recent: deque[str] = deque()          # canonical SMILES of the last rl_memory generated molecules
+        self.recent_counts: Counter[str] = Counter()
         # best_score: the highest fraction of unique valid molecules among sampled graphs so far (best_generator.pt)
         self.counters = {"step": 0, "epoch": 0.0, "seconds": 0.0, "best_score": -1.0, "best_step": 0}
         self.writer = None
@@ -177,7 +186,7 @@ class MolGANTrainer:
         with torch.no_grad():
             adj, nodes = gumbel_hard(*self.model.generator(self.wgan.sample_noise(bs)), tau=self.config["tau"])
         mols = [decode_graph(a, b) for a, b in zip(nodes.argmax(-1).cpu().numpy(), adj.argmax(-1).cpu().numpy())]
-        fake_y = torch.tensor([self.score(m) for m in mols], device=self.device)
+        fake_y = torch.tensor(self._repeat_discounted([self.score(m) for m in mols], mols), device=self.device)
         pred = torch.cat([self.reward_net(*real), self.reward_net(adj, nodes)])
         loss = F.mse_loss(pred, torch.cat([real_y, fake_y]))
         if not torch.isfinite(loss):
@@ -186,6 +195,27 @@ class MolGANTrainer:
         loss.backward()
         self.reward_opt.step()
         return float(loss.detach())
+
+    def _repeat_discounted(self, scores: list[float], mols: list[Any]) -> list[float]:
+        """Each score divided by its molecule's count among the last ``rl_memory`` generated ones (ORGAN)."""
+        memory = int(self.config.get("rl_memory", 0))
+        if not memory:
+            return scores
+        out = []
+        for score, mol in zip(scores, mols):
+            smiles = canonical(mol)
+            if smiles is None:
+                out.append(score)
+                continue
+            self.recent.append(smiles)
+            self.recent_counts[smiles] += 1
+            if len(self.recent) > memory:
+                old = self.recent.popleft()
+                self.recent_counts[old] -= 1
+                if not self.recent_counts[old]:
+                    del self.recent_counts[old]
+            out.append(score / self.recent_counts[smiles])
+        return out
 
     # --- loop -------------------------------------------------------------------------------------------------------
 
@@ -279,7 +309,7 @@ class MolGANTrainer:
         return {"kind": "molgan-checkpoint", "config": self.config, "wgan": self.wgan.state_dict(),
                 "reward_net": self.reward_net.state_dict(), "reward_opt": self.reward_opt.state_dict(),
                 "counters": dict(self.counters), "rng": self.rng.bit_generator.state,
-                "torch_rng": torch.get_rng_state()}
+                "torch_rng": torch.get_rng_state(), "recent": list(self.recent)}
 
     def save(self) -> Path:
         path = self.run_dir.checkpoint_path(self.counters["step"])
@@ -300,5 +330,7 @@ class MolGANTrainer:
                                   if k in self.counters})
             self.rng.bit_generator.state = state["rng"]
             torch.set_rng_state(state["torch_rng"])
+            self.recent = deque(str(x) for x in state.get("recent", []))
+            self.recent_counts = Counter(self.recent)
         except (KeyError, RuntimeError, ValueError, TypeError) as exc:
             raise CheckpointError(path, f"does not match this config: {exc}") from None

@@ -70,6 +70,31 @@ def test_rl_term_runs(tmp_path):
     assert state["config"]["lambda_rl"] == 0.5 and state["counters"]["step"] == 2
 
 
+def test_rl_repeat_discount_divides_by_recent_count_and_resumes(tmp_path):
+    from rdkit import Chem
+
+    from agents.runtime import save_checkpoint
+    from gan.trainer import DEFAULTS, MolGANTrainer, validate_config
+
+    smiles = SAMPLE.read_text().splitlines()[1:41]
+    config = {**DEFAULTS, "lambda_rl": 0.5, "rl_memory": 3, "threads": 1, "batch_size": 8, "device": "cpu",
+              "seed": 0, "dataset": "sample", "wgan": {**DEFAULTS["wgan"], "n_critic": 2}}
+    trainer = MolGANTrainer(config, None, progress_bar=False, smiles=smiles)
+    ethanol, water = Chem.MolFromSmiles("CCO"), Chem.MolFromSmiles("O")
+    got = trainer._repeat_discounted([0.4, 0.4, 0.3, 0.0, 0.4], [ethanol, ethanol, water, None, ethanol])
+    # CCO once, twice, O once, invalid (not remembered), CCO: the first CCO has left the 3-long memory -> twice
+    assert got == pytest.approx([0.4, 0.2, 0.3, 0.0, 0.2])
+    assert list(trainer.recent) == ["CCO", "O", "CCO"]
+    save_checkpoint(tmp_path / "c.pt", trainer.state_dict())
+    again = MolGANTrainer(config, None, progress_bar=False, smiles=smiles)
+    again.load(tmp_path / "c.pt")
+    assert again._repeat_discounted([0.6], [water]) == pytest.approx([0.3])   # memory O, CCO, O
+    off = MolGANTrainer({**config, "rl_memory": 0}, None, progress_bar=False, smiles=smiles)
+    assert off._repeat_discounted([0.4, 0.4], [ethanol, ethanol]) == [0.4, 0.4]
+    with pytest.raises(ValueError, match="rl_memory"):
+        validate_config({**config, "rl_memory": -1})
+
+
 def test_bad_inputs_give_clear_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train_gan.main(["molecules", "--dataset", str(tmp_path / "missing.smi"), *TINY])

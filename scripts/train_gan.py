@@ -13,6 +13,7 @@ molecules: MolGAN-style graph WGAN-GP (gan.molgan / gan.trainer). --dataset is q
 (pip install --no-deps molsets==0.3.1), moses-test, or a SMILES file; only molecules with <= 9 heavy atoms of
 C, N, O, F and no charges are used (--set model.max_atoms=N to change the size). The generator loss is
 lambda_rl * L_WGAN + (1 - lambda_rl) * L_RL: --lambda-rl 1 (default) is a plain WGAN-GP, 0.5 weighs both equally.
+--set rl_memory=N divides a generated molecule's RL reward by its count among the last N generated ones (ORGAN).
 The run directory gets checkpoints/, generator.pt (small, weights_only; `scripts/evaluate.py gan --model` reads it),
 best_generator.pt (the generator whose samples held the largest fraction of unique valid molecules; runs degrade),
 TensorBoard scalars (gan/*, samples/*), an image grid of sampled molecules and QED/logP/SA histograms.

@@ -325,8 +325,8 @@ class MolGAN(nn.Module):
         training: the Gumbel-max trick samples exactly this distribution); ``"argmax"`` takes the most likely
         type (MolGAN's evaluation); ``"valence"`` samples like ``"sample"`` and then applies
         :func:`valence_project` (valence-constrained bonds, fragments joined). Default: the model's
-        ``config["decode"]``. ``temperature`` divides the logits before decoding (above 1: more diverse, less
-        like the training data; FCD shows the cost). Default: ``config["temperature"]`` (1.0 unless set).
+        ``config["decode"]``. ``temperature`` divides the logits before decoding (above 1: more diverse; FCD
+        says whether the samples still resemble the training data). Default: ``config["temperature"]`` (1.0 unless set).
         """
         decode = decode or self.config["decode"]
         if decode not in DECODINGS:
@@ -348,7 +348,8 @@ class MolGAN(nn.Module):
                 z = torch.randn(m, self.config["latent_dim"], generator=gen).to(self.device)
                 e, x = self.generator(z)
                 e, x = e / temperature, x / temperature
-                presence = 1.0 - torch.softmax(e.float(), dim=-1)[..., 0].cpu().numpy()
+                if decode == "valence":      # the order in which proposed bonds are kept
+                    presence = 1.0 - torch.softmax(e.float(), dim=-1)[..., 0].cpu().numpy()
                 if decode in ("sample", "valence"):
                     ge = -torch.log(-torch.log(torch.rand(e.shape, generator=gen).clamp_(1e-12, 1.0)))
                     gx = -torch.log(-torch.log(torch.rand(x.shape, generator=gen).clamp_(1e-12, 1.0)))

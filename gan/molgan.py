@@ -144,6 +144,14 @@ def valence_project(atom_types: np.ndarray, bond_types: np.ndarray, bond_presenc
     occupied = [i for i in range(n) if atom_types[i] > 0]
     room = {i: MAX_VALENCE[atoms[int(atom_types[i])]] for i in occupied}
     out = np.zeros_like(proposed)
+    parent = {i: i for i in occupied}          # union-find over the kept bonds: the fragments
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
     pairs = [(i, j) for a, i in enumerate(occupied) for j in occupied[a + 1:] if proposed[i, j] > 0]
     pairs.sort(key=lambda ij: -float(bond_presence[ij[0], ij[1]]))
     for i, j in pairs:
@@ -152,20 +160,8 @@ def valence_project(atom_types: np.ndarray, bond_types: np.ndarray, bond_presenc
             out[i, j] = out[j, i] = order
             room[i] -= order
             room[j] -= order
-    # join fragments: union-find over the kept bonds
-    parent = {i: i for i in occupied}
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, i in enumerate(occupied):
-        for j in occupied[a + 1:]:
-            if out[i, j] > 0:
-                parent[find(i)] = find(j)
-    while len({find(i) for i in occupied}) > 1:
+            parent[find(i)] = find(j)
+    while len({find(i) for i in occupied}) > 1:     # join fragments, most probable pair first
         best, best_p = None, -1.0
         for a, i in enumerate(occupied):
             if room[i] < 1:
@@ -286,6 +282,13 @@ class RGCNCritic(nn.Module):
         return torch.sigmoid(out) if self.sigmoid else out
 
 
+def _check_decoding(decode: str, temperature: float) -> None:
+    if decode not in DECODINGS:
+        raise ValueError(f"decode must be one of {', '.join(DECODINGS)}, got {decode!r}")
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+
+
 class MolGAN(nn.Module):
     """A trained generator (and its critic, for :class:`gan.rewards.DiscriminatorReward`) with a sampler.
 
@@ -302,10 +305,7 @@ class MolGAN(nn.Module):
                        "critic_gcn": [int(h) for h in cfg.get("critic_gcn", (64, 32))],
                        "decode": str(cfg.get("decode", "sample")),
                        "temperature": float(cfg.get("temperature", 1.0))}
-        if self.config["decode"] not in DECODINGS:
-            raise ValueError(f"decode must be one of {', '.join(DECODINGS)}, got {self.config['decode']!r}")
-        if not (math.isfinite(self.config["temperature"]) and self.config["temperature"] > 0):
-            raise ValueError(f"temperature must be a positive number, got {self.config['temperature']!r}")
+        _check_decoding(self.config["decode"], self.config["temperature"])
         c = self.config
         self.generator = Generator(c["latent_dim"], c["generator_hidden"], c["max_atoms"])
         self.critic = RGCNCritic(gcn=c["critic_gcn"], minibatch_std=c["minibatch_std"])
@@ -329,11 +329,8 @@ class MolGAN(nn.Module):
         says whether the samples still resemble the training data). Default: ``config["temperature"]`` (1.0 unless set).
         """
         decode = decode or self.config["decode"]
-        if decode not in DECODINGS:
-            raise ValueError(f"decode must be one of {', '.join(DECODINGS)}, got {decode!r}")
         temperature = float(self.config["temperature"] if temperature is None else temperature)
-        if not (math.isfinite(temperature) and temperature > 0):
-            raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+        _check_decoding(decode, temperature)
         gen = torch.Generator(device="cpu")
         if seed is None:
             gen.seed()

@@ -26,8 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress,
-                            save_checkpoint)
+from agents.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
+                            progress, save_checkpoint)
 from gan.data import load_dataset
 from gan.molgan import MolGAN, RGCNCritic, canonical, decode_graph, encode_smiles, graphs_to_tensors, gumbel_hard
 from gan.wgan import WGANGP, NonFiniteLossError
@@ -83,7 +83,7 @@ def validate_config(config: dict[str, Any]) -> None:
         raise ValueError(f"lambda_rl must be in [0, 1] (weight of the WGAN term), got {lam!r}")
     if config["objective"] not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {config['objective']!r}")
-    memory = config.get("rl_memory", 0)
+    memory = config["rl_memory"]
     if isinstance(memory, bool) or not isinstance(memory, int) or memory < 0:
         raise ValueError(f"rl_memory must be a non-negative integer (0 = off), got {memory!r}")
     for key in ("tau", "reward_lr"):
@@ -133,6 +133,7 @@ class MolGANTrainer:
 
     def __init__(self, config: dict[str, Any], run_dir: RunDir | None, progress_bar: bool = True,
                  smiles: list[str] | None = None) -> None:
+        config = deep_merge(DEFAULTS, config)   # a run saved before a setting existed resumes with its old default
         validate_config(config)
         self.config = config
         self.run_dir = run_dir
@@ -198,7 +199,7 @@ class MolGANTrainer:
 
     def _repeat_discounted(self, scores: list[float], mols: list[Any]) -> list[float]:
         """Each score divided by its molecule's count among the last ``rl_memory`` generated ones (ORGAN)."""
-        memory = int(self.config.get("rl_memory", 0))
+        memory = self.config["rl_memory"]
         if not memory:
             return scores
         out = []

@@ -400,10 +400,13 @@ class AlphaZeroTrainer:
         if last is not None:  # match records keep the SGF text, not the game object
             sgf_path = self.run_dir.path / "sample_game.sgf"
             sgf_path.write_text(last.sgf, encoding="utf-8")
-            frame = GobanRenderer(self.board_size).render_rgb(sgf_to_game(last.sgf))
-            self.writer.add_image("eval/final_board", frame, it, dataformats="HWC")
-            from PIL import Image
+            try:
+                frame = GobanRenderer(self.board_size).render_rgb(sgf_to_game(last.sgf))
+                self.writer.add_image("eval/final_board", frame, it, dataformats="HWC")
+                from PIL import Image
 
-            Image.fromarray(frame).save(self.run_dir.path / "sample_game.png")
+                Image.fromarray(frame).save(self.run_dir.path / "sample_game.png")
+            except Exception as exc:  # a picture must never stop training (e.g. pygame missing on a server)
+                print(f"warning: board image skipped: {exc}")
         self.writer.flush()
         return out

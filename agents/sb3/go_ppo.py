@@ -217,15 +217,18 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
             if selfplay:
                 self.logger.record("selfplay/pool_size", len(pool))
             if vs_random.records:  # match records keep the SGF text, not the game object
-                frame = GobanRenderer(size).render_rgb(sgf_to_game(vs_random.records[-1].sgf))
-                self.logger.record("eval/board", Image(frame, "HWC"), exclude=("stdout", "log", "json", "csv"))
+                try:
+                    frame = GobanRenderer(size).render_rgb(sgf_to_game(vs_random.records[-1].sgf))
+                    self.logger.record("eval/board", Image(frame, "HWC"), exclude=("stdout", "log", "json", "csv"))
+                except Exception as exc:  # a picture must never stop training (e.g. pygame missing on a server)
+                    print(f"warning: board image skipped: {exc}")
             self.logger.record("time/steps_per_second", self.num_timesteps / (time.time() - self.started))
             self.logger.dump(self.num_timesteps)
 
     callback = EvalAndCheckpoint()
     model.learn(total_timesteps=config["total_steps"], callback=callback, progress_bar=progress_bar)
+    model.save(run_dir.path / "final_model.zip")   # saved before the final evaluation, which a crash could stop
     callback.evaluate()
-    model.save(run_dir.path / "final_model.zip")
     if selfplay:
         pool.save(run_dir.path / "final_pool.pt")
     _save_sample_game(model, config, run_dir.path)
@@ -242,10 +245,10 @@ def _save_sample_game(model, config: dict[str, Any], out: Path) -> None:
     record = play_game(evaluation_player(model), RandomOpponent(), config["board_size"], config["komi"],
                        seed=config["seed"], black_name="MaskablePPO", white_name="random")
     (out / "sample_game.sgf").write_text(record.sgf, encoding="utf-8")
-    frame = GobanRenderer(config["board_size"]).render_rgb(record.game)
-    try:
+    try:  # the SGF is the record; the picture needs pygame (drawing) and Pillow (PNG)
+        frame = GobanRenderer(config["board_size"]).render_rgb(record.game)
         from PIL import Image as PILImage
 
         PILImage.fromarray(np.ascontiguousarray(frame)).save(out / "sample_game.png")
-    except ImportError:  # Pillow comes with tensorboard/matplotlib in practice; the SGF is the record anyway
-        pass
+    except ImportError as exc:
+        print(f"warning: sample_game.png skipped: {exc}")

@@ -20,12 +20,40 @@ Defaults: ``timestep=0.004`` s × ``substeps=10`` = 25 Hz control (Fetch and pan
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from functools import lru_cache
 
 from numba import njit
 
-import mujoco
 import numpy as np
+
+
+def _import_mujoco():
+    """``import mujoco``, surviving an OpenGL backend that cannot load.
+
+    mujoco loads the backend that ``MUJOCO_GL`` names while it is imported, and it catches only ImportError there:
+    with ``MUJOCO_GL=egl`` on a machine without libEGL (a bare GPU server, say), PyOpenGL raises AttributeError and
+    ``import mujoco`` itself fails, physics included. Physics needs no OpenGL, so the import is redone with
+    ``MUJOCO_GL=disable`` and a warning that says what to install; ``ArmRenderer`` then draws its 2-D views.
+    """
+    try:
+        import mujoco
+    except (AttributeError, OSError) as err:
+        backend = os.environ.get("MUJOCO_GL", "")
+        for name in [m for m in sys.modules if m == "mujoco" or m.startswith("mujoco.")]:
+            del sys.modules[name]
+        os.environ["MUJOCO_GL"] = "disable"
+        import mujoco
+
+        warnings.warn(f"MUJOCO_GL={backend!r}: MuJoCo's OpenGL backend failed to load ({type(err).__name__}: {err}). "
+                      "Physics runs; rendering falls back to the 2-D views. For MuJoCo's 3-D view install EGL "
+                      "(apt-get install libegl1 libgl1-mesa-dri) or OSMesa (libosmesa6, MUJOCO_GL=osmesa).",
+                      RuntimeWarning, stacklevel=2)
+    return mujoco
+
+
+mujoco = _import_mujoco()
 
 ASSET_PATH = os.path.join(os.path.dirname(__file__), "assets", "arm.xml")
 

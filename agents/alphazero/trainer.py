@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from agents.alphazero.expert import ExpertConfig, expert_games, expert_samples
 from agents.alphazero.mcts import NetworkEvaluator
 from agents.alphazero.network import NetConfig, PolicyValueNet, count_parameters
 from agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
@@ -54,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "checkpoint_every": 5,
     "threads": None,  # torch CPU threads; default all cores
     "mixed_precision": True,
+    # Supervised start from GNU Go's own games before self-play (agents.alphazero.expert; games 0 = off)
+    "expert": {"games": 0, "gnugo_level": 1, "max_opening_moves": 4, "train_steps": 1000},
 }
 
 
@@ -144,6 +147,10 @@ def validate_config(config: dict[str, Any]) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    try:
+        ExpertConfig(**config["expert"]).validate()
+    except TypeError as err:
+        raise ValueError(f"expert: {err}") from None
     sp = config["selfplay"]
     if not (isinstance(sp["fast_simulations"], int) and sp["fast_simulations"] >= 1):
         raise ValueError(f"selfplay.fast_simulations must be a positive integer, got {sp['fast_simulations']!r}")
@@ -185,7 +192,7 @@ class AlphaZeroTrainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.replay = ReplayBuffer(int(config["replay_capacity"]), (features.num_planes(h), n, n), n * n + 1)
         self.counters = {"iteration": 0, "train_steps": 0, "games": 0, "positions": 0, "simulations": 0,
-                         "elapsed": 0.0}
+                         "elapsed": 0.0, "expert_games": 0, "expert_samples": 0, "expert_steps": 0}
         self.evaluator = NetworkEvaluator(self.net, h, self.device, mixed_precision=bool(config["mixed_precision"]))
         self.selfplay = SelfPlay(self.evaluator, n, float(config["komi"]), h, SelfPlayConfig(**config["selfplay"]),
                                  self.rng)
@@ -299,6 +306,8 @@ class AlphaZeroTrainer:
             log_hparams_text(self.writer, cfg)
             self.writer.add_text("model", f"{count_parameters(self.net):,} parameters, {self.net.config}", 0)
         total = cfg["iterations"] if cfg["iterations"] else None
+        if cfg["expert"]["games"] and self.counters["iteration"] == 0 and not self.counters["expert_steps"]:
+            self.expert_stage()
         bar = progress(total=total, desc="alphazero", disable=not self.progress_bar, unit="it")
         bar.update(self.counters["iteration"])
         last_eval: dict[str, Any] = {}
@@ -358,6 +367,45 @@ class AlphaZeroTrainer:
             last_eval = self.evaluate(self.counters["iteration"])
         self.writer.close()
         return last_eval
+
+    def expert_stage(self) -> None:
+        """GNU Go's games into the replay buffer, then ``expert.train_steps`` minibatch steps on them (learning rate
+        from ``train.lr`` down to ``min_lr_fraction`` of it on a cosine); saved as the iteration-0 checkpoint."""
+        from agents.runtime import progress
+
+        began = time.time()
+        ecfg = ExpertConfig(**self.config["expert"])
+        komi, h = float(self.config["komi"]), int(self.config["history_length"])
+        games = samples = 0
+        try:
+            for moves, winner, opening in expert_games(ecfg, self.board_size, komi, int(self.config["seed"]),
+                                                       self.progress_bar):
+                for planes, policy, value in expert_samples(moves, winner, opening, self.board_size, komi, h):
+                    self.replay.add(planes, policy, value)
+                    samples += 1
+                games += 1
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"expert.games needs GNU Go ({err}); install it (apt-get install gnugo) or "
+                                    f"set expert.games=0") from None
+        t = self.config["train"]
+        steps, low = ecfg.train_steps, float(t["min_lr_fraction"])
+        window: list[dict[str, float]] = []
+        with progress(total=steps, desc="expert SGD", unit="step", disable=not self.progress_bar) as bar:
+            for step in range(1, steps + 1):
+                factor = low + (1 - low) * 0.5 * (1 + math.cos(math.pi * (step - 1) / max(1, steps)))
+                for group in self.optimizer.param_groups:
+                    group["lr"] = t["lr"] * factor
+                window.append(self.train_step(t["batch_size"]))
+                if step % 50 == 0 or step == steps:
+                    for key in window[0]:
+                        self.writer.add_scalar(f"expert/{key}", float(np.mean([w[key] for w in window])), step)
+                    window = []
+                bar.update(1)
+        self.counters.update(expert_games=games, expert_samples=samples, expert_steps=steps)
+        self.counters["elapsed"] += time.time() - began
+        self.writer.add_text("expert", f"{games} GNU Go level {ecfg.gnugo_level} games, {samples} positions, "
+                                       f"{steps} steps, {time.time() - began:.0f} s", 0)
+        self.save()
 
     # -- evaluation ------------------------------------------------------------------------------------------------
 

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         fixed = {"--dataset": args.dataset, "--limit": args.limit, "--batch-size": args.batch_size,
                  "--lambda-rl": args.lambda_rl, "--objective": args.objective, "--config": args.config}
         run_dir, ckpt, config = resume_run(args, parser, fixed, {"minutes": args.minutes, "epochs": args.epochs},
-                                           "--epochs, --minutes")
+                                           "--epochs, --minutes", defaults=DEFAULTS)
         try:
             trainer = MolGANTrainer(config, run_dir, progress_bar=not args.no_progress)
             trainer.load(ckpt)

@@ -108,7 +108,7 @@ def resume(args, parser) -> int:
         return "no checkpoint to resume from"
 
     run_dir, ckpt, config = resume_run(args, parser, fixed, {"minutes": args.minutes, "iterations": args.steps},
-                                       "--minutes, --steps", no_checkpoint=no_checkpoint)
+                                       "--minutes, --steps", no_checkpoint=no_checkpoint, defaults=az.DEFAULTS)
     try:
         az.validate_config(config)
         resolve_device(config["device"])

@@ -145,7 +145,8 @@ def resume(args, parser) -> int:
              "--gan-reward": args.gan_reward, "--gan-lambda": args.gan_lambda, "--start-from-gan": args.start_from_gan}
     run_dir, ckpt, config = resume_run(
         args, parser, fixed, {"minutes": args.minutes, "episodes": args.episodes}, "--episodes, --minutes",
-        no_checkpoint=lambda _: "no checkpoint to resume from (MaskablePPO runs cannot be resumed yet)")
+        no_checkpoint=lambda _: "no checkpoint to resume from (MaskablePPO runs cannot be resumed yet)",
+        defaults=dqn.DEFAULTS)
     try:
         trainer = dqn.MolDQNTrainer(config, run_dir, reward_fn=_reward_fn(config), progress_bar=not args.no_progress)
         trainer.load(ckpt)

@@ -691,3 +691,23 @@ def test_careful_pass_passes_only_to_end_a_won_game_and_never_fills_own_eyes() -
     assert losing.to_play == BLACK and losing.winner == WHITE
     assert player._careful(losing, _root_preferring(losing, losing.pass_action), losing.pass_action) \
         != losing.pass_action
+
+
+def test_resume_of_a_run_saved_before_a_setting_existed(tmp_path: Path, capsys) -> None:
+    """A run whose config.yml predates a setting (here `expert`, added later) resumes with that setting's default,
+    and `--set` may change it (it used to be refused as an unknown key, and the trainer then failed on it)."""
+    import yaml
+
+    train_go = _load_train_go()
+    assert train_go.main(["--algo", "alphazero", "--board-size", "5", "--steps", "1", "--no-progress",
+                          "--device", "cpu", "--run-root", str(tmp_path), *_tiny_sets()]) == 0
+    (run,) = (tmp_path / "go").glob("alphazero-*")
+    saved = yaml.safe_load((run / "config.yml").read_text())
+    del saved["expert"]
+    (run / "config.yml").write_text(yaml.safe_dump(saved))
+    capsys.readouterr()
+    assert train_go.main(["--resume", str(run), "--steps", "2", "--no-progress",
+                          "--set", "expert.gnugo_level=3"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    assert yaml.safe_load((run / "config.yml").read_text())["expert"]["gnugo_level"] == 3
+    assert load_checkpoint(RunDir(run).latest_checkpoint())["counters"]["iteration"] == 2

@@ -30,7 +30,7 @@ from agents.alphazero.mcts import NetworkEvaluator
 from agents.alphazero.network import NetConfig, PolicyValueNet, count_parameters
 from agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
 from agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
-from agents.runtime import (CheckpointError, RunDir, latest_checkpoint, load_checkpoint, make_writer,
+from agents.runtime import (CheckpointError, RunDir, deep_merge, latest_checkpoint, load_checkpoint, make_writer,
                             prepare_training, save_checkpoint)
 from envs.go import features
 
@@ -171,6 +171,7 @@ def validate_config(config: dict[str, Any]) -> None:
 
 class AlphaZeroTrainer:
     def __init__(self, config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
+        config = deep_merge(DEFAULTS, config)   # settings added since an older run's config was saved
         validate_config(config)
         self.config = config
         self.run_dir = run_dir

@@ -173,6 +173,7 @@ def resume_run(
     can_change: str,
     no_checkpoint: Callable[[Any], str] | None = None,
     find_checkpoint: Callable[[Any], Path | None] | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Path, ConfigDict]:
     """
     The shared first half of ``--resume RUN_DIR``: refuse flags that would change the saved config, open the run
@@ -185,6 +186,8 @@ def resume_run(
     :param no_checkpoint: builds the message when the run has no checkpoint (default: a generic one).
     :param find_checkpoint: ``run_dir -> path | None``, the checkpoint to resume from (default: the run directory's
         newest ``checkpoint_*.pt``).
+    :param defaults: the trainer's current defaults; the saved config is laid over them, so that a run made before
+        a setting existed resumes with that setting's default and ``--set`` can change it.
     :return: ``(run_dir, checkpoint_path, config)``.
     """
     from agents.runtime.rundir import RunDir
@@ -202,6 +205,8 @@ def resume_run(
         parser.error(f"{args.resume}: " + (no_checkpoint(run_dir) if no_checkpoint else "no checkpoint to resume from"))
     try:
         saved = load_config(run_dir.config_path)
+        if defaults is not None:
+            saved = deep_merge(defaults, saved)
         config = merge_config(saved, None, {k: v for k, v in changes.items() if v is not None},
                               getattr(args, "overrides", None) or [])
     except ValueError as err:

@@ -2,7 +2,8 @@
 trained by :mod:`gan.trainer`), molecule metrics (:mod:`gan.metrics`), data sets (:mod:`gan.data`) and the
 critic as a molecule-env reward (:class:`gan.rewards.DiscriminatorReward`).
 
-``gan.load_pretrained("molgan-qm9")`` returns a :class:`gan.molgan.MolGAN` with ``sample(n, seed=None)``.
+``gan.load_pretrained("molgan-qm9")`` (or ``"molgan-qm9-qed"``, fine-tuned towards QED) returns a
+:class:`gan.molgan.MolGAN` with ``sample(n, seed=None)``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 __all__ = ["PRETRAINED", "load_pretrained", "pretrained_path"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
-PRETRAINED = {"molgan-qm9": "molgan-qm9.pt"}
+# molgan-qm9: the plain WGAN-GP generator; molgan-qm9-qed: the same fine-tuned with the RL term on QED (README)
+PRETRAINED = {"molgan-qm9": "molgan-qm9.pt", "molgan-qm9-qed": "molgan-qm9-qed.pt"}
 
 
 def pretrained_path(name: str) -> Path:

@@ -5,6 +5,11 @@
     python scripts/train_go.py --board-size 7 --algo maskable_ppo --steps 200000
     python scripts/train_go.py --resume runs/go/alphazero-20261125-120000 [--minutes 60]
     python scripts/train_go.py --board-size 9 --algo alphazero --minutes 60 --init-from runs/go/.../model.pt
+    python scripts/train_go.py --board-size 7 --komi 9.5 --algo alphazero --minutes 60 \
+        --set expert.games=1600 --set expert.train_steps=3000 --set replay_capacity=80000
+
+alphazero's expert.* settings start it from GNU Go's games (supervised, AlphaGo's first stage) before self-play;
+they need GNU Go (apt-get install gnugo).
 
 --steps counts environment steps for maskable_ppo and self-play/training iterations for alphazero.
 Any config value can be set with --config FILE.yml or --set key=value (e.g. --set net.blocks=6).

@@ -20,7 +20,7 @@ import math
 import time
 from collections import Counter, deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -63,7 +63,7 @@ DEFAULTS: dict[str, Any] = {
 OBJECTIVES = ("qed", "logp", "sa")
 
 
-def validate_config(config: dict[str, Any]) -> None:
+def validate_config(config: dict[str, Any], custom_objective: bool = False) -> None:
     """ValueError naming the first bad setting."""
     def pos_int(key: str, value: Any, none_ok: bool = False) -> None:
         if value is None and none_ok:
@@ -81,7 +81,9 @@ def validate_config(config: dict[str, Any]) -> None:
     lam = config["lambda_rl"]
     if not (isinstance(lam, (int, float)) and 0 <= lam <= 1):
         raise ValueError(f"lambda_rl must be in [0, 1] (weight of the WGAN term), got {lam!r}")
-    if config["objective"] not in OBJECTIVES:
+    if config["objective"] == "custom" and not custom_objective:
+        raise ValueError("objective 'custom' is a user callable: pass it as MolGANTrainer(..., objective=fn)")
+    if config["objective"] not in OBJECTIVES and not (custom_objective and config["objective"] == "custom"):
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {config['objective']!r}")
     memory = config["rl_memory"]
     if isinstance(memory, bool) or not isinstance(memory, int) or memory < 0:
@@ -97,19 +99,21 @@ def validate_config(config: dict[str, Any]) -> None:
     WGANConfig(**{**w, "betas": tuple(w["betas"])}).validate()
 
 
-def objective_fn(name: str):
-    """``mol -> float in [0, 1]`` for the reward network (``None`` molecule -> 0)."""
+def objective_fn(name: str | Callable[[Any], float]):
+    """``mol -> float in [0, 1]`` for the reward network (``None`` molecule -> 0): a name of ``OBJECTIVES`` or any
+    user callable ``mol -> float`` (clipped to [0, 1]; an exception or a non-finite value scores 0)."""
     from envs.molecule import rewards
 
-    fn = {"qed": rewards.qed, "logp": rewards.logp_norm, "sa": rewards.sa_norm}[name]
+    fn = name if callable(name) else {"qed": rewards.qed, "logp": rewards.logp_norm, "sa": rewards.sa_norm}[name]
 
     def score(mol) -> float:
         if mol is None:
             return 0.0
         try:
-            return float(np.clip(fn(mol), 0.0, 1.0))
+            value = float(fn(mol))
         except Exception:
             return 0.0
+        return float(np.clip(value, 0.0, 1.0)) if math.isfinite(value) else 0.0
     return score
 
 
@@ -132,9 +136,15 @@ class MolGANTrainer:
     """Train a :class:`gan.molgan.MolGAN`; writes TensorBoard logs, checkpoints and ``generator.pt`` into run_dir."""
 
     def __init__(self, config: dict[str, Any], run_dir: RunDir | None, progress_bar: bool = True,
-                 smiles: list[str] | None = None) -> None:
+                 smiles: list[str] | None = None, objective: Callable[[Any], float] | None = None) -> None:
+        """``objective``: a user callable ``mol -> float`` (values in [0, 1]) for the RL term's reward network, in
+        place of ``config["objective"]`` (recorded there as ``"custom"``; pass it again when resuming)."""
         config = deep_merge(DEFAULTS, config)   # a run saved before a setting existed resumes with its old default
-        validate_config(config)
+        if objective is not None:
+            if not callable(objective):
+                raise ValueError(f"objective must be a callable mol -> float, got {objective!r}")
+            config["objective"] = "custom"
+        validate_config(config, custom_objective=objective is not None)
         self.config = config
         self.run_dir = run_dir
         self.progress_bar = progress_bar
@@ -150,7 +160,7 @@ class MolGANTrainer:
         self.use_rl = config["lambda_rl"] < 1.0
         self.reward_net = RGCNCritic(sigmoid=True).to(self.device)
         self.reward_opt = torch.optim.Adam(self.reward_net.parameters(), lr=config["reward_lr"])
-        self.score = objective_fn(config["objective"])
+        self.score = objective_fn(objective if objective is not None else config["objective"])
         self.real_scores: dict[int, float] = {}
         self.recent: deque[str] = deque()          # canonical SMILES of the last rl_memory generated molecules
         self.recent_counts: Counter[str] = Counter()

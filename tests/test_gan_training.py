@@ -95,6 +95,34 @@ def test_rl_repeat_discount_divides_by_recent_count_and_resumes(tmp_path):
         validate_config({**config, "rl_memory": -1})
 
 
+def test_rl_term_with_a_user_callable_objective(tmp_path):
+    """The reward network can learn any ``mol -> float`` (the issue: QED, logP, SA "or a user callable")."""
+    from rdkit import Chem
+
+    from agents.runtime import RunDir
+    from gan.trainer import DEFAULTS, MolGANTrainer, validate_config
+
+    def heavy_atom_fraction(mol):
+        return mol.GetNumAtoms() / 9.0
+
+    smiles = SAMPLE.read_text().splitlines()[1:41]
+    config = {**DEFAULTS, "lambda_rl": 0.5, "threads": 1, "batch_size": 8, "device": "cpu", "seed": 0,
+              "dataset": "sample", "epochs": 1, "wgan": {**DEFAULTS["wgan"], "n_critic": 2}, "sample_n": 20,
+              "log_every": 1}
+    run = RunDir.create("gan", "molgan", root=tmp_path)
+    trainer = MolGANTrainer(config, run, progress_bar=False, smiles=smiles, objective=heavy_atom_fraction)
+    assert trainer.config["objective"] == "custom"
+    assert trainer.score(Chem.MolFromSmiles("CCO")) == pytest.approx(3 / 9) and trainer.score(None) == 0.0
+    assert trainer._real_score(0) == pytest.approx(Chem.MolFromSmiles(trainer.smiles[0]).GetNumAtoms() / 9)
+    assert trainer.run()["step"] >= 1
+    broken = MolGANTrainer(config, None, progress_bar=False, smiles=smiles, objective=lambda m: float("nan"))
+    assert broken.score(Chem.MolFromSmiles("CCO")) == 0.0                 # non-finite scores count as 0
+    with pytest.raises(ValueError, match="callable"):
+        MolGANTrainer(config, None, progress_bar=False, smiles=smiles, objective="qed!")
+    with pytest.raises(ValueError, match="custom"):
+        validate_config({**config, "objective": "custom"})
+
+
 def test_bad_inputs_give_clear_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train_gan.main(["molecules", "--dataset", str(tmp_path / "missing.smi"), *TINY])

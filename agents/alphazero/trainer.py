@@ -307,7 +307,7 @@ class AlphaZeroTrainer:
             log_hparams_text(self.writer, cfg)
             self.writer.add_text("model", f"{count_parameters(self.net):,} parameters, {self.net.config}", 0)
         total = cfg["iterations"] if cfg["iterations"] else None
-        if cfg["expert"]["games"] and self.counters["iteration"] == 0 and not self.counters["expert_steps"]:
+        if cfg["expert"]["games"] and self.counters["iteration"] == 0 and not self.counters["expert_games"]:
             self.expert_stage()
         bar = progress(total=total, desc="alphazero", disable=not self.progress_bar, unit="it")
         bar.update(self.counters["iteration"])

@@ -3,6 +3,7 @@
 
     python benchmarks/gpu_throughput.py --device cuda --seconds 40 --cpu-too go_alphazero,gan_molgan_b256
     python benchmarks/gpu_throughput.py --device cpu --seconds 15 --only gan_tabular   # smoke run
+    python benchmarks/gpu_throughput.py --only go_alphazero_9x9 --seconds 240 --cpu-too go_alphazero_9x9
 
 Each path runs as the user runs it: the training script in a subprocess (``--device D``, a minutes budget, a
 throw-away run root), with the evaluation, sample and checkpoint intervals pushed out of the window so that the
@@ -12,6 +13,7 @@ figures measure training. Throughput is read back from the run's TensorBoard eve
 | --- | --- | --- |
 | go_alphazero | train_go.py --algo alphazero, 7x7, 32 parallel games | self-play positions/s, MCTS simulations/s, SGD steps/s |
 | go_alphazero_pg128 | same, 128 parallel games (bigger leaf batches) | same |
+| go_alphazero_9x9 | same as go_alphazero on 9x9 | same |
 | go_maskable_ppo | train_go.py --algo maskable_ppo, 7x7, self-play pool | env steps/s (SB3 time/fps) |
 | arm_push_tqc | train_arm.py --task push --algo tqc + HER, rl-zoo net [512]x3, batch 2048 | env steps/s (1 update each) |
 | molecule_moldqn | train_molecule.py --objective qed --algo moldqn | env steps/s, episodes/s |
@@ -40,8 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FAR = "1000000000"   # an interval no short run reaches
 
 
-def _go_az(parallel: int | None) -> list[str]:
-    args = ["scripts/train_go.py", "--algo", "alphazero", "--board-size", "7",
+def _go_az(parallel: int | None, board_size: int = 7) -> list[str]:
+    args = ["scripts/train_go.py", "--algo", "alphazero", "--board-size", str(board_size),
             "--set", "eval.games_vs_random=0", "--set", "eval.games_vs_gnugo=0",
             "--set", f"eval_every={FAR}", "--set", f"checkpoint_every={FAR}"]
     if parallel:
@@ -52,6 +54,7 @@ def _go_az(parallel: int | None) -> list[str]:
 PATHS: dict[str, list[str]] = {
     "go_alphazero": _go_az(None),
     "go_alphazero_pg128": _go_az(128),
+    "go_alphazero_9x9": _go_az(None, board_size=9),   # the GPU check: run with --seconds 240 --cpu-too
     "go_maskable_ppo": ["scripts/train_go.py", "--algo", "maskable_ppo", "--board-size", "7", "--steps", FAR,
                         "--set", f"eval_every={FAR}", "--set", f"checkpoint_every={FAR}"],
     "arm_push_tqc": ["scripts/train_arm.py", "--task", "push", "--algo", "tqc", "--her", "--steps", FAR,

@@ -49,6 +49,24 @@ _COLOUR_NAME = {BLACK: "Black", WHITE: "White"}
 # Statistics
 
 
+def board_frame(board_size: int, game: GoGame | str, png: str | os.PathLike[str] | None = None) -> np.ndarray | None:
+    """The final board of ``game`` (a game or its SGF text) as an RGB frame, also saved to ``png`` when given; ``None``
+    with a warning when it cannot be drawn (pygame or Pillow missing on a server): a picture never stops training."""
+    try:
+        from envs.go.render import GobanRenderer
+        from envs.go.sgf import sgf_to_game
+
+        frame = GobanRenderer(board_size).render_rgb(sgf_to_game(game) if isinstance(game, str) else game)
+        if png is not None:
+            from PIL import Image
+
+            Image.fromarray(np.ascontiguousarray(frame)).save(png)
+        return frame
+    except Exception as exc:  # noqa: BLE001 (drawing fails in many ways; the SGF is the record)
+        print(f"warning: board picture skipped: {type(exc).__name__}: {exc}")
+        return None
+
+
 def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson score interval for a success rate of ``successes / n`` (``z = 1.96``: 95%).
 

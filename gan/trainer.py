@@ -81,9 +81,10 @@ def validate_config(config: dict[str, Any], custom_objective: bool = False) -> N
     lam = config["lambda_rl"]
     if not (isinstance(lam, (int, float)) and 0 <= lam <= 1):
         raise ValueError(f"lambda_rl must be in [0, 1] (weight of the WGAN term), got {lam!r}")
-    if config["objective"] == "custom" and not custom_objective:
-        raise ValueError("objective 'custom' is a user callable: pass it as MolGANTrainer(..., objective=fn)")
-    if config["objective"] not in OBJECTIVES and not (custom_objective and config["objective"] == "custom"):
+    if config["objective"] == "custom":
+        if not custom_objective:
+            raise ValueError("objective 'custom' is a user callable: pass it as MolGANTrainer(..., objective=fn)")
+    elif config["objective"] not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {config['objective']!r}")
     memory = config["rl_memory"]
     if isinstance(memory, bool) or not isinstance(memory, int) or memory < 0:

@@ -404,3 +404,21 @@ def test_random_openings_are_shared_by_each_pair_of_games_and_differ_between_pai
     openings = [tuple(r.moves[:3]) for r in result.records]
     assert openings[0] == openings[1] and openings[2] == openings[3] and openings[4] == openings[5]
     assert len({openings[0], openings[2], openings[4]}) == 3
+
+
+def test_board_frame_draws_saves_and_never_raises(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from agents.evaluation import board_frame
+    from envs.go.game import GoGame
+    from envs.go.sgf import game_to_sgf
+
+    game = GoGame(5, 0.5)
+    for action in (12, 6, 25, 25):
+        game.play(action)
+    frame = board_frame(5, game_to_sgf(game), png=tmp_path / "board.png")
+    assert frame is not None and frame.ndim == 3 and frame.shape[2] == 3 and (tmp_path / "board.png").is_file()
+    assert np.array_equal(board_frame(5, game), frame)          # a game or its SGF text
+    monkeypatch.setitem(sys.modules, "pygame", None)            # a server without pygame
+    assert board_frame(5, game, png=tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
+    assert "board picture skipped" in capsys.readouterr().out

@@ -412,10 +412,8 @@ class AlphaZeroTrainer:
 
     def evaluate(self, it: int) -> dict[str, Any]:
         from agents.alphazero.player import AlphaZeroPlayer
-        from agents.evaluation import play_match
+        from agents.evaluation import board_frame, play_match
         from envs.go.opponents import RandomOpponent, make_opponent
-        from envs.go.render import GobanRenderer
-        from envs.go.sgf import sgf_to_game
 
         ev = self.config["eval"]
         komi = float(self.config["komi"])
@@ -449,13 +447,8 @@ class AlphaZeroTrainer:
         if last is not None:  # match records keep the SGF text, not the game object
             sgf_path = self.run_dir.path / "sample_game.sgf"
             sgf_path.write_text(last.sgf, encoding="utf-8")
-            try:
-                frame = GobanRenderer(self.board_size).render_rgb(sgf_to_game(last.sgf))
+            frame = board_frame(self.board_size, last.sgf, png=self.run_dir.path / "sample_game.png")
+            if frame is not None:
                 self.writer.add_image("eval/final_board", frame, it, dataformats="HWC")
-                from PIL import Image
-
-                Image.fromarray(frame).save(self.run_dir.path / "sample_game.png")
-            except Exception as exc:  # a picture must never stop training (e.g. pygame missing on a server)
-                print(f"warning: board image skipped: {exc}")
         self.writer.flush()
         return out

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 import torch
 from torch import nn
 
@@ -151,11 +150,9 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
     from stable_baselines3.common.logger import Image, configure
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from agents.evaluation import play_match
+    from agents.evaluation import board_frame, play_match
     from agents.sb3.selfplay_pool import PoolOpponent
     from envs.go.opponents import RandomOpponent
-    from envs.go.render import GobanRenderer
-    from envs.go.sgf import sgf_to_game
 
     device = prepare_training(config)
     selfplay = config["opponent"] == "selfplay"
@@ -217,11 +214,9 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
             if selfplay:
                 self.logger.record("selfplay/pool_size", len(pool))
             if vs_random.records:  # match records keep the SGF text, not the game object
-                try:
-                    frame = GobanRenderer(size).render_rgb(sgf_to_game(vs_random.records[-1].sgf))
+                frame = board_frame(size, vs_random.records[-1].sgf)
+                if frame is not None:
                     self.logger.record("eval/board", Image(frame, "HWC"), exclude=("stdout", "log", "json", "csv"))
-                except Exception as exc:  # a picture must never stop training (e.g. pygame missing on a server)
-                    print(f"warning: board image skipped: {exc}")
             self.logger.record("time/steps_per_second", self.num_timesteps / (time.time() - self.started))
             self.logger.dump(self.num_timesteps)
 
@@ -238,17 +233,10 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
 
 def _save_sample_game(model, config: dict[str, Any], out: Path) -> None:
     """An SGF and a PNG of one game of the trained policy (Black) against the random player."""
-    from agents.evaluation import play_game
+    from agents.evaluation import board_frame, play_game
     from envs.go.opponents import RandomOpponent
-    from envs.go.render import GobanRenderer
 
     record = play_game(evaluation_player(model), RandomOpponent(), config["board_size"], config["komi"],
                        seed=config["seed"], black_name="MaskablePPO", white_name="random")
     (out / "sample_game.sgf").write_text(record.sgf, encoding="utf-8")
-    try:  # the SGF is the record; the picture needs pygame (drawing) and Pillow (PNG)
-        frame = GobanRenderer(config["board_size"]).render_rgb(record.game)
-        from PIL import Image as PILImage
-
-        PILImage.fromarray(np.ascontiguousarray(frame)).save(out / "sample_game.png")
-    except ImportError as exc:
-        print(f"warning: sample_game.png skipped: {exc}")
+    board_frame(config["board_size"], record.game, png=out / "sample_game.png")

@@ -94,6 +94,43 @@ def test_a_run_saved_before_the_new_settings_resumes_with_their_old_defaults(tmp
     assert again.counters["episode"] == 3
 
 
+def test_elite_restarts_replay_a_prefix_of_a_stored_episode_and_resume(tmp_path):
+    cfg = tiny_config(episodes=12, restart={"prob": 1.0, "elites": 3}, learning_starts=10**6)
+    cfg["env"].update({"max_steps": 6})
+    run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
+    trainer = MolDQNTrainer(cfg, run_dir, progress_bar=False)
+    first = trainer.run_episode()          # no elites yet: an ordinary episode
+    assert first["replayed"] == 0 and len(first["actions"]) == 6
+    trainer._add_elite(first)
+    trainer.config["epsilon"] = {"start": 1.0, "mid": None, "end": 1.0, "decay_fraction": 0.5}   # all random after the prefix
+    replays = [trainer.run_episode() for _ in range(8)]
+    for r in replays:
+        # at least one edit replayed, never all of them, and the replay follows the elite's edits exactly
+        assert 1 <= r["replayed"] <= 5 and r["seed"] == first["seed"]
+        assert r["actions"][: r["replayed"]] == first["actions"][: r["replayed"]]
+        assert len(r["actions"]) == 6       # the step budget is the elite's: every molecule within max_steps edits
+    assert len({r["replayed"] for r in replays}) > 1
+    # Replaying the whole of an elite's edits in a fresh env gives back its molecule (the env is deterministic).
+    env = trainer.env
+    env.reset(seed=first["seed"])
+    for a in first["actions"]:
+        _, _, _, _, info = env.step(a)
+    assert info["smiles"] == first["smiles"]
+    # The archive keeps the best distinct episodes, best first, and survives a checkpoint.
+    for r in replays:
+        trainer._add_elite(r)
+    scores = [e[0] for e in trainer.elites]
+    assert len(trainer.elites) <= 3 and scores == sorted(scores, reverse=True)
+    assert len({e[1] for e in trainer.elites}) == len(trainer.elites)
+    trainer.writer = None
+    trainer.save_checkpoint()
+    again = MolDQNTrainer(cfg, run_dir, progress_bar=False)
+    again.load(run_dir.latest_checkpoint())
+    assert again.elites == trainer.elites
+    with pytest.raises(ValueError, match="restart.prob"):
+        validate_config(tiny_config(restart={"prob": 1.5, "elites": 3}))
+
+
 def test_updates_never_sample_a_transition_still_waiting_for_its_next_state():
     trainer = MolDQNTrainer(tiny_config(learning_starts=10**6), None, progress_bar=False)
     trainer.run_episode()

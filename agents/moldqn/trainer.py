@@ -18,6 +18,14 @@ fingerprints per transition). We keep only the candidate the online network pick
 
 Updates regress ``Q_online(s')`` on that target (Huber loss).
 
+Elite restarts (``restart.prob`` > 0, off by default; not in MolDQN): Go-Explore's "return, then explore". The run
+keeps the ``restart.elites`` best distinct episodes it has played, each as its reset seed and its list of edits.
+With probability ``prob`` an episode resets with an elite's seed and replays a random prefix of its edits (at least
+one edit and never all of them), then acts as usual. The env is deterministic, so the replay passes through the
+elite's own states with its own step count: every molecule is still built from the start molecule in at most
+``max_steps`` edits, and the replayed transitions are real ones, stored and learnt from like any other. What changes
+is only where exploration spends its episodes: near the best molecules found so far.
+
 Checkpoints hold both networks, the optimizer, the replay buffer, the top molecules, counters and RNG states;
 ``--resume`` continues the run and its TensorBoard curves.
 """
@@ -68,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     "bootstrap_mask_prob": 0.5,   # with heads > 1: probability each head trains on a transition
     "allow_stop": False,          # MolDQN has no stop: episodes run max_steps edits
     "top_k": 10,
+    # Elite restarts (see the module docstring): probability an episode replays part of one of the best episodes.
+    "restart": {"prob": 0.0, "elites": 10},
     "gan_reward": None,     # a GAN generator file or "pretrained": reward = λ·D + (1 − λ)·objective (train_molecule.py)
     "gan_lambda": 0.3,
     "log_every": 10,            # episodes
@@ -98,6 +108,10 @@ def validate_config(config: dict[str, Any]) -> None:
             raise ValueError(f"{key} must be a positive number, got {config[key]!r}")
     if config["target_values"] not in ("collection", "update"):
         raise ValueError(f"target_values must be 'collection' or 'update', got {config['target_values']!r}")
+    restart = config["restart"]
+    if not (isinstance(restart.get("prob"), (int, float)) and 0 <= restart["prob"] <= 1):
+        raise ValueError(f"restart.prob must be in [0, 1], got {restart.get('prob')!r}")
+    positive_int("restart.elites", restart.get("elites"))
     for key in ("gamma", "polyak", "bootstrap_mask_prob"):
         if not (isinstance(config[key], (int, float)) and 0 <= config[key] <= 1):
             raise ValueError(f"{key} must be in [0, 1], got {config[key]!r}")
@@ -234,6 +248,8 @@ class MolDQNTrainer:
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config["lr"], fused=True)  # fused: 7x faster step on CPU
         self.replay = Replay(config["replay_capacity"], fp_bits, config["net"]["heads"])
         self.top = TopMolecules(config["top_k"])
+        # elite restarts: the best distinct episodes as (score, smiles, reset seed, edits), best first
+        self.elites: list[tuple[float, str, int, list[int]]] = []
         self.counters = {"episode": 0, "env_steps": 0, "updates": 0, "seconds": 0.0}
         self.final_smiles: list[str] = []   # final molecules of recent episodes (uniqueness)
         self.writer = None
@@ -256,7 +272,13 @@ class MolDQNTrainer:
         heads = self.config["net"]["heads"]
         head = int(self.rng.integers(heads))
         eps = self.epsilon() if explore else 0.0
-        _, info = env.reset(seed=int(self.rng.integers(2**31)))
+        seed, prefix = int(self.rng.integers(2**31)), []
+        if explore and self.elites and self.rng.random() < self.config["restart"]["prob"]:
+            _, _, seed, elite_actions = self.elites[int(self.rng.integers(len(self.elites)))]
+            if len(elite_actions) > 1:
+                prefix = elite_actions[: int(self.rng.integers(1, len(elite_actions)))]
+        _, info = env.reset(seed=seed)
+        actions: list[int] = []
         pending: int | None = None   # replay index whose s'* is the online network's best of this step's candidates
         total_reward, losses = 0.0, []
         done = False
@@ -275,11 +297,18 @@ class MolDQNTrainer:
                     with torch.no_grad():
                         value = float(self.q_target(x[best : best + 1])[0, head])
                 self.replay.set_next(pending, cand["fingerprints"][best], float(x_np[best, -1]), value)
-            if explore and self.rng.random() < eps:
+            if len(actions) < len(prefix):
+                matches = np.flatnonzero(cand["actions"] == prefix[len(actions)])
+                if len(matches) == 0:   # the env is deterministic, so this means it changed under a saved run
+                    raise RuntimeError(f"elite restart: edit {prefix[len(actions)]} of a stored episode is not "
+                                       f"available at step {len(actions)} (was the env changed?)")
+                pick = int(matches[0])
+            elif explore and self.rng.random() < eps:
                 pick = int(self.rng.integers(len(cand["actions"])))
             else:
                 pick = int(q_online[:, head].argmax())
-            _, reward, terminated, truncated, info = env.step(int(cand["actions"][pick]))
+            actions.append(int(cand["actions"][pick]))
+            _, reward, terminated, truncated, info = env.step(actions[-1])
             done = terminated or truncated
             total_reward += reward
             if explore:
@@ -292,7 +321,16 @@ class MolDQNTrainer:
                         and self.counters["env_steps"] % self.config["train_every"] == 0):
                     losses.append(self.update())
         return {"smiles": info["smiles"], "score": info["score"], "return": total_reward,
-                "loss": float(np.mean(losses)) if losses else None, "epsilon": eps}
+                "loss": float(np.mean(losses)) if losses else None, "epsilon": eps,
+                "seed": seed, "actions": actions, "replayed": len(prefix)}
+
+    def _add_elite(self, result: dict[str, Any]) -> None:
+        """Keep ``result`` among the elites if it is one of the best distinct molecules so far."""
+        if any(smiles == result["smiles"] for _, smiles, _, _ in self.elites):
+            return
+        self.elites.append((float(result["score"]), result["smiles"], int(result["seed"]), list(result["actions"])))
+        self.elites.sort(key=lambda e: -e[0])
+        del self.elites[self.config["restart"]["elites"]:]
 
     # --- learning -----------------------------------------------------------------------------------------------
 
@@ -346,6 +384,8 @@ class MolDQNTrainer:
                 self.counters["episode"] += 1
                 self.counters["seconds"] = seconds_before + time.perf_counter() - started
                 self.top.add(result["smiles"], result["score"])
+                if cfg["restart"]["prob"] > 0:
+                    self._add_elite(result)
                 self.final_smiles = (self.final_smiles + [result["smiles"]])[-1000:]
                 window.append(result)
                 bar.update(1)
@@ -373,6 +413,8 @@ class MolDQNTrainer:
         w.add_scalar("episode/return", float(np.mean([r["return"] for r in window])), ep)
         w.add_scalar("episode/final_score", float(np.mean(scores)), ep)
         w.add_scalar("episode/epsilon", window[-1]["epsilon"], ep)
+        if self.config["restart"]["prob"] > 0:
+            w.add_scalar("episode/restarted_fraction", float(np.mean([r["replayed"] > 0 for r in window])), ep)
         losses = [r["loss"] for r in window if r["loss"] is not None]
         if losses:
             w.add_scalar("train/loss", float(np.mean(losses)), ep)
@@ -406,6 +448,7 @@ class MolDQNTrainer:
             "optimizer": self.optimizer.state_dict(),
             "replay": self.replay.state_dict(),
             "top": [[score, smiles] for score, smiles in self.top.best()],
+            "elites": [[score, smiles, seed, list(actions)] for score, smiles, seed, actions in self.elites],
             "final_smiles": list(self.final_smiles),
             "counters": dict(self.counters),
             "rng": self.rng.bit_generator.state,
@@ -432,6 +475,9 @@ class MolDQNTrainer:
         for score, smiles in state["top"]:
             self.top.add(str(smiles), float(score))
         self.final_smiles = [str(s) for s in state["final_smiles"]]
+        # a checkpoint from before elite restarts has none: the archive then fills from the resumed episodes
+        self.elites = [(float(score), str(smiles), int(seed), [int(a) for a in actions])
+                       for score, smiles, seed, actions in state.get("elites", [])]
         self.counters.update({k: type(self.counters[k])(v) for k, v in state["counters"].items()})
         self.rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])

@@ -73,6 +73,11 @@ DEFAULTS: dict[str, Any] = {
     "save_replay_buffer": True,
     "curriculum": None,         # None (the env samples goals uniformly) or "goalgan" (built by the script)
     "goalgan": {},              # gan.goalgan.GoalGANConfig fields
+    # Expert start (push with SAC/TQC only; agents.sb3.arm_expert): demonstrations into the replay buffer, behaviour
+    # cloning of the actor, critic warm-up with the actor fixed, all before the first agent step. Off by default.
+    "expert": {"episodes": 0, "bc_steps": 0, "critic_steps": 0, "push_speed": 0.3, "seed": 10_000_000,
+               "ent_coef": 0.01},   # starting entropy coefficient (auto ent_coef only): 1, SB3's start, would
+                                    # wash the cloned policy out within a few hundred updates
     "coverage_per_axis": None,  # test-goal grid per axis for eval/coverage; None: 4 with a curriculum or a
                                 # non-default goal_space, else off; 0: off
 }
@@ -135,6 +140,16 @@ def validate_config(config: dict[str, Any]) -> None:
     per_axis = config["coverage_per_axis"]
     if per_axis is not None and (isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 0):
         raise ValueError(f"coverage_per_axis must be an integer >= 0 or null, got {per_axis!r}")
+    expert = config["expert"]
+    for key in ("episodes", "bc_steps", "critic_steps"):
+        value = expert.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"expert.{key} must be an integer >= 0, got {value!r}")
+    if expert["episodes"] and (config["task"] != "push" or config["algo"] not in ("sac", "tqc")):
+        raise ValueError(f"the expert start has a scripted expert for push and fits a SAC/TQC actor; "
+                         f"got task {config['task']!r}, algo {config['algo']!r}")
+    if (expert["bc_steps"] or expert["critic_steps"]) and not expert["episodes"]:
+        raise ValueError("expert.bc_steps and expert.critic_steps need expert.episodes > 0 (demonstrations)")
     for key in ("model", "env_kwargs", "her_kwargs", "goalgan"):
         if not isinstance(config[key], dict):
             raise ValueError(f"{key} must be a mapping, got {config[key]!r}")
@@ -377,6 +392,8 @@ class _Trainer:
         if resume_from is not None and self.curriculum is not None:
             self._load_curriculum(self.model.num_timesteps)
         self.model.set_logger(configure(str(self.run_dir.path), ["tensorboard"]))
+        if resume_from is None and config["expert"]["episodes"]:
+            self._expert_start()
         per_axis = coverage_per_axis(config)
         self.coverage_goals = None
         if per_axis:
@@ -467,6 +484,34 @@ class _Trainer:
         if "coverage" in last:
             result["coverage"], result["coverage_goals"] = last["coverage"], len(self.coverage_goals)
         return result
+
+    def _expert_start(self) -> None:
+        """Demonstrations, behaviour cloning and critic warm-up before step 0 (see agents.sb3.arm_expert); a
+        resumed run has them in its saved model and buffer."""
+        from agents.sb3 import arm_expert
+
+        cfg, model, log = self.config["expert"], self.model, self.model.logger
+        started = time.time()
+        env = make_env(self.config)
+        demos = arm_expert.collect_demonstrations(env, cfg["episodes"], cfg["seed"], cfg["push_speed"])
+        env.close()
+        arm_expert.add_to_replay_buffer(model, demos["transitions"])
+        losses = arm_expert.behaviour_cloning(model, demos["transitions"], cfg["bc_steps"], seed=self.config["seed"])
+        if getattr(model, "log_ent_coef", None) is not None and cfg["ent_coef"]:
+            import torch
+
+            with torch.no_grad():
+                model.log_ent_coef.fill_(float(np.log(cfg["ent_coef"])))
+        arm_expert.critic_warmup(model, cfg["critic_steps"])
+        log.record("expert/demo_success_rate", float(demos["successes"].mean()))
+        log.record("expert/demo_transitions", len(demos["transitions"]))
+        if losses:
+            log.record("expert/bc_loss_first", losses[0])
+            log.record("expert/bc_loss_last", float(np.mean(losses[-100:])))
+        log.record("expert/seconds", time.time() - started)
+        log.dump(0)
+        print(f"expert start: {cfg['episodes']} demonstrations ({demos['successes'].mean():.0%} successful), "
+              f"{cfg['bc_steps']} cloning and {cfg['critic_steps']} critic steps in {time.time() - started:.0f} s")
 
     def checkpoint(self) -> Path:
         steps = self.model.num_timesteps

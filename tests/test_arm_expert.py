@@ -1,0 +1,84 @@
+"""The scripted push expert and the expert start of the arm trainer (demonstrations, cloning, critic warm-up)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported anywhere: headless rendering
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from agents.sb3 import arm, arm_expert  # noqa: E402
+from agents.runtime import RunDir  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def _push_config(**expert):
+    config = arm.default_config("push", "tqc")
+    config.update({"seed": 0, "threads": 1, "device": "cpu", "eval_every": 100, "eval_episodes": 2,
+                   "checkpoint_every": 100, "eval_frames": False, "total_steps": 100})
+    config["model"].update({"learning_starts": 50, "batch_size": 32, "buffer_size": 5000,
+                            "policy_kwargs": {"net_arch": [32, 32], "n_critics": 2}})
+    config["expert"].update(expert)
+    return config
+
+
+def test_scripted_expert_pushes_the_cube_to_the_goal():
+    env = arm.make_env(arm.default_config("push", "tqc"))
+    demos = arm_expert.collect_demonstrations(env, 30, seed=0)
+    env.close()
+    assert demos["successes"].mean() >= 0.8          # about 0.96 over 100 episodes
+    assert len(demos["transitions"]) == 30 * 50
+    actions = np.stack([t[2] for t in demos["transitions"]])
+    assert actions.shape == (1500, 4) and np.all(np.abs(actions) <= 1) and np.all(actions[:, 3] == -1)
+
+
+def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_only(tmp_path, monkeypatch):
+    config = _push_config(episodes=6, bc_steps=300, critic_steps=20)
+    trainer = arm._Trainer(config, RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False)
+    # setup() runs the expert start; watch what it changes
+    calls = {}
+    real_bc = arm_expert.behaviour_cloning
+
+    def bc(model, transitions, steps, **kw):
+        calls["bc"] = real_bc(model, transitions, steps, **kw)
+        calls["actor_after_bc"] = [p.detach().clone() for p in model.actor.parameters()]
+        calls["critic_before"] = [p.detach().clone() for p in model.critic.parameters()]
+        return calls["bc"]
+
+    monkeypatch.setattr(arm_expert, "behaviour_cloning", bc)
+    trainer.setup()
+    model = trainer.model
+    assert model.num_timesteps == 0                           # demonstrations are not agent steps
+    assert model.replay_buffer.size() == 6 * 50
+    assert model.replay_buffer.sample(16).rewards.shape == (16, 1)   # HER can relabel the expert's episodes
+    losses = calls["bc"]
+    assert np.mean(losses[-30:]) < 0.5 * np.mean(losses[:30])
+    # the warm-up trained the critics and left the actor as cloned; the entropy coefficient starts at 0.01
+    assert all(torch.equal(a, b) for a, b in zip(calls["actor_after_bc"], model.actor.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(calls["critic_before"], model.critic.parameters()))
+    assert np.isclose(model.log_ent_coef.detach().exp().item(), 0.01)
+    assert "step" not in vars(model.actor.optimizer)     # the freeze is undone
+    result = trainer.learn()
+    assert result["steps"] == 100
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"task": "reach"}, "scripted expert for push"),
+    ({"algo": "td3"}, "scripted expert for push"),
+    ({"expert": {"episodes": -1}}, "expert.episodes"),
+    ({"expert": {"episodes": 0, "bc_steps": 10}}, "need expert.episodes"),
+])
+def test_bad_expert_settings_name_the_problem(change, message):
+    config = _push_config(episodes=2)
+    for key, value in change.items():
+        if key == "expert":
+            config["expert"].update(value)
+        else:
+            config[key] = value
+    with pytest.raises(ValueError, match=message):
+        arm.validate_config(config)

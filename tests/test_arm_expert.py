@@ -38,7 +38,7 @@ def test_scripted_expert_pushes_the_cube_to_the_goal():
 
 
 def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_only(tmp_path, monkeypatch):
-    config = _push_config(episodes=6, bc_steps=300, critic_steps=20)
+    config = _push_config(episodes=6, bc_steps=300, critic_steps=20, bc_alpha=2.5)
     trainer = arm._Trainer(config, RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False)
     # setup() runs the expert start; watch what it changes
     calls = {}
@@ -62,9 +62,15 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     assert all(torch.equal(a, b) for a, b in zip(calls["actor_after_bc"], model.actor.parameters()))
     assert not all(torch.equal(a, b) for a, b in zip(calls["critic_before"], model.critic.parameters()))
     assert np.isclose(model.log_ent_coef.detach().exp().item(), 0.01)
-    assert "step" not in vars(model.actor.optimizer)     # the freeze is undone
+    assert vars(model.actor.optimizer)["step"] == trainer.regulariser._step   # the freeze is undone, the
+                                                                                # cloning term installed
+    # while RL trains, the Q-filtered cloning term rides on every actor step
     result = trainer.learn()
     assert result["steps"] == 100
+    stats = trainer.regulariser.stats
+    assert stats["loss"] >= 0 and 0 <= stats["q_filter_pass"] <= 1
+    trainer.regulariser.remove()
+    assert "step" not in vars(model.actor.optimizer)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -72,6 +78,8 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     ({"algo": "td3"}, "scripted expert for push"),
     ({"expert": {"episodes": -1}}, "expert.episodes"),
     ({"expert": {"episodes": 0, "bc_steps": 10}}, "need expert.episodes"),
+    ({"expert": {"episodes": 0, "bc_alpha": 1.0}}, "need expert.episodes"),
+    ({"expert": {"bc_alpha": -1}}, "expert.bc_alpha"),
 ])
 def test_bad_expert_settings_name_the_problem(change, message):
     config = _push_config(episodes=2)

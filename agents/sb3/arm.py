@@ -76,7 +76,9 @@ DEFAULTS: dict[str, Any] = {
     # Expert start (push with SAC/TQC only; agents.sb3.arm_expert): demonstrations into the replay buffer, behaviour
     # cloning of the actor, critic warm-up with the actor fixed, all before the first agent step. Off by default.
     "expert": {"episodes": 0, "bc_steps": 0, "critic_steps": 0, "push_speed": 0.3, "seed": 10_000_000,
-               "ent_coef": 0.01},   # starting entropy coefficient (auto ent_coef only): 1, SB3's start, would
+               "ent_coef": 0.01,
+               "bc_alpha": 0.0},    # > 0: keep a Q-filtered cloning term in the actor loss while RL trains,
+                                    # TD3+BC's alpha (2.5 there; smaller holds the actor closer to the expert)   # starting entropy coefficient (auto ent_coef only): 1, SB3's start, would
                                     # wash the cloned policy out within a few hundred updates
     "coverage_per_axis": None,  # test-goal grid per axis for eval/coverage; None: 4 with a curriculum or a
                                 # non-default goal_space, else off; 0: off
@@ -148,8 +150,11 @@ def validate_config(config: dict[str, Any]) -> None:
     if expert["episodes"] and (config["task"] != "push" or config["algo"] not in ("sac", "tqc")):
         raise ValueError(f"the expert start has a scripted expert for push and fits a SAC/TQC actor; "
                          f"got task {config['task']!r}, algo {config['algo']!r}")
-    if (expert["bc_steps"] or expert["critic_steps"]) and not expert["episodes"]:
-        raise ValueError("expert.bc_steps and expert.critic_steps need expert.episodes > 0 (demonstrations)")
+    if (expert["bc_steps"] or expert["critic_steps"] or expert["bc_alpha"]) and not expert["episodes"]:
+        raise ValueError("expert.bc_steps, critic_steps and bc_alpha need expert.episodes > 0 (demonstrations)")
+    alpha = expert["bc_alpha"]
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (alpha >= 0 and np.isfinite(alpha)):
+        raise ValueError(f"expert.bc_alpha must be a number >= 0, got {alpha!r}")
     for key in ("model", "env_kwargs", "her_kwargs", "goalgan"):
         if not isinstance(config[key], dict):
             raise ValueError(f"{key} must be a mapping, got {config[key]!r}")
@@ -392,8 +397,11 @@ class _Trainer:
         if resume_from is not None and self.curriculum is not None:
             self._load_curriculum(self.model.num_timesteps)
         self.model.set_logger(configure(str(self.run_dir.path), ["tensorboard"]))
+        self.regulariser = None
         if resume_from is None and config["expert"]["episodes"]:
             self._expert_start()
+        elif config["expert"]["bc_alpha"]:   # a resumed run regathers the (seeded, deterministic) demonstrations
+            self._add_regulariser(self._demonstrations()["transitions"])
         per_axis = coverage_per_axis(config)
         self.coverage_goals = None
         if per_axis:
@@ -446,6 +454,9 @@ class _Trainer:
                 log.record("eval/success_rate", float(r["successes"].mean()))
                 log.record("eval/mean_return", float(r["returns"].mean()))
                 log.record("eval/mean_final_distance", float(r["final_distances"].mean()))
+                if trainer.regulariser is not None and trainer.regulariser.stats:
+                    for key, value in trainer.regulariser.stats.items():
+                        log.record(f"expert/cloning_{key}", value)
                 if r["frames"]:
                     log.record("eval/frames", Image(frame_strip(r["frames"]), "HWC"),
                                exclude=("stdout", "log", "json", "csv"))
@@ -492,9 +503,7 @@ class _Trainer:
 
         cfg, model, log = self.config["expert"], self.model, self.model.logger
         started = time.time()
-        env = make_env(self.config)
-        demos = arm_expert.collect_demonstrations(env, cfg["episodes"], cfg["seed"], cfg["push_speed"])
-        env.close()
+        demos = self._demonstrations()
         arm_expert.add_to_replay_buffer(model, demos["transitions"])
         losses = arm_expert.behaviour_cloning(model, demos["transitions"], cfg["bc_steps"], seed=self.config["seed"])
         if getattr(model, "log_ent_coef", None) is not None and cfg["ent_coef"]:
@@ -508,10 +517,28 @@ class _Trainer:
         if losses:
             log.record("expert/bc_loss_first", losses[0])
             log.record("expert/bc_loss_last", float(np.mean(losses[-100:])))
+        if cfg["bc_alpha"]:
+            self._add_regulariser(demos["transitions"])
         log.record("expert/seconds", time.time() - started)
         log.dump(0)
         print(f"expert start: {cfg['episodes']} demonstrations ({demos['successes'].mean():.0%} successful), "
               f"{cfg['bc_steps']} cloning and {cfg['critic_steps']} critic steps in {time.time() - started:.0f} s")
+
+    def _demonstrations(self) -> dict[str, Any]:
+        from agents.sb3 import arm_expert
+
+        cfg = self.config["expert"]
+        env = make_env(self.config)
+        try:
+            return arm_expert.collect_demonstrations(env, cfg["episodes"], cfg["seed"], cfg["push_speed"])
+        finally:
+            env.close()
+
+    def _add_regulariser(self, transitions) -> None:
+        from agents.sb3 import arm_expert
+
+        self.regulariser = arm_expert.ClonedActionRegulariser(self.model, transitions, self.config["expert"]["bc_alpha"],
+                                                              seed=self.config["seed"])
 
     def checkpoint(self) -> Path:
         steps = self.model.num_timesteps

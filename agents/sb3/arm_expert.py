@@ -141,3 +141,54 @@ def critic_warmup(model, steps: int, batch_size: int | None = None) -> None:
     finally:
         for opt in frozen:
             del opt.step
+
+
+class ClonedActionRegulariser:
+    """Keeps the actor near the expert while it learns from the critic: before each actor optimizer step, adds the
+    gradient of ``(mean |Q| / alpha) * |pi(s) - a_expert|^2`` on a batch of expert states (TD3+BC's weighting,
+    Fujimoto & Gu 2021), counted only where the critic rates the expert's action above the actor's (Nair et al.'s
+    Q-filter), so the actor is free to beat the expert where the critic says it does.
+
+    Installed by shadowing the actor optimizer's ``step`` (SB3's ``train()`` calls ``backward`` on the actor loss
+    and then ``step``); :meth:`remove` undoes it. ``stats`` holds the last batch's loss and Q-filter pass rate.
+    """
+
+    def __init__(self, model, transitions, alpha: float = 2.5, batch_size: int = 128, seed: int = 0):
+        self.model, self.alpha, self.batch_size = model, float(alpha), int(batch_size)
+        keys = list(transitions[0][0])
+        self.obs = {k: np.stack([t[0][k] for t in transitions]).astype(np.float32) for k in keys}
+        self.actions = np.stack([t[2] for t in transitions]).astype(np.float32)
+        self.rng = np.random.default_rng(seed)
+        self.stats: dict[str, float] = {}
+        self.optimizer = model.actor.optimizer
+        self._real_step = self.optimizer.step
+        self.optimizer.step = self._step
+
+    def _q(self, obs, actions):
+        import torch
+
+        q = self.model.critic(obs, actions)
+        # TQC: (batch, critics, quantiles); SAC: a tuple of (batch, 1)
+        return q.mean(dim=(1, 2)) if isinstance(q, torch.Tensor) else torch.cat(q, dim=1).mean(dim=1)
+
+    def _step(self, *args, **kwargs):
+        import torch
+
+        model, actor = self.model, self.model.actor
+        idx = self.rng.integers(len(self.actions), size=self.batch_size)
+        obs, _ = model.policy.obs_to_tensor({k: v[idx] for k, v in self.obs.items()})
+        expert = torch.as_tensor(self.actions[idx], device=model.device)
+        mean, _, _ = actor.get_action_dist_params(obs)
+        pi = torch.tanh(mean)
+        with torch.no_grad():
+            q_pi, q_expert = self._q(obs, pi), self._q(obs, expert)
+            keep = (q_expert > q_pi).float()
+            weight = q_pi.abs().mean() / self.alpha
+        loss = weight * (keep * ((pi - expert) ** 2).sum(dim=1)).mean()
+        loss.backward()   # adds to the gradients of the actor loss already there
+        self.stats = {"loss": loss.item(), "q_filter_pass": keep.mean().item()}
+        return self._real_step(*args, **kwargs)
+
+    def remove(self) -> None:
+        if vars(self.optimizer).get("step") == self._step:
+            del self.optimizer.step

@@ -54,6 +54,7 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     trainer.setup()
     model = trainer.model
     assert model.num_timesteps == 0                           # demonstrations are not agent steps
+    assert (trainer.run_dir.checkpoints_dir / "model_000000000.zip").is_file()   # the expert start alone
     assert model.replay_buffer.size() == 6 * 50
     assert model.replay_buffer.sample(16).rewards.shape == (16, 1)   # HER can relabel the expert's episodes
     losses = calls["bc"]

@@ -521,6 +521,7 @@ class _Trainer:
             self._add_regulariser(demos["transitions"])
         log.record("expert/seconds", time.time() - started)
         log.dump(0)
+        self.checkpoint()   # model_000000000.zip: the expert start alone, to evaluate or to start other runs from
         print(f"expert start: {cfg['episodes']} demonstrations ({demos['successes'].mean():.0%} successful), "
               f"{cfg['bc_steps']} cloning and {cfg['critic_steps']} critic steps in {time.time() - started:.0f} s")
 

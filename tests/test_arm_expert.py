@@ -38,7 +38,7 @@ def test_scripted_expert_pushes_the_cube_to_the_goal():
 
 
 def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_only(tmp_path, monkeypatch):
-    config = _push_config(episodes=6, bc_steps=300, critic_steps=20, bc_alpha=2.5)
+    config = _push_config(episodes=6, bc_steps=300, critic_steps=20, bc_alpha=2.5, q_filter=True)
     trainer = arm._Trainer(config, RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False)
     # setup() runs the expert start; watch what it changes
     calls = {}
@@ -81,6 +81,7 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     ({"expert": {"episodes": 0, "bc_steps": 10}}, "need expert.episodes"),
     ({"expert": {"episodes": 0, "bc_alpha": 1.0}}, "need expert.episodes"),
     ({"expert": {"bc_alpha": -1}}, "expert.bc_alpha"),
+    ({"expert": {"q_filter": "yes"}}, "expert.q_filter"),
 ])
 def test_bad_expert_settings_name_the_problem(change, message):
     config = _push_config(episodes=2)

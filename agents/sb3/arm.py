@@ -77,7 +77,8 @@ DEFAULTS: dict[str, Any] = {
     # cloning of the actor, critic warm-up with the actor fixed, all before the first agent step. Off by default.
     "expert": {"episodes": 0, "bc_steps": 0, "critic_steps": 0, "push_speed": 0.3, "seed": 10_000_000,
                "ent_coef": 0.01,
-               "bc_alpha": 0.0},    # > 0: keep a Q-filtered cloning term in the actor loss while RL trains,
+               "bc_alpha": 0.0,
+               "q_filter": False},  # count the cloning term only where the critic prefers the expert's action    # > 0: keep a Q-filtered cloning term in the actor loss while RL trains,
                                     # TD3+BC's alpha (2.5 there; smaller holds the actor closer to the expert)   # starting entropy coefficient (auto ent_coef only): 1, SB3's start, would
                                     # wash the cloned policy out within a few hundred updates
     "coverage_per_axis": None,  # test-goal grid per axis for eval/coverage; None: 4 with a curriculum or a
@@ -155,6 +156,8 @@ def validate_config(config: dict[str, Any]) -> None:
     alpha = expert["bc_alpha"]
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (alpha >= 0 and np.isfinite(alpha)):
         raise ValueError(f"expert.bc_alpha must be a number >= 0, got {alpha!r}")
+    if not isinstance(expert["q_filter"], bool):
+        raise ValueError(f"expert.q_filter must be true or false, got {expert['q_filter']!r}")
     for key in ("model", "env_kwargs", "her_kwargs", "goalgan"):
         if not isinstance(config[key], dict):
             raise ValueError(f"{key} must be a mapping, got {config[key]!r}")
@@ -538,8 +541,9 @@ class _Trainer:
     def _add_regulariser(self, transitions) -> None:
         from agents.sb3 import arm_expert
 
-        self.regulariser = arm_expert.ClonedActionRegulariser(self.model, transitions, self.config["expert"]["bc_alpha"],
-                                                              seed=self.config["seed"])
+        cfg = self.config["expert"]
+        self.regulariser = arm_expert.ClonedActionRegulariser(self.model, transitions, cfg["bc_alpha"],
+                                                              seed=self.config["seed"], q_filter=cfg["q_filter"])
 
     def checkpoint(self) -> Path:
         steps = self.model.num_timesteps

@@ -38,14 +38,16 @@ def test_scripted_expert_pushes_the_cube_to_the_goal():
 
 
 def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_only(tmp_path, monkeypatch):
-    config = _push_config(episodes=6, bc_steps=300, critic_steps=20, bc_alpha=2.5, q_filter=True)
+    config = _push_config(episodes=6, bc_steps=300, dagger_rounds=1, dagger_episodes=2, critic_steps=20, bc_alpha=2.5,
+                          q_filter=True)
     trainer = arm._Trainer(config, RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False)
     # setup() runs the expert start; watch what it changes
     calls = {}
     real_bc = arm_expert.behaviour_cloning
 
-    def bc(model, transitions, steps, **kw):
-        calls["bc"] = real_bc(model, transitions, steps, **kw)
+    def bc(model, obs, actions, steps, **kw):
+        calls.setdefault("sizes", []).append(len(actions))
+        calls["bc"] = real_bc(model, obs, actions, steps, **kw)
         calls["actor_after_bc"] = [p.detach().clone() for p in model.actor.parameters()]
         calls["critic_before"] = [p.detach().clone() for p in model.critic.parameters()]
         return calls["bc"]
@@ -55,9 +57,15 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     model = trainer.model
     assert model.num_timesteps == 0                           # demonstrations are not agent steps
     assert (trainer.run_dir.checkpoints_dir / "model_000000000.zip").is_file()   # the expert start alone
-    assert model.replay_buffer.size() == 6 * 50
+    assert model.replay_buffer.size() == (6 + 2) * 50          # the expert's episodes and DAgger's
+    assert calls["sizes"] == [300, 400]                         # cloned on the demonstrations, then with DAgger's
+    with np.load(trainer.run_dir.checkpoints_dir / "expert_states.npz") as saved:
+        assert saved["actions"].shape == (400, 4) and saved["obs_observation"].shape == (400, 24)
     assert model.replay_buffer.sample(16).rewards.shape == (16, 1)   # HER can relabel the expert's episodes
-    losses = calls["bc"]
+    obs, actions = arm_expert.labelled_states(arm_expert.collect_demonstrations(
+        arm.make_env(config), 3, seed=0)["transitions"])
+    fresh = arm._Trainer(_push_config(), RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False).setup()
+    losses = real_bc(fresh.model, obs, actions, 300)
     assert np.mean(losses[-30:]) < 0.5 * np.mean(losses[:30])
     # the warm-up trained the critics and left the actor as cloned; the entropy coefficient starts at 0.01
     assert all(torch.equal(a, b) for a, b in zip(calls["actor_after_bc"], model.actor.parameters()))

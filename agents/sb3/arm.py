@@ -73,14 +73,23 @@ DEFAULTS: dict[str, Any] = {
     "save_replay_buffer": True,
     "curriculum": None,         # None (the env samples goals uniformly) or "goalgan" (built by the script)
     "goalgan": {},              # gan.goalgan.GoalGANConfig fields
-    # Expert start (push with SAC/TQC only; agents.sb3.arm_expert): demonstrations into the replay buffer, behaviour
-    # cloning of the actor, critic warm-up with the actor fixed, all before the first agent step. Off by default.
-    "expert": {"episodes": 0, "bc_steps": 0, "critic_steps": 0, "push_speed": 0.3, "seed": 10_000_000,
-               "ent_coef": 0.01,
-               "bc_alpha": 0.0,
-               "q_filter": False},  # count the cloning term only where the critic prefers the expert's action    # > 0: keep a Q-filtered cloning term in the actor loss while RL trains,
-                                    # TD3+BC's alpha (2.5 there; smaller holds the actor closer to the expert)   # starting entropy coefficient (auto ent_coef only): 1, SB3's start, would
-                                    # wash the cloned policy out within a few hundred updates
+    # Expert start (push with SAC/TQC only; agents.sb3.arm_expert), all before the first agent step, off by default:
+    # demonstrations into the replay buffer, behaviour cloning of the actor, DAgger rounds, critic warm-up with the
+    # actor fixed; then optionally a cloning term in the actor loss while RL trains.
+    "expert": {
+        "episodes": 0,           # scripted expert episodes (into the replay buffer and the cloning set)
+        "bc_steps": 0,           # cloning steps (batch 256) after the demonstrations and after each DAgger round
+        "dagger_rounds": 0,      # rounds of: the policy plays, the expert labels its states, refit
+        "dagger_episodes": 100,  # policy episodes per DAgger round
+        "critic_steps": 0,       # critic warm-up steps with the actor and entropy coefficient fixed
+        "push_speed": 0.3,       # the expert's speed cap while pushing (action units)
+        "seed": 10_000_000,      # reset seed of the first demonstration (then +1 per episode)
+        "ent_coef": 0.01,        # starting entropy coefficient (auto ent_coef only): SB3's 1 would wash the
+                                 # clone out within a few hundred updates
+        "bc_alpha": 0.0,         # > 0: cloning term in the actor loss while RL trains, weight mean|Q|/alpha
+                                 # (TD3+BC's alpha is 2.5; smaller holds the actor closer to the expert)
+        "q_filter": False,       # count that term only where the critic prefers the expert's action
+    },
     "coverage_per_axis": None,  # test-goal grid per axis for eval/coverage; None: 4 with a curriculum or a
                                 # non-default goal_space, else off; 0: off
 }
@@ -144,15 +153,17 @@ def validate_config(config: dict[str, Any]) -> None:
     if per_axis is not None and (isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 0):
         raise ValueError(f"coverage_per_axis must be an integer >= 0 or null, got {per_axis!r}")
     expert = config["expert"]
-    for key in ("episodes", "bc_steps", "critic_steps"):
+    for key in ("episodes", "bc_steps", "critic_steps", "dagger_rounds", "dagger_episodes"):
         value = expert.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"expert.{key} must be an integer >= 0, got {value!r}")
     if expert["episodes"] and (config["task"] != "push" or config["algo"] not in ("sac", "tqc")):
         raise ValueError(f"the expert start has a scripted expert for push and fits a SAC/TQC actor; "
                          f"got task {config['task']!r}, algo {config['algo']!r}")
-    if (expert["bc_steps"] or expert["critic_steps"] or expert["bc_alpha"]) and not expert["episodes"]:
-        raise ValueError("expert.bc_steps, critic_steps and bc_alpha need expert.episodes > 0 (demonstrations)")
+    if (expert["bc_steps"] or expert["critic_steps"] or expert["bc_alpha"] or expert["dagger_rounds"]) \
+            and not expert["episodes"]:
+        raise ValueError("expert.bc_steps, dagger_rounds, critic_steps and bc_alpha need expert.episodes > 0 "
+                         "(demonstrations)")
     alpha = expert["bc_alpha"]
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (alpha >= 0 and np.isfinite(alpha)):
         raise ValueError(f"expert.bc_alpha must be a number >= 0, got {alpha!r}")
@@ -403,8 +414,8 @@ class _Trainer:
         self.regulariser = None
         if resume_from is None and config["expert"]["episodes"]:
             self._expert_start()
-        elif config["expert"]["bc_alpha"]:   # a resumed run regathers the (seeded, deterministic) demonstrations
-            self._add_regulariser(self._demonstrations()["transitions"])
+        elif config["expert"]["bc_alpha"]:
+            self._add_regulariser(*self._load_expert_states())
         per_axis = coverage_per_axis(config)
         self.coverage_goals = None
         if per_axis:
@@ -500,49 +511,67 @@ class _Trainer:
         return result
 
     def _expert_start(self) -> None:
-        """Demonstrations, behaviour cloning and critic warm-up before step 0 (see agents.sb3.arm_expert); a
-        resumed run has them in its saved model and buffer."""
+        """Demonstrations, cloning, DAgger and critic warm-up before step 0 (see agents.sb3.arm_expert); a resumed
+        run has them in its saved model and buffer, and its labelled states in ``checkpoints/expert_states.npz``."""
         from agents.sb3 import arm_expert
 
         cfg, model, log = self.config["expert"], self.model, self.model.logger
-        started = time.time()
-        demos = self._demonstrations()
-        arm_expert.add_to_replay_buffer(model, demos["transitions"])
-        losses = arm_expert.behaviour_cloning(model, demos["transitions"], cfg["bc_steps"], seed=self.config["seed"])
+        seed, started = self.config["seed"], time.time()
+        env = make_env(self.config)
+        try:
+            demos = arm_expert.collect_demonstrations(env, cfg["episodes"], cfg["seed"], cfg["push_speed"])
+            arm_expert.add_to_replay_buffer(model, demos["transitions"])
+            obs, actions = arm_expert.labelled_states(demos["transitions"], cfg["push_speed"])
+            losses = arm_expert.behaviour_cloning(model, obs, actions, cfg["bc_steps"], seed=seed)
+            for round_ in range(cfg["dagger_rounds"]):
+                played = arm_expert.policy_rollouts(model, env, cfg["dagger_episodes"],
+                                                    cfg["seed"] + cfg["episodes"] + round_ * cfg["dagger_episodes"])
+                log.record("expert/dagger_success_rate", float(played["successes"].mean()))
+                log.dump(round_ + 1)
+                print(f"DAgger round {round_ + 1}: the policy solves {played['successes'].mean():.0%} "
+                      f"of {cfg['dagger_episodes']} episodes", flush=True)
+                arm_expert.add_to_replay_buffer(model, played["transitions"])
+                more_obs, more_actions = arm_expert.labelled_states(played["transitions"], cfg["push_speed"])
+                obs = {k: np.concatenate([obs[k], more_obs[k]]) for k in obs}
+                actions = np.concatenate([actions, more_actions])
+                losses = arm_expert.behaviour_cloning(model, obs, actions, cfg["bc_steps"], seed=seed + round_ + 1)
+        finally:
+            env.close()
+        np.savez_compressed(self.run_dir.checkpoints_dir / "expert_states.npz", actions=actions,
+                            **{f"obs_{k}": v for k, v in obs.items()})
         if getattr(model, "log_ent_coef", None) is not None and cfg["ent_coef"]:
             import torch
 
             with torch.no_grad():
                 model.log_ent_coef.fill_(float(np.log(cfg["ent_coef"])))
         arm_expert.critic_warmup(model, cfg["critic_steps"])
+        if cfg["bc_alpha"]:
+            self._add_regulariser(obs, actions)
         log.record("expert/demo_success_rate", float(demos["successes"].mean()))
         log.record("expert/demo_transitions", len(demos["transitions"]))
+        log.record("expert/labelled_states", len(actions))
         if losses:
-            log.record("expert/bc_loss_first", losses[0])
             log.record("expert/bc_loss_last", float(np.mean(losses[-100:])))
-        if cfg["bc_alpha"]:
-            self._add_regulariser(demos["transitions"])
         log.record("expert/seconds", time.time() - started)
         log.dump(0)
         self.checkpoint()   # model_000000000.zip: the expert start alone, to evaluate or to start other runs from
         print(f"expert start: {cfg['episodes']} demonstrations ({demos['successes'].mean():.0%} successful), "
-              f"{cfg['bc_steps']} cloning and {cfg['critic_steps']} critic steps in {time.time() - started:.0f} s")
+              f"{cfg['dagger_rounds']} DAgger rounds, {len(actions)} labelled states, {cfg['critic_steps']} critic "
+              f"steps in {time.time() - started:.0f} s", flush=True)
 
-    def _demonstrations(self) -> dict[str, Any]:
-        from agents.sb3 import arm_expert
-
-        cfg = self.config["expert"]
-        env = make_env(self.config)
+    def _load_expert_states(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        path = self.run_dir.checkpoints_dir / "expert_states.npz"
         try:
-            return arm_expert.collect_demonstrations(env, cfg["episodes"], cfg["seed"], cfg["push_speed"])
-        finally:
-            env.close()
+            with np.load(path) as data:
+                return ({k[4:]: data[k] for k in data.files if k.startswith("obs_")}, data["actions"])
+        except (OSError, KeyError, ValueError) as err:
+            raise ValueError(f"{path}: cannot read the expert's labelled states for expert.bc_alpha ({err})") from None
 
-    def _add_regulariser(self, transitions) -> None:
+    def _add_regulariser(self, obs: dict[str, np.ndarray], actions: np.ndarray) -> None:
         from agents.sb3 import arm_expert
 
         cfg = self.config["expert"]
-        self.regulariser = arm_expert.ClonedActionRegulariser(self.model, transitions, cfg["bc_alpha"],
+        self.regulariser = arm_expert.ClonedActionRegulariser(self.model, obs, actions, cfg["bc_alpha"],
                                                               seed=self.config["seed"], q_filter=cfg["q_filter"])
 
     def checkpoint(self) -> Path:

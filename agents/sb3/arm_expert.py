@@ -3,7 +3,10 @@
 Push is the arm task where sparse-reward TQC + HER spends most of its budget finding the cube at all (rl-zoo trains
 FetchPush for about 1M steps). The expert start gives the off-policy learner what a person would: before the first
 agent step, ``expert.episodes`` episodes of a scripted controller go into the replay buffer (HER relabels them like
-any others), the actor is fitted to the expert's actions by maximum likelihood (``expert.bc_steps``), and the critics
+any others), the actor is fitted to the expert's actions (``expert.bc_steps``), DAgger rounds (Ross et al., 2011)
+let the cloned policy play, have the expert label the states it reached and refit on the growing set
+(``expert.dagger_rounds`` x ``expert.dagger_episodes``; the policy's own episodes also go into the replay buffer),
+and the critics
 are fitted to the data with the actor held fixed (``expert.critic_steps``), so the first policy-gradient steps follow
 a critic that has seen pushing work. Then TQC + HER trains as usual.
 
@@ -88,8 +91,34 @@ def add_to_replay_buffer(model, transitions) -> None:
                    np.array([terminated or truncated]), [{"TimeLimit.truncated": truncated and not terminated}])
 
 
-def behaviour_cloning(model, transitions, steps: int, batch_size: int = 256, lr: float = 1e-3,
-                      seed: int = 0) -> list[float]:
+def labelled_states(transitions, push_speed: float = 0.3) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The states of ``transitions`` stacked per observation key, each labelled with the expert's action there
+    (for the expert's own transitions that is the action taken; for the agent's, DAgger's query)."""
+    keys = list(transitions[0][0])
+    obs = {k: np.stack([t[0][k] for t in transitions]).astype(np.float32) for k in keys}
+    actions = np.stack([scripted_push_action(t[0], push_speed) for t in transitions]).astype(np.float32)
+    return obs, actions
+
+
+def policy_rollouts(model, env, episodes: int, seed: int) -> dict[str, Any]:
+    """``episodes`` episodes of the model's deterministic policy (episode ``i`` resets with ``seed + i``), as
+    :func:`collect_demonstrations` returns them."""
+    transitions, successes = [], []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed + i)
+        done, info = False, {}
+        while not done:
+            action, _ = model.predict(obs, deterministic=True)
+            next_obs, reward, terminated, truncated, info = env.step(action)
+            transitions.append((obs, next_obs, np.asarray(action, dtype=np.float32), float(reward), bool(terminated),
+                                bool(truncated)))
+            obs, done = next_obs, terminated or truncated
+        successes.append(bool(info.get("is_success", False)))
+    return {"transitions": transitions, "successes": np.asarray(successes)}
+
+
+def behaviour_cloning(model, obs: dict[str, np.ndarray], actions: np.ndarray, steps: int, batch_size: int = 256,
+                      lr: float = 1e-3, seed: int = 0) -> list[float]:
     """Fit the actor of a SAC/TQC ``model`` to the expert: its deterministic action (tanh of the Gaussian mean) by
     squared error, and its exploration noise by the likelihood of the expert actions around that mean (mean held
     fixed there, so the noise matches the cloning error). Returns the squared-error losses.
@@ -102,9 +131,6 @@ def behaviour_cloning(model, transitions, steps: int, batch_size: int = 256, lr:
     if steps <= 0:
         return []
     actor = model.actor
-    keys = list(transitions[0][0])
-    obs = {k: np.stack([t[0][k] for t in transitions]).astype(np.float32) for k in keys}
-    actions = np.stack([t[2] for t in transitions]).astype(np.float32)
     inside = np.clip(actions, -0.97, 0.97)   # finite likelihood under tanh for the noise fit
     rng = np.random.default_rng(seed)
     optimizer = torch.optim.Adam(actor.parameters(), lr=lr)
@@ -145,7 +171,7 @@ def critic_warmup(model, steps: int, batch_size: int | None = None) -> None:
 
 class ClonedActionRegulariser:
     """Keeps the actor near the expert while it learns from the critic: before each actor optimizer step, adds the
-    gradient of ``(mean |Q| / alpha) * |pi(s) - a_expert|^2`` on a batch of expert states (TD3+BC's weighting,
+    gradient of ``(mean |Q| / alpha) * |pi(s) - a_expert|^2`` on a batch of labelled states (TD3+BC's weighting,
     Fujimoto & Gu 2021). With ``q_filter`` the term counts only where the critic rates the expert's action above
     the actor's (Nair et al.), leaving the actor free to beat the expert where the critic says it does; on Push the
     young critic overrates the actor's own actions (the filter passed 4 % of expert states after 1,500 updates and
@@ -155,12 +181,10 @@ class ClonedActionRegulariser:
     and then ``step``); :meth:`remove` undoes it. ``stats`` holds the last batch's loss and Q-filter pass rate.
     """
 
-    def __init__(self, model, transitions, alpha: float = 2.5, batch_size: int = 128, seed: int = 0,
-                 q_filter: bool = False):
+    def __init__(self, model, obs: dict[str, np.ndarray], actions: np.ndarray, alpha: float = 2.5,
+                 batch_size: int = 128, seed: int = 0, q_filter: bool = False):
         self.model, self.alpha, self.batch_size, self.q_filter = model, float(alpha), int(batch_size), bool(q_filter)
-        keys = list(transitions[0][0])
-        self.obs = {k: np.stack([t[0][k] for t in transitions]).astype(np.float32) for k in keys}
-        self.actions = np.stack([t[2] for t in transitions]).astype(np.float32)
+        self.obs, self.actions = obs, actions
         self.rng = np.random.default_rng(seed)
         self.stats: dict[str, float] = {}
         self.optimizer = model.actor.optimizer

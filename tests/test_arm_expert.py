@@ -56,6 +56,11 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     trainer.setup()
     model = trainer.model
     assert model.num_timesteps == 0                           # demonstrations are not agent steps
+    # inputs standardised with the demonstrations' statistics, in the actor and both critics
+    extractors = [model.actor.features_extractor, model.critic.features_extractor,
+                  model.critic_target.features_extractor]
+    assert all(isinstance(e, arm_expert.NormalisedDictExtractor) for e in extractors)
+    assert all(not torch.all(e.std == 1) and torch.all(e.std >= 1e-3) for e in extractors)
     assert (trainer.run_dir.checkpoints_dir / "model_000000000.zip").is_file()   # the expert start alone
     assert model.replay_buffer.size() == (6 + 2) * 50          # the expert's episodes and DAgger's
     assert calls["sizes"] == [300, 400]                         # cloned on the demonstrations, then with DAgger's
@@ -76,6 +81,8 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     # while RL trains, the Q-filtered cloning term rides on every actor step
     result = trainer.learn()
     assert result["steps"] == 100
+    loaded = arm.load_model(trainer.run_dir.path / "final_model.zip", device="cpu")   # statistics travel along
+    assert torch.equal(loaded.actor.features_extractor.std, model.actor.features_extractor.std)
     stats = trainer.regulariser.stats
     assert stats["loss"] >= 0 and 0 <= stats["q_filter_pass"] <= 1
     trainer.regulariser.remove()
@@ -90,6 +97,7 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     ({"expert": {"episodes": 0, "bc_alpha": 1.0}}, "need expert.episodes"),
     ({"expert": {"bc_alpha": -1}}, "expert.bc_alpha"),
     ({"expert": {"q_filter": "yes"}}, "expert.q_filter"),
+    ({"expert": {"normalise_inputs": 1}}, "expert.normalise_inputs"),
 ])
 def test_bad_expert_settings_name_the_problem(change, message):
     config = _push_config(episodes=2)

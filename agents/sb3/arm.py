@@ -89,6 +89,7 @@ DEFAULTS: dict[str, Any] = {
         "bc_alpha": 0.0,         # > 0: cloning term in the actor loss while RL trains, weight mean|Q|/alpha
                                  # (TD3+BC's alpha is 2.5; smaller holds the actor closer to the expert)
         "q_filter": False,       # count that term only where the critic prefers the expert's action
+        "normalise_inputs": True,  # standardise the networks' inputs with the demonstrations' mean and std
     },
     "coverage_per_axis": None,  # test-goal grid per axis for eval/coverage; None: 4 with a curriculum or a
                                 # non-default goal_space, else off; 0: off
@@ -167,6 +168,8 @@ def validate_config(config: dict[str, Any]) -> None:
     alpha = expert["bc_alpha"]
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (alpha >= 0 and np.isfinite(alpha)):
         raise ValueError(f"expert.bc_alpha must be a number >= 0, got {alpha!r}")
+    if not isinstance(expert["normalise_inputs"], bool):
+        raise ValueError(f"expert.normalise_inputs must be true or false, got {expert['normalise_inputs']!r}")
     if not isinstance(expert["q_filter"], bool):
         raise ValueError(f"expert.q_filter must be true or false, got {expert['q_filter']!r}")
     for key in ("model", "env_kwargs", "her_kwargs", "goalgan"):
@@ -277,6 +280,10 @@ def _algo_kwargs(config: dict[str, Any], venv) -> dict[str, Any]:
 
         kwargs["replay_buffer_class"] = HerReplayBuffer
         kwargs["replay_buffer_kwargs"] = dict(config["her_kwargs"])
+    if config["expert"]["episodes"] and config["expert"]["normalise_inputs"]:
+        from agents.sb3.arm_expert import NormalisedDictExtractor
+
+        kwargs["policy_kwargs"] = {**kwargs.get("policy_kwargs", {}), "features_extractor_class": NormalisedDictExtractor}
     if config["action_noise_sigma"]:
         from stable_baselines3.common.noise import NormalActionNoise
 
@@ -522,6 +529,8 @@ class _Trainer:
             demos = arm_expert.collect_demonstrations(env, cfg["episodes"], cfg["seed"], cfg["push_speed"])
             arm_expert.add_to_replay_buffer(model, demos["transitions"])
             obs, actions = arm_expert.labelled_states(demos["transitions"], cfg["push_speed"])
+            if cfg["normalise_inputs"]:
+                arm_expert.set_input_statistics(model, obs)
             losses = arm_expert.behaviour_cloning(model, obs, actions, cfg["bc_steps"], seed=seed)
             for round_ in range(cfg["dagger_rounds"]):
                 played = arm_expert.policy_rollouts(model, env, cfg["dagger_episodes"],

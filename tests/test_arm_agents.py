@@ -158,19 +158,31 @@ def test_frame_strip():
     assert strip[0, 6, 0] == 255 and strip[0, 8, 0] == 1
 
 
-def test_load_pretrained_arm_reach_predicts():
+@pytest.mark.parametrize("task, env_id", [("reach", "arena/ArmReach-v0"), ("push", "arena/ArmPush-v0")])
+def test_load_pretrained_arm_model_predicts(task, env_id):
     import gymnasium as gym
 
     import agents
     import envs  # noqa: F401
 
-    policy = agents.load_pretrained("arm-reach", device="cpu")
-    env = gym.make("arena/ArmReach-v0")
+    policy = agents.load_pretrained(f"arm-{task}", device="cpu")
+    env = gym.make(env_id)
     obs, _ = env.reset(seed=0)
     action, _ = policy.predict(obs, deterministic=True)
     assert action.shape == env.action_space.shape and np.all(np.abs(action) <= 1)
-    assert (REPO / "agents" / "pretrained" / "arm-reach.zip").stat().st_size < 5 * 2**20
+    assert (REPO / "agents" / "pretrained" / f"arm-{task}.zip").stat().st_size < 5 * 2**20
     env.close()
+
+
+def test_pretrained_arm_push_solves_most_episodes():
+    """The shipped push policy (README: 92/100 on seeds 0-99); 10 seeded episodes, at least 7 solved."""
+    from agents.pretrained import pretrained_arm_path
+
+    model = arm.load_model(pretrained_arm_path("push"), device="cpu")
+    env = arm.make_env(arm.default_config("push", "tqc"))
+    result = arm.run_episodes(model, env, 10, 0)
+    env.close()
+    assert result["successes"].sum() >= 7
 
 
 def test_play_arm_watches_pretrained_in_a_window(capsys):

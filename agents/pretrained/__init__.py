@@ -6,7 +6,7 @@
 | `go-9x9`  | `go-9x9.pt`   | AlphaZero network for 9x9 Go (komi 7.5) |
 | `molecule-qed` | `molecule-qed.pt` | MolDQN network trained to maximise QED |
 | `arm-reach` | `arm-reach.zip` | TQC + HER policy for `arena/ArmReach-v0` (SB3 zip, no replay buffer) |
-| `arm-push` | `arm-push.zip` | TQC + HER policy for `arena/ArmPush-v0`, if one has been trained and shipped |
+| `arm-push` | `arm-push.zip` | TQC + HER policy for `arena/ArmPush-v0` after an expert start (SB3 zip) |
 
 The README records the command, wall time, hardware and measured strength of each.
 """
@@ -50,7 +50,7 @@ def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
     """Load a shipped model by name. ``"go-7x7"`` / ``"go-9x9"`` give an `AlphaZeroPlayer` (an
     `envs.go.opponents.Opponent`: ``act(game, rng) -> action``); ``kwargs`` go to its constructor (e.g. ``sims``).
     ``"molecule-qed"`` gives a `MolDQNPolicy` (``make_env()``, ``act(env)``, ``generate(env)``).
-    ``"arm-reach"`` (and ``"arm-push"`` once shipped) gives the Stable-Baselines3 model (TQC):
+    ``"arm-reach"`` and ``"arm-push"`` give the Stable-Baselines3 model (TQC):
     ``predict(obs, deterministic=True) -> (action, None)`` on the env's Dict observation."""
     if name in ARM_MODELS:
         from agents.sb3.arm import load_model

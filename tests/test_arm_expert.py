@@ -96,6 +96,7 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     ({"expert": {"episodes": 0, "bc_steps": 10}}, "need expert.episodes"),
     ({"expert": {"episodes": 0, "bc_alpha": 1.0}}, "need expert.episodes"),
     ({"expert": {"bc_alpha": -1}}, "expert.bc_alpha"),
+    ({"expert": {"dagger_rounds": 2, "dagger_episodes": 0}}, "dagger_episodes >= 1"),
     ({"expert": {"q_filter": "yes"}}, "expert.q_filter"),
     ({"expert": {"normalise_inputs": 1}}, "expert.normalise_inputs"),
 ])

@@ -158,6 +158,8 @@ def validate_config(config: dict[str, Any]) -> None:
         value = expert.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"expert.{key} must be an integer >= 0, got {value!r}")
+    if expert["dagger_rounds"] and not expert["dagger_episodes"]:
+        raise ValueError("expert.dagger_rounds needs expert.dagger_episodes >= 1 (the policy's episodes per round)")
     if expert["episodes"] and (config["task"] != "push" or config["algo"] not in ("sac", "tqc")):
         raise ValueError(f"the expert start has a scripted expert for push and fits a SAC/TQC actor; "
                          f"got task {config['task']!r}, algo {config['algo']!r}")

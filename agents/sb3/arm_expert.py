@@ -63,21 +63,26 @@ def scripted_push_action(obs: dict[str, np.ndarray], push_speed: float = 0.3) ->
     return np.array([*move, -1.0], dtype=np.float32)
 
 
-def collect_demonstrations(env, episodes: int, seed: int, push_speed: float = 0.3) -> dict[str, Any]:
-    """Play ``episodes`` expert episodes in ``env`` (a TimeLimit-wrapped `ArmPush`; episode ``i`` resets with
-    ``seed + i``). Returns ``{"transitions": [(obs, next_obs, action, reward, terminated, truncated), ...],
-    "successes": array}``."""
+def play_episodes(env, episodes: int, seed: int, act) -> dict[str, Any]:
+    """Play ``episodes`` episodes in ``env`` (a TimeLimit-wrapped `ArmPush`; episode ``i`` resets with ``seed + i``),
+    choosing each action with ``act(obs)``. Returns ``{"transitions": [(obs, next_obs, action, reward, terminated,
+    truncated), ...], "successes": array}``."""
     transitions, successes = [], []
     for i in range(episodes):
         obs, _ = env.reset(seed=seed + i)
         done, info = False, {}
         while not done:
-            action = scripted_push_action(obs, push_speed)
+            action = np.asarray(act(obs), dtype=np.float32)
             next_obs, reward, terminated, truncated, info = env.step(action)
             transitions.append((obs, next_obs, action, float(reward), bool(terminated), bool(truncated)))
             obs, done = next_obs, terminated or truncated
         successes.append(bool(info.get("is_success", False)))
     return {"transitions": transitions, "successes": np.asarray(successes)}
+
+
+def collect_demonstrations(env, episodes: int, seed: int, push_speed: float = 0.3) -> dict[str, Any]:
+    """``episodes`` episodes of the scripted expert (see :func:`play_episodes`)."""
+    return play_episodes(env, episodes, seed, lambda obs: scripted_push_action(obs, push_speed))
 
 
 def add_to_replay_buffer(model, transitions) -> None:
@@ -102,20 +107,8 @@ def labelled_states(transitions, push_speed: float = 0.3) -> tuple[dict[str, np.
 
 
 def policy_rollouts(model, env, episodes: int, seed: int) -> dict[str, Any]:
-    """``episodes`` episodes of the model's deterministic policy (episode ``i`` resets with ``seed + i``), as
-    :func:`collect_demonstrations` returns them."""
-    transitions, successes = [], []
-    for i in range(episodes):
-        obs, _ = env.reset(seed=seed + i)
-        done, info = False, {}
-        while not done:
-            action, _ = model.predict(obs, deterministic=True)
-            next_obs, reward, terminated, truncated, info = env.step(action)
-            transitions.append((obs, next_obs, np.asarray(action, dtype=np.float32), float(reward), bool(terminated),
-                                bool(truncated)))
-            obs, done = next_obs, terminated or truncated
-        successes.append(bool(info.get("is_success", False)))
-    return {"transitions": transitions, "successes": np.asarray(successes)}
+    """``episodes`` episodes of the model's deterministic policy (see :func:`play_episodes`)."""
+    return play_episodes(env, episodes, seed, lambda obs: model.predict(obs, deterministic=True)[0])
 
 
 def behaviour_cloning(model, obs: dict[str, np.ndarray], actions: np.ndarray, steps: int, batch_size: int = 256,

@@ -23,27 +23,32 @@ TOP_PNG = "top_molecules.png"
 
 
 class TopMolecules:
-    """The best distinct molecules seen at episode ends (SMILES -> score); the first score of a SMILES is kept."""
+    """The best distinct molecules seen at episode ends (SMILES -> score); the first score of a SMILES is kept.
+    Each may carry a ``payload`` (e.g. how the episode that made it can be replayed), kept while it stays in."""
 
     def __init__(self, k: int):
         self.k = k
         self.heap: list[tuple[float, str]] = []
-        self.members: set[str] = set()
+        self.payloads: dict[str, Any] = {}   # one entry per member
 
-    def add(self, smiles: str, score: float) -> None:
-        if smiles in self.members:
+    def add(self, smiles: str, score: float, payload: Any = None) -> None:
+        if smiles in self.payloads:
             return
         if len(self.heap) < self.k:
             heapq.heappush(self.heap, (score, smiles))
-            self.members.add(smiles)
         elif score > self.heap[0][0]:
             _, old = heapq.heapreplace(self.heap, (score, smiles))
-            self.members.discard(old)
-            self.members.add(smiles)
+            del self.payloads[old]
+        else:
+            return
+        self.payloads[smiles] = payload
 
     def best(self) -> list[tuple[float, str]]:
         """``(score, smiles)`` pairs, best first."""
         return sorted(self.heap, reverse=True)
+
+    def payload(self, smiles: str) -> Any:
+        return self.payloads[smiles]
 
     def __len__(self) -> int:
         return len(self.heap)

@@ -99,9 +99,12 @@ def test_elite_restarts_replay_a_prefix_of_a_stored_episode_and_resume(tmp_path)
     cfg["env"].update({"max_steps": 6})
     run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
     trainer = MolDQNTrainer(cfg, run_dir, progress_bar=False)
+    def add_elite(r):   # what the training loop does after each episode
+        trainer.elites.add(r["smiles"], r["score"], (r["seed"], r["actions"]))
+
     first = trainer.run_episode()          # no elites yet: an ordinary episode
     assert first["replayed"] == 0 and len(first["actions"]) == 6
-    trainer._add_elite(first)
+    add_elite(first)
     trainer.config["epsilon"] = {"start": 1.0, "mid": None, "end": 1.0, "decay_fraction": 0.5}   # all random after the prefix
     replays = [trainer.run_episode() for _ in range(8)]
     for r in replays:
@@ -118,15 +121,15 @@ def test_elite_restarts_replay_a_prefix_of_a_stored_episode_and_resume(tmp_path)
     assert info["smiles"] == first["smiles"]
     # The archive keeps the best distinct episodes, best first, and survives a checkpoint.
     for r in replays:
-        trainer._add_elite(r)
-    scores = [e[0] for e in trainer.elites]
+        add_elite(r)
+    scores = [e[0] for e in trainer.elites.best()]
     assert len(trainer.elites) <= 3 and scores == sorted(scores, reverse=True)
-    assert len({e[1] for e in trainer.elites}) == len(trainer.elites)
+    assert len({e[1] for e in trainer.elites.best()}) == len(trainer.elites)
     trainer.writer = None
     trainer.save_checkpoint()
     again = MolDQNTrainer(cfg, run_dir, progress_bar=False)
     again.load(run_dir.latest_checkpoint())
-    assert again.elites == trainer.elites
+    assert again.elites.best() == trainer.elites.best() and again.elites.payloads == trainer.elites.payloads
     with pytest.raises(ValueError, match="restart.prob"):
         validate_config(tiny_config(restart={"prob": 1.5, "elites": 3}))
 

@@ -248,8 +248,8 @@ class MolDQNTrainer:
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config["lr"], fused=True)  # fused: 7x faster step on CPU
         self.replay = Replay(config["replay_capacity"], fp_bits, config["net"]["heads"])
         self.top = TopMolecules(config["top_k"])
-        # elite restarts: the best distinct episodes as (score, smiles, reset seed, edits), best first
-        self.elites: list[tuple[float, str, int, list[int]]] = []
+        # elite restarts: the best distinct episodes, each with its (reset seed, edits) as payload
+        self.elites = TopMolecules(config["restart"]["elites"])
         self.counters = {"episode": 0, "env_steps": 0, "updates": 0, "seconds": 0.0}
         self.final_smiles: list[str] = []   # final molecules of recent episodes (uniqueness)
         self.writer = None
@@ -273,8 +273,9 @@ class MolDQNTrainer:
         head = int(self.rng.integers(heads))
         eps = self.epsilon() if explore else 0.0
         seed, prefix = int(self.rng.integers(2**31)), []
-        if explore and self.elites and self.rng.random() < self.config["restart"]["prob"]:
-            _, _, seed, elite_actions = self.elites[int(self.rng.integers(len(self.elites)))]
+        if explore and len(self.elites) and self.rng.random() < self.config["restart"]["prob"]:
+            elites = self.elites.best()
+            seed, elite_actions = self.elites.payload(elites[int(self.rng.integers(len(elites)))][1])
             if len(elite_actions) > 1:
                 prefix = elite_actions[: int(self.rng.integers(1, len(elite_actions)))]
         _, info = env.reset(seed=seed)
@@ -324,13 +325,6 @@ class MolDQNTrainer:
                 "loss": float(np.mean(losses)) if losses else None, "epsilon": eps,
                 "seed": seed, "actions": actions, "replayed": len(prefix)}
 
-    def _add_elite(self, result: dict[str, Any]) -> None:
-        """Keep ``result`` among the elites if it is one of the best distinct molecules so far."""
-        if any(smiles == result["smiles"] for _, smiles, _, _ in self.elites):
-            return
-        self.elites.append((float(result["score"]), result["smiles"], int(result["seed"]), list(result["actions"])))
-        self.elites.sort(key=lambda e: -e[0])
-        del self.elites[self.config["restart"]["elites"]:]
 
     # --- learning -----------------------------------------------------------------------------------------------
 
@@ -385,7 +379,7 @@ class MolDQNTrainer:
                 self.counters["seconds"] = seconds_before + time.perf_counter() - started
                 self.top.add(result["smiles"], result["score"])
                 if cfg["restart"]["prob"] > 0:
-                    self._add_elite(result)
+                    self.elites.add(result["smiles"], result["score"], (result["seed"], result["actions"]))
                 self.final_smiles = (self.final_smiles + [result["smiles"]])[-1000:]
                 window.append(result)
                 bar.update(1)
@@ -448,7 +442,7 @@ class MolDQNTrainer:
             "optimizer": self.optimizer.state_dict(),
             "replay": self.replay.state_dict(),
             "top": [[score, smiles] for score, smiles in self.top.best()],
-            "elites": [[score, smiles, seed, list(actions)] for score, smiles, seed, actions in self.elites],
+            "elites": [[score, smiles, *self.elites.payload(smiles)] for score, smiles in self.elites.best()],
             "final_smiles": list(self.final_smiles),
             "counters": dict(self.counters),
             "rng": self.rng.bit_generator.state,
@@ -476,8 +470,8 @@ class MolDQNTrainer:
             self.top.add(str(smiles), float(score))
         self.final_smiles = [str(s) for s in state["final_smiles"]]
         # a checkpoint from before elite restarts has none: the archive then fills from the resumed episodes
-        self.elites = [(float(score), str(smiles), int(seed), [int(a) for a in actions])
-                       for score, smiles, seed, actions in state.get("elites", [])]
+        for score, smiles, seed, actions in state.get("elites", []):
+            self.elites.add(str(smiles), float(score), (int(seed), [int(a) for a in actions]))
         self.counters.update({k: type(self.counters[k])(v) for k, v in state["counters"].items()})
         self.rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])

@@ -7,6 +7,6 @@ from typing import Any
 def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
     """A shipped model by name (see `agents.pretrained`): e.g. ``load_pretrained("molecule-qed")``, or
     ``load_pretrained("arm-reach").predict(obs, deterministic=True)`` for the robot arm."""
-    from agents.pretrained import load_pretrained as _load
+    from deep_arena.agents.pretrained import load_pretrained as _load
 
     return _load(name, device=device, **kwargs)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.evaluation import wilson_interval
+from deep_arena.agents.evaluation import wilson_interval
 
 SUCCESS_DISTANCE = 0.05  # m, envs.arm.tasks.DISTANCE_THRESHOLD
 

@@ -24,10 +24,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from envs.go.coords import action_to_gtp
-from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.opponents import RESIGN, Opponent, random_move
-from envs.go.sgf import game_to_sgf, result_string
+from deep_arena.envs.go.coords import action_to_gtp
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.opponents import RESIGN, Opponent, random_move
+from deep_arena.envs.go.sgf import game_to_sgf, result_string
 
 __all__ = [
     "ColourRecord",
@@ -53,8 +53,8 @@ def board_frame(board_size: int, game: GoGame | str, png: str | os.PathLike[str]
     """The final board of ``game`` (a game or its SGF text) as an RGB frame, also saved to ``png`` when given; ``None``
     with a warning when it cannot be drawn (pygame or Pillow missing on a server): a picture never stops training."""
     try:
-        from envs.go.render import GobanRenderer
-        from envs.go.sgf import sgf_to_game
+        from deep_arena.envs.go.render import GobanRenderer
+        from deep_arena.envs.go.sgf import sgf_to_game
 
         frame = GobanRenderer(board_size).render_rgb(sgf_to_game(game) if isinstance(game, str) else game)
         if png is not None:
@@ -382,7 +382,7 @@ def play_match(player: Opponent, opponent: Opponent, board_size: int, komi: floa
     """
     if isinstance(games, bool) or not isinstance(games, (int, np.integer)) or games < 0:
         raise ValueError(f"games must be a non-negative integer, got {games!r}")
-    from agents.runtime.progress import progress as progress_bar
+    from deep_arena.runtime.progress import progress as progress_bar
 
     p_name, o_name = _name(player, player_name), _name(opponent, opponent_name)
     if p_name == o_name:  # make the SGF names tell the sides apart

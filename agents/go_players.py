@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from envs.go import features
-from envs.go.game import GoGame
-from envs.go.opponents import Opponent, RandomOpponent, make_opponent
+from deep_arena.envs.go import features
+from deep_arena.envs.go.game import GoGame
+from deep_arena.envs.go.opponents import Opponent, RandomOpponent, make_opponent
 
 __all__ = ["PPOPlayer", "load_player", "SPEC_HELP"]
 
@@ -81,7 +81,7 @@ class PPOPlayer(Opponent):
 
 
 def _load_maskable_ppo(path: Path, device: str) -> Any:
-    from agents.runtime.device import resolve_device
+    from deep_arena.runtime.device import resolve_device
     from sb3_contrib import MaskablePPO
 
     torch_device = resolve_device(device)
@@ -131,7 +131,7 @@ def load_player(spec: str, board_size: int, komi: float, device: str = "auto", s
 
 def _alphazero_player(path: Path, board_size: int, komi: float, device: str, sims: int | None) -> Opponent:
     try:
-        from agents.alphazero.player import AlphaZeroPlayer
+        from deep_arena.agents.alphazero.player import AlphaZeroPlayer
     except ImportError as err:
         raise ImportError(f"cannot load AlphaZero checkpoint {str(path)!r}: agents.alphazero.player is not "
                           f"available ({err})") from err
@@ -142,7 +142,7 @@ def _alphazero_player(path: Path, board_size: int, komi: float, device: str, sim
 def _pretrained_path(board_size: int) -> Path:
     missing = f"no pretrained model for {board_size}x{board_size}"
     try:
-        from agents.pretrained import pretrained_go_path
+        from deep_arena.agents.pretrained import pretrained_go_path
     except ImportError as err:
         raise ValueError(f"{missing}: agents.pretrained is not available ({err})") from err
     try:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 from rdkit import Chem
 
-from envs.molecule import rewards
+from deep_arena.envs.molecule import rewards
 
 
 @dataclass
@@ -32,7 +32,7 @@ def run_episodes(env, act: Callable[[Any, Any], int], starts: list[str | None], 
                  epsilon: float = 0.0, seed: int = 0, progress_bar: bool = False) -> list[EpisodeRecord]:
     """Episodes of ``act(env, obs) -> action`` from each start (None = the env's own start). The first episode of
     each start is greedy; the others take a random valid edit with probability ``epsilon`` at each step."""
-    from agents.runtime import progress
+    from deep_arena.runtime import progress
 
     rng = np.random.default_rng(seed)
     records = []

@@ -58,7 +58,7 @@ def top_molecule_rows(top: Sequence[tuple[float, str]]) -> list[dict[str, Any]]:
     """One CSV row per ``(score, smiles)``, in the given order: rank, smiles, objective and every property."""
     from rdkit import Chem
 
-    from envs.molecule import rewards
+    from deep_arena.envs.molecule import rewards
 
     rows = []
     for score, smiles in top:
@@ -85,7 +85,7 @@ def write_top_molecules(out_dir: str | os.PathLike[str], top: Sequence[tuple[flo
     try:
         from PIL import Image
 
-        from envs.molecule.render import molecule_grid
+        from deep_arena.envs.molecule.render import molecule_grid
 
         grid = molecule_grid([r["smiles"] for r in rows], [f"{r['objective']:.3f}" for r in rows])
         Image.fromarray(grid).save(out / TOP_PNG, format="PNG")

@@ -12,7 +12,7 @@ def load_molecule_agent(spec: str, device: str = "auto"):
     matching env and ``act(env, obs) -> action``. ValueError / CheckpointError with a one-line reason."""
     if spec == "pretrained":
         try:
-            from agents.pretrained import available, load_pretrained
+            from deep_arena.agents.pretrained import available, load_pretrained
         except ImportError as err:
             raise ValueError(f"no pretrained molecule model shipped yet ({err})") from None
         if PRETRAINED_QED not in available():
@@ -27,11 +27,11 @@ def load_molecule_agent(spec: str, device: str = "auto"):
                 raise ValueError(f"{spec!r} is a directory without model.pt or final_model.zip")
             path = found[0]
         if path.suffix == ".pt":
-            from agents.moldqn.player import MolDQNPolicy
+            from deep_arena.agents.moldqn.player import MolDQNPolicy
 
             policy = MolDQNPolicy.load(path, device=device)
         elif path.suffix == ".zip":
-            from agents.sb3.molecule_ppo import MoleculePPOPolicy
+            from deep_arena.agents.sb3.molecule_ppo import MoleculePPOPolicy
 
             policy = MoleculePPOPolicy.load(path, device=device)
         elif not path.exists():

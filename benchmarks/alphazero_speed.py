@@ -27,12 +27,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.alphazero.mcts import NetworkEvaluator  # noqa: E402
-from agents.alphazero.network import NetConfig, PolicyValueNet  # noqa: E402
-from agents.alphazero.selfplay import SelfPlay, SelfPlayConfig  # noqa: E402
-from envs.go import features  # noqa: E402
+from deep_arena.agents.alphazero.mcts import NetworkEvaluator  # noqa: E402
+from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet  # noqa: E402
+from deep_arena.agents.alphazero.selfplay import SelfPlay, SelfPlayConfig  # noqa: E402
+from deep_arena.envs.go import features  # noqa: E402
 
 HISTORY = 4
 

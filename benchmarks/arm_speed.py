@@ -35,8 +35,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import numpy as np, gymnasium as gym
 module, env_id, seconds, kwargs = sys.argv[1], sys.argv[2], float(sys.argv[3]), json.loads(sys.argv[4])
 if module == "envs":
-    sys.path.insert(0, sys.argv[5])
-    import envs
+    import deep_arena.envs  # the project venv has it installed
 elif module == "gymnasium_robotics":
     import gymnasium_robotics
     gym.register_envs(gymnasium_robotics)

@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def train(variant: str, seed: int, args, out: Path) -> Path:
@@ -46,8 +45,8 @@ def train(variant: str, seed: int, args, out: Path) -> Path:
 
 
 def design(model: Path, args, seed: int) -> list[str]:
-    from agents import molecule_eval
-    from agents.molecule_players import load_molecule_agent
+    from deep_arena.agents import molecule_eval
+    from deep_arena.agents.molecule_players import load_molecule_agent
 
     policy, act = load_molecule_agent(str(model), device="cpu")
     env = policy.make_env(objective="qed")
@@ -60,7 +59,7 @@ def measure(smiles: list[str], qm9: set[str], reference: list[str], critic) -> d
     from rdkit import Chem
     from rdkit.Chem import QED
 
-    from gan import metrics
+    from deep_arena.gan import metrics
 
     mols = [Chem.MolFromSmiles(s) for s in smiles]
     scores = [critic(m) for m in mols]
@@ -83,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from gan import metrics
-    from gan.data import load_dataset
-    from gan.rewards import DiscriminatorReward
+    from deep_arena.gan import metrics
+    from deep_arena.gan.data import load_dataset
+    from deep_arena.gan.rewards import DiscriminatorReward
 
     if not metrics.fcd_available():
         parser.error("fcd_torch is not installed: make gan-data")

@@ -23,7 +23,6 @@ import time
 import numpy as np
 
 # Let `python benchmarks/go_speed.py` work from a checkout even without the editable install.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _pick(mask: np.ndarray, rng: np.random.Generator) -> int:
@@ -68,7 +67,7 @@ def run_openspiel(size: int, seconds: float, seed: int) -> float:
 def run_gym(size: int, seconds: float, seed: int) -> float:
     import gymnasium as gym
 
-    import envs  # noqa: F401  (registers arena/*)
+    import deep_arena.envs  # noqa: F401  (registers arena/*)
 
     env = gym.make("arena/Go-v0", board_size=size, opponent="random")
     rng = np.random.default_rng(seed)
@@ -86,7 +85,7 @@ def run_gym(size: int, seconds: float, seed: int) -> float:
 
 
 def run_engine(size: int, seconds: float, seed: int) -> float:
-    from envs.go import GoGame
+    from deep_arena.envs.go import GoGame
 
     rng = np.random.default_rng(seed)
     steps = 0
@@ -111,7 +110,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
-    import envs.go as go
+    import deep_arena.envs.go as go
     from pettingzoo.classic import go_v5
 
     # Warm up numba (compiled on first use, then cached on disk) so compile time is not counted.

@@ -18,12 +18,11 @@ import sys
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from rdkit import Chem, rdBase  # noqa: E402
 
-from envs.molecule import rewards  # noqa: E402
-from envs.molecule.chem import EditableMolecule, EditRules, MoleculeError  # noqa: E402
+from deep_arena.envs.molecule import rewards  # noqa: E402
+from deep_arena.envs.molecule.chem import EditableMolecule, EditRules, MoleculeError  # noqa: E402
 
 MEMBER = "moses/dataset/data/test.csv.gz"
 

@@ -28,15 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from rdkit import Chem, RDLogger  # noqa: E402
 from rdkit.Chem import rdFingerprintGenerator  # noqa: E402
 
-from envs.molecule import rewards  # noqa: E402
-from envs.molecule.chem import ActionCodec, EditableMolecule, EditRules  # noqa: E402
-from envs.molecule.env import MoleculeEnv  # noqa: E402
-from envs.molecule.reference import edit_with_rdkit, kekule_rwmol, relevant_actions  # noqa: E402
+from deep_arena.envs.molecule import rewards  # noqa: E402
+from deep_arena.envs.molecule.chem import ActionCodec, EditableMolecule, EditRules  # noqa: E402
+from deep_arena.envs.molecule.env import MoleculeEnv  # noqa: E402
+from deep_arena.envs.molecule.reference import edit_with_rdkit, kekule_rwmol, relevant_actions  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "molecules_sample.smi"
 RDLogger.DisableLog("rdApp.*")

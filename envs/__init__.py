@@ -15,14 +15,14 @@ ENV_IDS = ("arena/Go-v0", "arena/ArmReach-v0", "arena/ArmPush-v0", "arena/ArmPic
            "arena/MoleculeDesign-v0")
 
 if "arena/Go-v0" not in registry:
-    register(id="arena/Go-v0", entry_point="envs.go.gym_env:GoEnv")
+    register(id="arena/Go-v0", entry_point="deep_arena.envs.go.gym_env:GoEnv")
 
 for _id, _task in (("arena/ArmReach-v0", "reach"), ("arena/ArmPush-v0", "push"),
                    ("arena/ArmPickAndPlace-v0", "pick_and_place")):
     if _id not in registry:
         # The arm envs never terminate; TimeLimit truncates after 50 steps (2 s at 25 Hz), as for Fetch.
-        register(id=_id, entry_point="envs.arm.env:ArmEnv", kwargs={"task": _task}, max_episode_steps=50)
+        register(id=_id, entry_point="deep_arena.envs.arm.env:ArmEnv", kwargs={"task": _task}, max_episode_steps=50)
 
 if "arena/MoleculeDesign-v0" not in registry:
     # No TimeLimit wrapper: the env truncates at its own max_steps (steps left are part of the observation).
-    register(id="arena/MoleculeDesign-v0", entry_point="envs.molecule.env:MoleculeEnv")
+    register(id="arena/MoleculeDesign-v0", entry_point="deep_arena.envs.molecule.env:MoleculeEnv")

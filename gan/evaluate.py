@@ -14,15 +14,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gan import metrics
+from deep_arena.gan import metrics
 
 __all__ = ["load_generator", "evaluate_generator"]
 
 
 def load_generator(model: str, device: str = "cpu"):
     """``"pretrained"`` (molgan-qm9), a ``generator.pt`` / checkpoint file, or a run directory."""
-    from gan import load_pretrained
-    from gan.molgan import MolGAN
+    from deep_arena.gan import load_pretrained
+    from deep_arena.gan.molgan import MolGAN
 
     if model == "pretrained":
         return load_pretrained("molgan-qm9", device=device)
@@ -35,7 +35,7 @@ def load_generator(model: str, device: str = "cpu"):
 def evaluate_generator(gan, n: int, out: Path, train_data: str = "qm9", reference: str | None = None,
                        fcd_n: int = 10000, with_fcd: bool = True, seed: int = 0,
                        samples_path: Path | None = None, log=print) -> dict[str, Any]:
-    from gan.data import load_dataset
+    from deep_arena.gan.data import load_dataset
 
     t0 = time.perf_counter()
     smiles = gan.sample(n, seed=seed)
@@ -66,7 +66,7 @@ def evaluate_generator(gan, n: int, out: Path, train_data: str = "qm9", referenc
     if valid:
         from PIL import Image
 
-        from envs.molecule.render import molecule_grid
+        from deep_arena.envs.molecule.render import molecule_grid
 
         Image.fromarray(molecule_grid(list(dict.fromkeys(valid))[:24], mols_per_row=6,
                                       sub_img_size=(200, 160))).save(out / "samples.png")

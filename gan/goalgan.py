@@ -54,7 +54,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan.wgan import NonFiniteLossError
+from deep_arena.gan.wgan import NonFiniteLossError
 
 __all__ = ["GoalGANConfig", "GoalGAN", "GoalGANCurriculum", "label_goals", "start_positions"]
 

@@ -94,7 +94,7 @@ def pains_pass_rate(smiles: Sequence[str | None]) -> float:
 
 
 def fcd_available() -> bool:
-    from gan.data import package_dir
+    from deep_arena.gan.data import package_dir
 
     return package_dir("fcd_torch") is not None
 
@@ -113,7 +113,7 @@ def fcd(generated: Sequence[str | None], reference: Sequence[str], device: str =
 
 
 def property_values(smiles: Iterable[str]) -> dict[str, list[float]]:
-    from envs.molecule import rewards
+    from deep_arena.envs.molecule import rewards
 
     out: dict[str, list[float]] = {"qed": [], "logp": [], "sa": []}
     for s in smiles:

@@ -377,7 +377,7 @@ class MolGAN(nn.Module):
         return [canonical(decode_graph(a, b)) for a, b in zip(atoms, bonds)]
 
     def save(self, path: Any) -> Any:
-        from agents.runtime import save_checkpoint
+        from deep_arena.runtime import save_checkpoint
 
         return save_checkpoint(path, {"kind": "molgan-generator", "config": self.config,
                                       "generator": self.generator.state_dict(), "critic": self.critic.state_dict(),
@@ -386,7 +386,7 @@ class MolGAN(nn.Module):
     @classmethod
     def load(cls, path: Any, device: str | torch.device = "cpu") -> "MolGAN":
         """Load a ``generator.pt`` (or a training checkpoint) written by this package (``weights_only``)."""
-        from agents.runtime import CheckpointError, load_checkpoint
+        from deep_arena.runtime import CheckpointError, load_checkpoint
 
         state = load_checkpoint(path, map_location="cpu")
         if state.get("kind") not in ("molgan-generator", "molgan-checkpoint"):

@@ -82,7 +82,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan.wgan import WGANGP, WGANConfig
+from deep_arena.gan.wgan import WGANGP, WGANConfig
 
 __all__ = ["TabularDataError", "Table", "read_csv", "TabularTransformer", "TabularGAN", "TabularTrainer",
            "DEFAULTS", "validate_config", "MODEL_KIND", "CHECKPOINT_KIND", "read_checkpoint", "table_fingerprint"]
@@ -578,7 +578,7 @@ class TabularGAN:
                 "seconds": float(self.seconds), "steps": int(self.steps)}
 
     def save(self, path: str | Path) -> Path:
-        from agents.runtime import save_checkpoint
+        from deep_arena.runtime import save_checkpoint
 
         return save_checkpoint(path, self.state())
 
@@ -643,7 +643,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     :raises CheckpointError: one line naming the file: missing, corrupt, not a tabular GAN checkpoint, or written
         before checkpoints could be resumed.
     """
-    from agents.runtime import CheckpointError, load_checkpoint
+    from deep_arena.runtime import CheckpointError, load_checkpoint
 
     state = load_checkpoint(path, map_location="cpu")
     if state.get("kind") != CHECKPOINT_KIND:
@@ -730,7 +730,7 @@ class TabularTrainer:
         :param checkpoint: ``checkpoint(trainer)``, called every ``config["checkpoint_every"]`` epochs and after the
             last step (a logged run saves :meth:`state_dict` there).
         """
-        from agents.runtime import progress
+        from deep_arena.runtime import progress
 
         cfg = self.config
         total = (epochs or cfg["epochs"]) * self.steps_per_epoch
@@ -777,13 +777,13 @@ class TabularTrainer:
                 "data": {"rows": self.table.n_rows, "sha256": table_fingerprint(self.table)}}
 
     def save_checkpoint(self, path: str | Path) -> Path:
-        from agents.runtime import save_checkpoint
+        from deep_arena.runtime import save_checkpoint
 
         return save_checkpoint(path, self.state_dict())
 
     def load_state_dict(self, state: Mapping[str, Any], path: str | Path = "checkpoint") -> None:
         """Restore a :meth:`state_dict` (see :func:`read_checkpoint`); :class:`CheckpointError` when it does not fit."""
-        from agents.runtime import CheckpointError
+        from deep_arena.runtime import CheckpointError
 
         data = state["data"]
         if data.get("sha256") != table_fingerprint(self.table):
@@ -810,7 +810,7 @@ class TabularTrainer:
         The seed of the checkpoint's config re-encodes the table exactly as the run did; the fitted transformer
         comes from the checkpoint. :raises CheckpointError: when the checkpoint does not fit the table or config.
         """
-        from agents.runtime import CheckpointError
+        from deep_arena.runtime import CheckpointError
 
         try:
             transformer = TabularTransformer(state["transformer"])
@@ -892,7 +892,7 @@ def load_table(config: Mapping[str, Any], workdir: str | Path | None = None) -> 
     if data == "demo":
         import tempfile
 
-        from gan.tabular_data import DEMO_TARGET, demo_table
+        from deep_arena.gan.tabular_data import DEMO_TARGET, demo_table
 
         path = demo_table(Path(workdir or tempfile.mkdtemp()) / "breast_cancer_imbalanced.csv")
         target = target or DEMO_TARGET
@@ -916,7 +916,7 @@ def train_run(config: Mapping[str, Any], run_dir: Any, table: Table, progress_ba
         ``prepare_training``); TensorBoard events at or after its step left by the interrupted run are purged, so
         the curves continue. Default: a fresh trainer.
     """
-    from agents.runtime import make_writer, prepare_training
+    from deep_arena.runtime import make_writer, prepare_training
 
     if trainer is None:
         device = prepare_training(dict(config))

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from gan.tabular import Table, TabularGAN, _category_key
+from deep_arena.gan.tabular import Table, TabularGAN, _category_key
 
 __all__ = ["evaluate_utility", "format_table", "utility_chart", "peer_available"]
 

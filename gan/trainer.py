@@ -26,11 +26,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
+from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
                             progress, save_checkpoint)
-from gan.data import load_dataset
-from gan.molgan import MolGAN, RGCNCritic, canonical, decode_graph, encode_smiles, graphs_to_tensors, gumbel_hard
-from gan.wgan import WGANGP, NonFiniteLossError
+from deep_arena.gan.data import load_dataset
+from deep_arena.gan.molgan import MolGAN, RGCNCritic, canonical, decode_graph, encode_smiles, graphs_to_tensors, gumbel_hard
+from deep_arena.gan.wgan import WGANGP, NonFiniteLossError
 
 DEFAULTS: dict[str, Any] = {
     "dataset": "qm9",
@@ -94,7 +94,7 @@ def validate_config(config: dict[str, Any], custom_objective: bool = False) -> N
             raise ValueError(f"{key} must be a positive number, got {config[key]!r}")
     if config["batch_size"] < 2:
         raise ValueError("batch_size must be at least 2")
-    from gan.wgan import WGANConfig
+    from deep_arena.gan.wgan import WGANConfig
 
     w = dict(config["wgan"])
     WGANConfig(**{**w, "betas": tuple(w["betas"])}).validate()
@@ -103,7 +103,7 @@ def validate_config(config: dict[str, Any], custom_objective: bool = False) -> N
 def objective_fn(name: str | Callable[[Any], float]):
     """``mol -> float in [0, 1]`` for the reward network (``None`` molecule -> 0): a name of ``OBJECTIVES`` or any
     user callable ``mol -> float`` (clipped to [0, 1]; an exception or a non-finite value scores 0)."""
-    from envs.molecule import rewards
+    from deep_arena.envs.molecule import rewards
 
     fn = name if callable(name) else {"qed": rewards.qed, "logp": rewards.logp_norm, "sa": rewards.sa_norm}[name]
 
@@ -273,7 +273,7 @@ class MolGANTrainer:
 
     def evaluate_samples(self) -> dict[str, float]:
         """Sample, log validity / uniqueness / mean objective, an image grid and property histograms."""
-        from gan.metrics import property_histograms
+        from deep_arena.gan.metrics import property_histograms
 
         cfg, step = self.config, self.counters["step"]
         smiles = self.model.sample(cfg["sample_n"], seed=12345)
@@ -294,7 +294,7 @@ class MolGANTrainer:
             self.model.save(self.run_dir.path / "best_generator.pt")
         if valid:
             try:
-                from envs.molecule.render import molecule_grid
+                from deep_arena.envs.molecule.render import molecule_grid
 
                 distinct = list(dict.fromkeys(valid))[:16]
                 self.writer.add_image("samples/molecules", molecule_grid(distinct, mols_per_row=4,

@@ -58,11 +58,10 @@ import sys
 from pathlib import Path
 
 # Let `python scripts/evaluate.py` work from a checkout even without the editable install.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime.argtypes import device, finite_float, int_in_range, positive_float, positive_int  # noqa: E402
-from agents.runtime.cli import seed_arg  # noqa: E402
-from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
+from deep_arena.runtime.argtypes import device, finite_float, int_in_range, positive_float, positive_int  # noqa: E402
+from deep_arena.runtime.cli import seed_arg  # noqa: E402
+from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -105,7 +104,7 @@ def _add_output_args(parser: argparse.ArgumentParser, folder: str) -> None:
 
 
 def _output_dir(args: argparse.Namespace, env: str = "go") -> Path:
-    from agents.runtime import RunDir, create_run_dir
+    from deep_arena.runtime import RunDir, create_run_dir
 
     if args.out is None:
         # A fresh, never reused folder (RunDir.create minus the checkpoints/ folder an evaluation has no use for).
@@ -118,9 +117,9 @@ def _output_dir(args: argparse.Namespace, env: str = "go") -> Path:
 
 
 def run_go(args: argparse.Namespace) -> int:
-    from agents.evaluation import play_match, plot_match_results, safe_name
-    from agents.go_players import load_player
-    from agents.runtime import CheckpointError
+    from deep_arena.agents.evaluation import play_match, plot_match_results, safe_name
+    from deep_arena.agents.go_players import load_player
+    from deep_arena.runtime import CheckpointError
 
     opponents = list(dict.fromkeys(args.opponent or ["random"]))  # each opponent once, in the order given
     players = []
@@ -205,8 +204,8 @@ def add_arm_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run_arm(args: argparse.Namespace) -> int:
     os.environ.setdefault("MUJOCO_GL", "egl")
-    from agents.arm_outputs import plot_final_distances, summarize, summary_line
-    from agents.sb3 import arm
+    from deep_arena.agents.arm_outputs import plot_final_distances, summarize, summary_line
+    from deep_arena.agents.sb3 import arm
 
     env = None
     try:
@@ -251,9 +250,9 @@ def run_arm(args: argparse.Namespace) -> int:
 
 
 def _arm_coverage_report(args, path, env_config, goals, result, out: Path) -> int:
-    from agents.arm_outputs import plot_coverage
-    from agents.evaluation import wilson_interval
-    from agents.sb3 import arm
+    from deep_arena.agents.arm_outputs import plot_coverage
+    from deep_arena.agents.evaluation import wilson_interval
+    from deep_arena.agents.sb3 import arm
 
     reached = result["successes"]
     k, n = int(reached.sum()), len(reached)
@@ -300,10 +299,10 @@ def add_molecule_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPar
 
 
 def run_molecule(args: argparse.Namespace) -> int:
-    from agents import molecule_eval
-    from agents.molecule_outputs import write_top_molecules
-    from agents.molecule_players import load_molecule_agent
-    from agents.runtime import CheckpointError
+    from deep_arena.agents import molecule_eval
+    from deep_arena.agents.molecule_outputs import write_top_molecules
+    from deep_arena.agents.molecule_players import load_molecule_agent
+    from deep_arena.runtime import CheckpointError
 
     if not 0 <= args.epsilon <= 1:
         print(f"error: --epsilon must be in [0, 1], got {args.epsilon}", file=sys.stderr)
@@ -397,9 +396,9 @@ def add_gan_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run_gan(args: argparse.Namespace) -> int:
-    from agents.runtime import CheckpointError, resolve_device
-    from gan.data import DataError
-    from gan.evaluate import evaluate_generator, load_generator
+    from deep_arena.runtime import CheckpointError, resolve_device
+    from deep_arena.gan.data import DataError
+    from deep_arena.gan.evaluate import evaluate_generator, load_generator
 
     if args.out is not None and args.out.endswith((".smi", ".txt")):   # `--out designs.smi`: the samples file
         args.samples, args.out = Path(args.out), None
@@ -464,9 +463,9 @@ def run_tabular(args: argparse.Namespace) -> int:
 
     import torch
 
-    from agents.runtime import merge_config, resolve_device
-    from gan.tabular import TabularGAN, load_table, validate_config
-    from gan.tabular_eval import evaluate_utility, format_table, peer_available, utility_chart, write_results
+    from deep_arena.runtime import merge_config, resolve_device
+    from deep_arena.gan.tabular import TabularGAN, load_table, validate_config
+    from deep_arena.gan.tabular_eval import evaluate_utility, format_table, peer_available, utility_chart, write_results
 
     try:
         model = TabularGAN.load(args.model)

@@ -22,10 +22,9 @@ import sys
 from pathlib import Path
 
 # Let `python scripts/gtp.py` work from a checkout even without the editable install.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
-from envs.go.gtp import GTPEngine  # noqa: E402
+from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
+from deep_arena.envs.go.gtp import GTPEngine  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.model is not None:
         import numpy as np
 
-        from agents.go_players import load_player
+        from deep_arena.agents.go_players import load_player
 
         try:
             player = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,

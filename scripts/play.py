@@ -37,12 +37,11 @@ from pathlib import Path
 import numpy as np
 
 # Let `python scripts/play.py` work from a checkout even without the editable install.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from agents.runtime.argtypes import finite_float, int_in_range, positive_float, positive_int, seconds  # noqa: E402
-from envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
+from deep_arena.runtime.argtypes import finite_float, int_in_range, positive_float, positive_int, seconds  # noqa: E402
+from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
 
 
 
@@ -124,8 +123,8 @@ def add_go_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def scripted_events(text: str, renderer) -> list:
     """pygame events for ``--test-events``: a GTP vertex clicks there; p, r, u, s, esc press that key."""
-    from envs.go.coords import gtp_to_action
-    from envs.go.render import _pygame
+    from deep_arena.envs.go.coords import gtp_to_action
+    from deep_arena.envs.go.render import _pygame
 
     pg = _pygame()
     keys = {"p": pg.K_p, "r": pg.K_r, "u": pg.K_u, "s": pg.K_s, "esc": pg.K_ESCAPE}
@@ -148,7 +147,7 @@ def scripted_events(text: str, renderer) -> list:
 
 def describe_search(player, board_size: int) -> str | None:
     """"Value +0.32 | D4 41%, C3 22%, E5 9%" for an AlphaZero player's last search (None for other players)."""
-    from envs.go.coords import action_to_gtp
+    from deep_arena.envs.go.coords import action_to_gtp
 
     visits = getattr(player, "last_visits", None)
     if visits is None or visits.sum() <= 0:
@@ -164,15 +163,15 @@ def run_go(args: argparse.Namespace) -> int:
     if args.test_events is not None and args.watch:
         parser.error("--test-events is for --human")
 
-    from envs.go.gtp import GTPError
-    from envs.go.human import HumanGoSession, NoDisplayError, random_agent
+    from deep_arena.envs.go.gtp import GTPError
+    from deep_arena.envs.go.human import HumanGoSession, NoDisplayError, random_agent
 
     agent = random_agent(None if args.seed is None else args.seed + 1) if args.watch else None
     agent_name = "random agent"
     opponent: object = args.opponent
     search_info = None
     if args.model is not None:
-        from agents.go_players import load_player
+        from deep_arena.agents.go_players import load_player
 
         try:
             model = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,
@@ -271,10 +270,10 @@ def _wait(seconds_: float, window: bool) -> bool:
 
 def run_molecule(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.parser
-    from agents.runtime import CheckpointError
+    from deep_arena.runtime import CheckpointError
 
     try:
-        from agents.molecule_players import load_molecule_agent
+        from deep_arena.agents.molecule_players import load_molecule_agent
 
         policy, act = load_molecule_agent(args.model, device=args.device)
     except (ValueError, CheckpointError, OSError) as err:
@@ -367,7 +366,7 @@ def add_arm_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run_arm(args: argparse.Namespace) -> int:
     os.environ.setdefault("MUJOCO_GL", "egl")  # MuJoCo renders off screen; pygame shows the frames
-    from agents.sb3 import arm
+    from deep_arena.agents.sb3 import arm
 
     parser: argparse.ArgumentParser = args.parser
     try:

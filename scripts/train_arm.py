@@ -32,11 +32,10 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 # Let `python scripts/train_arm.py` work from a checkout even without the editable install.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime import RunDir, add_common_args, build_config, was_given  # noqa: E402
-from agents.runtime.cli import resume_run  # noqa: E402
-from agents.runtime.argtypes import minutes, positive_int  # noqa: E402
+from deep_arena.runtime import RunDir, add_common_args, build_config, was_given  # noqa: E402
+from deep_arena.runtime.cli import resume_run  # noqa: E402
+from deep_arena.runtime.argtypes import minutes, positive_int  # noqa: E402
 
 TASKS = ("reach", "push", "pick_and_place")
 ALGOS = ("sac", "tqc", "td3", "ppo")
@@ -74,8 +73,8 @@ def build_curriculum(config: dict):
     """The Goal GAN curriculum the config asks for (None without one), over a throwaway env's goal box."""
     if not config["curriculum"]:
         return None
-    from agents.sb3 import arm
-    from gan.goalgan import GoalGANCurriculum
+    from deep_arena.agents.sb3 import arm
+    from deep_arena.gan.goalgan import GoalGANCurriculum
 
     env = arm.make_env(config)
     try:
@@ -87,7 +86,7 @@ def build_curriculum(config: dict):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from agents.sb3 import arm
+    from deep_arena.agents.sb3 import arm
 
     if args.resume is not None:
         return resume(args, parser)
@@ -115,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def resume(args, parser) -> int:
-    from agents.sb3 import arm
+    from deep_arena.agents.sb3 import arm
 
     fixed = {"--task": args.task, "--algo": args.algo, "--her": args.her, "--reward-type": args.reward_type,
              "--control": args.control, "--config": args.config, "--curriculum": args.curriculum,
@@ -144,7 +143,7 @@ def resume(args, parser) -> int:
 
 
 def _finish(result: dict, run_dir: RunDir) -> int:
-    from agents.evaluation import wilson_interval
+    from deep_arena.agents.evaluation import wilson_interval
 
     k = round(result["success_rate"] * result["episodes"])
     lo, hi = wilson_interval(k, result["episodes"])

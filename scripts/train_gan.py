@@ -37,11 +37,10 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
-from agents.runtime.cli import resume_run, was_given  # noqa: E402
-from agents.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
+from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
+from deep_arena.runtime.cli import resume_run, was_given  # noqa: E402
+from deep_arena.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
 
 
 def unit_float(text: str) -> float:
@@ -91,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.kind == "tabular":
         return _tabular(args, parser, argv)
-    from gan.data import DataError
-    from gan.trainer import DEFAULTS, MolGANTrainer, validate_config
+    from deep_arena.gan.data import DataError
+    from deep_arena.gan.trainer import DEFAULTS, MolGANTrainer, validate_config
 
     if args.resume is not None:
         fixed = {"--dataset": args.dataset, "--limit": args.limit, "--batch-size": args.batch_size,
@@ -127,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 def _tabular(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     import tempfile
 
-    from gan.tabular import DEFAULTS, load_table, train_run, validate_config
+    from deep_arena.gan.tabular import DEFAULTS, load_table, train_run, validate_config
 
     if args.resume is not None:
         return _tabular_resume(args, parser, argv)
@@ -155,8 +154,8 @@ def _tabular(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
 
 
 def _tabular_resume(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
-    from agents.runtime import prepare_training
-    from gan.tabular import TabularTrainer, load_table, read_checkpoint, train_run, validate_config
+    from deep_arena.runtime import prepare_training
+    from deep_arena.gan.tabular import TabularTrainer, load_table, read_checkpoint, train_run, validate_config
 
     fixed = {"--data": args.data, "--target": args.target, "--categorical": args.categorical,
              "--batch-size": args.batch_size, "--config": args.config,

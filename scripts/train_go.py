@@ -22,11 +22,10 @@ import sys
 from pathlib import Path
 
 # Let `python scripts/train_go.py` work from a checkout even without the editable install.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
-from agents.runtime.cli import resume_run  # noqa: E402
-from agents.runtime.argtypes import finite_float, int_in_range, minutes, positive_int  # noqa: E402
+from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
+from deep_arena.runtime.cli import resume_run  # noqa: E402
+from deep_arena.runtime.argtypes import finite_float, int_in_range, minutes, positive_int  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return resume(args, parser)
     algo = args.algo or "alphazero"
     if algo == "maskable_ppo":
-        from agents.sb3 import go_ppo
+        from deep_arena.agents.sb3 import go_ppo
 
         if args.init_from is not None:
             parser.error("--init-from applies to --algo alphazero")
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"model: {run_dir.path / 'final_model.zip'}   sample game: {run_dir.path / 'sample_game.sgf'}")
         return 0
 
-    from agents.alphazero import trainer as az
+    from deep_arena.agents.alphazero import trainer as az
 
     if args.opponent is not None:
         parser.error("--opponent applies to --algo maskable_ppo (AlphaZero learns by self-play)")
@@ -101,7 +100,7 @@ def _new_run(args, algo: str, config: dict) -> RunDir:
 
 
 def resume(args, parser) -> int:
-    from agents.alphazero import trainer as az
+    from deep_arena.agents.alphazero import trainer as az
 
     fixed = {"--algo": args.algo, "--board-size": args.board_size, "--komi": args.komi, "--opponent": args.opponent,
              "--init-from": args.init_from, "--config": args.config}

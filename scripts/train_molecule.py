@@ -21,11 +21,10 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
-from agents.runtime.cli import resume_run  # noqa: E402
-from agents.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
+from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
+from deep_arena.runtime.cli import resume_run  # noqa: E402
+from deep_arena.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
 
 OBJECTIVES = ["qed", "plogp", "plogp_zinc", "sim_plogp", "multi", "similarity", "logp"]
 
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return resume(args, parser)
     algo = args.algo or "moldqn"
     if algo == "maskable_ppo":
-        from agents.sb3 import molecule_ppo
+        from deep_arena.agents.sb3 import molecule_ppo
 
         if args.episodes is not None:
             parser.error("--episodes applies to --algo moldqn; use --steps for maskable_ppo")
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         result = molecule_ppo.train(config, run_dir, progress_bar=not args.no_progress, reward_fn=reward_fn)
         return _report(result, run_dir)
 
-    from agents.moldqn import trainer as dqn
+    from deep_arena.agents.moldqn import trainer as dqn
 
     if args.steps is not None:
         parser.error("--steps applies to --algo maskable_ppo; use --episodes for moldqn")
@@ -89,8 +88,8 @@ def _reward_fn(config: dict):
     """The GAN-mixed reward when the config names a GAN critic (ORGAN / ATNC pairing), else None."""
     if not config.get("gan_reward"):
         return None
-    from envs.molecule import rewards
-    from gan.rewards import DiscriminatorReward, MixedReward
+    from deep_arena.envs.molecule import rewards
+    from deep_arena.gan.rewards import DiscriminatorReward, MixedReward
 
     if config["objective"] == "sim_plogp":
         raise ValueError("--gan-reward cannot be mixed with sim_plogp (its similarity follows each start molecule)")
@@ -106,8 +105,8 @@ def _gan_starts(args, config: dict) -> None:
         return
     if args.start_smiles or args.start_file:
         raise ValueError("--start-from-gan replaces --start-smiles/--start-file; give only one of them")
-    from envs.molecule.chem import EditableMolecule, EditRules
-    from gan.rewards import gan_start_smiles
+    from deep_arena.envs.molecule.chem import EditableMolecule, EditRules
+    from deep_arena.gan.rewards import gan_start_smiles
 
     e = config["env"]
     rules = EditRules(tuple(e["atom_types"]), dict(e.get("valences") or {}), tuple(e["ring_sizes"]), e["max_atoms"])
@@ -138,7 +137,7 @@ def _new_run(args, algo: str, config: dict) -> RunDir:
 
 
 def resume(args, parser) -> int:
-    from agents.moldqn import trainer as dqn
+    from deep_arena.agents.moldqn import trainer as dqn
 
     fixed = {"--algo": args.algo, "--objective": args.objective, "--start-smiles": args.start_smiles,
              "--start-file": args.start_file, "--config": args.config, "--steps": args.steps,

@@ -17,17 +17,17 @@ import numpy as np
 import pytest
 import torch
 
-from agents.alphazero import mcts
-from agents.alphazero import trainer as az
-from envs.go.sgf import sgf_to_game
-from agents.alphazero.mcts import Node, choose_action, expand_roots, run_simulations, search_with_virtual_loss
-from agents.alphazero.network import NetConfig, PolicyValueNet
-from agents.alphazero.player import AlphaZeroPlayer, load_network
-from agents.alphazero.symmetry import (NUM_SYMMETRIES, inverse, transform_action, transform_planes,
+from deep_arena.agents.alphazero import mcts
+from deep_arena.agents.alphazero import trainer as az
+from deep_arena.envs.go.sgf import sgf_to_game
+from deep_arena.agents.alphazero.mcts import Node, choose_action, expand_roots, run_simulations, search_with_virtual_loss
+from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
+from deep_arena.agents.alphazero.player import AlphaZeroPlayer, load_network
+from deep_arena.agents.alphazero.symmetry import (NUM_SYMMETRIES, inverse, transform_action, transform_planes,
                                        transform_policy)
-from agents.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge, load_checkpoint, merge_config
-from envs.go import features
-from envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge, load_checkpoint, merge_config
+from deep_arena.envs.go import features
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_GO = REPO / "scripts" / "train_go.py"
@@ -494,8 +494,8 @@ def test_corrupt_checkpoints_are_refused_with_the_file_name(trained, tmp_path) -
 
 
 def test_player_from_checkpoint_plays_legal_moves(trained) -> None:
-    from agents.evaluation import play_game
-    from envs.go.opponents import RandomOpponent
+    from deep_arena.agents.evaluation import play_game
+    from deep_arena.envs.go.opponents import RandomOpponent
 
     model = trained.run_dir.path / "model.pt"
     player = AlphaZeroPlayer.from_checkpoint(model, board_size=5, sims=8, device="cpu")
@@ -656,8 +656,8 @@ def test_train_go_resume_refuses_flags_it_cannot_honour_and_ppo_runs(tmp_path: P
 
 
 def _careful_player() -> "AlphaZeroPlayer":
-    from agents.alphazero.network import NetConfig, PolicyValueNet
-    from agents.alphazero.player import AlphaZeroPlayer
+    from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
+    from deep_arena.agents.alphazero.player import AlphaZeroPlayer
 
     net = PolicyValueNet(NetConfig(in_planes=10, channels=4, blocks=1)).eval()
     return AlphaZeroPlayer(net, {"history_length": 4, "board_size": 5, "komi": 0.5}, sims=4)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.alphazero import trainer as az
-from agents.alphazero.expert import ExpertConfig, expert_games, expert_samples
-from agents.runtime import COMMON_DEFAULTS, RunDir, deep_merge, merge_config
-from envs.go import features
-from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.gtp import gnugo_path
+from deep_arena.agents.alphazero import trainer as az
+from deep_arena.agents.alphazero.expert import ExpertConfig, expert_games, expert_samples
+from deep_arena.runtime import COMMON_DEFAULTS, RunDir, deep_merge, merge_config
+from deep_arena.envs.go import features
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.gtp import gnugo_path
 
 needs_gnugo = pytest.mark.skipif(gnugo_path() is None, reason="GNU Go not installed (apt-get install gnugo)")
 

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from agents.sb3 import arm  # noqa: E402
+from deep_arena.agents.sb3 import arm  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -52,7 +52,7 @@ def test_train_creates_run_directory(trained):
     ckpts = sorted(p.name for p in (trained / "checkpoints").iterdir())
     assert ckpts == ["model_000000150.zip", "model_000000300.zip", "replay_buffer_000000300.pkl"]
     assert "--her" in (trained / "command.txt").read_text()
-    from agents.runtime import load_config
+    from deep_arena.runtime import load_config
 
     config = load_config(trained / "config.yml")
     assert config["task"] == "reach" and config["algo"] == "tqc" and config["her"] is True
@@ -162,8 +162,8 @@ def test_frame_strip():
 def test_load_pretrained_arm_model_predicts(task, env_id):
     import gymnasium as gym
 
-    import agents
-    import envs  # noqa: F401
+    from deep_arena import agents
+    import deep_arena.envs  # noqa: F401
 
     policy = agents.load_pretrained(f"arm-{task}", device="cpu")
     env = gym.make(env_id)
@@ -176,7 +176,7 @@ def test_load_pretrained_arm_model_predicts(task, env_id):
 
 def test_pretrained_arm_push_solves_most_episodes():
     """The shipped push policy (README: 92/100 on seeds 0-99); 10 seeded episodes, at least 7 solved."""
-    from agents.pretrained import pretrained_arm_path
+    from deep_arena.agents.pretrained import pretrained_arm_path
 
     model = arm.load_model(pretrained_arm_path("push"), device="cpu")
     env = arm.make_env(arm.default_config("push", "tqc"))

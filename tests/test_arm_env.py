@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 
-import envs  # noqa: F401  (registers arena/*)
-from envs.arm.env import ArmEnv
-from envs.arm.sim import EE_STEP, TABLE_Z
+import deep_arena.envs  # noqa: F401  (registers arena/*)
+from deep_arena.envs.arm.env import ArmEnv
+from deep_arena.envs.arm.sim import EE_STEP, TABLE_Z
 
 ARM_IDS = ["arena/ArmReach-v0", "arena/ArmPush-v0", "arena/ArmPickAndPlace-v0"]
 
@@ -289,7 +289,7 @@ def test_rgb_array_render():
 
 
 def test_2d_fallback_render():
-    from envs.arm.render import ArmRenderer
+    from deep_arena.envs.arm.render import ArmRenderer
 
     env = ArmEnv(task="pick_and_place")
     env.reset(seed=0)

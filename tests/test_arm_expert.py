@@ -11,8 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from agents.sb3 import arm, arm_expert  # noqa: E402
-from agents.runtime import RunDir  # noqa: E402
+from deep_arena.agents.sb3 import arm, arm_expert  # noqa: E402
+from deep_arena.runtime import RunDir  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.evaluation import (
+from deep_arena.agents.evaluation import (
     MatchResult,
     elo_diff,
     elo_text,
@@ -27,11 +27,11 @@ from agents.evaluation import (
     plot_match_results,
     wilson_interval,
 )
-from agents.go_players import PPOPlayer, load_player
-from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.gtp import gnugo_path
-from envs.go.opponents import RESIGN, Opponent, RandomOpponent
-from envs.go.sgf import load_sgf, read_sgf
+from deep_arena.agents.go_players import PPOPlayer, load_player
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.gtp import gnugo_path
+from deep_arena.envs.go.opponents import RESIGN, Opponent, RandomOpponent
+from deep_arena.envs.go.sgf import load_sgf, read_sgf
 
 REPO = Path(__file__).resolve().parents[1]
 EVALUATE = REPO / "scripts" / "evaluate.py"
@@ -238,8 +238,8 @@ def test_load_player_specs_and_errors(tmp_path):
 def test_load_player_alphazero_and_pretrained(tmp_path, monkeypatch):
     ckpt = tmp_path / "az.pt"
     ckpt.write_bytes(b"checkpoint")
-    monkeypatch.setitem(sys.modules, "agents.alphazero", None)  # the module cannot be imported
-    monkeypatch.setitem(sys.modules, "agents.alphazero.player", None)
+    monkeypatch.setitem(sys.modules, "deep_arena.agents.alphazero", None)  # the module cannot be imported
+    monkeypatch.setitem(sys.modules, "deep_arena.agents.alphazero.player", None)
     with pytest.raises(ImportError, match="az.pt"):
         load_player(str(ckpt), 5, 7.5)
 
@@ -251,22 +251,22 @@ def test_load_player_alphazero_and_pretrained(tmp_path, monkeypatch):
             calls.append((path, board_size, komi, sims, device))
             return cls()
 
-    package = types.ModuleType("agents.alphazero")
-    player_module = types.ModuleType("agents.alphazero.player")
+    package = types.ModuleType("deep_arena.agents.alphazero")
+    player_module = types.ModuleType("deep_arena.agents.alphazero.player")
     player_module.AlphaZeroPlayer = FakeAlphaZero
-    monkeypatch.setitem(sys.modules, "agents.alphazero", package)
-    monkeypatch.setitem(sys.modules, "agents.alphazero.player", player_module)
+    monkeypatch.setitem(sys.modules, "deep_arena.agents.alphazero", package)
+    monkeypatch.setitem(sys.modules, "deep_arena.agents.alphazero.player", player_module)
     assert isinstance(load_player(str(ckpt), 5, 6.5, device="cpu", sims=8), FakeAlphaZero)
     assert calls == [(str(ckpt), 5, 6.5, 8, "cpu")]
 
-    pretrained = types.ModuleType("agents.pretrained")
+    pretrained = types.ModuleType("deep_arena.agents.pretrained")
     pretrained.pretrained_go_path = lambda n: ckpt if n == 9 else None
-    monkeypatch.setitem(sys.modules, "agents.pretrained", pretrained)
+    monkeypatch.setitem(sys.modules, "deep_arena.agents.pretrained", pretrained)
     player = load_player("pretrained", 9, 7.5, sims=4)
     assert isinstance(player, FakeAlphaZero) and player.name == "pretrained:9x9"
     with pytest.raises(ValueError, match="no pretrained model for 5x5"):
         load_player("pretrained", 5, 7.5)
-    monkeypatch.setitem(sys.modules, "agents.pretrained", None)
+    monkeypatch.setitem(sys.modules, "deep_arena.agents.pretrained", None)
     with pytest.raises(ValueError, match="no pretrained model for 7x7"):
         load_player("pretrained", 7, 7.5)
 
@@ -277,7 +277,7 @@ def ppo_zip(tmp_path_factory):
     import gymnasium as gym
     from sb3_contrib import MaskablePPO
 
-    import envs  # noqa: F401  (registers arena/Go-v0)
+    import deep_arena.envs  # noqa: F401  (registers arena/Go-v0)
 
     env = gym.make("arena/Go-v0", board_size=5, opponent="random", agent_color="random")
     model = MaskablePPO("MlpPolicy", env, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu",
@@ -397,8 +397,8 @@ def test_evaluate_script_end_to_end(tmp_path):
 
 
 def test_random_openings_are_shared_by_each_pair_of_games_and_differ_between_pairs() -> None:
-    from agents.evaluation import play_match
-    from envs.go.opponents import RandomOpponent
+    from deep_arena.agents.evaluation import play_match
+    from deep_arena.envs.go.opponents import RandomOpponent
 
     result = play_match(RandomOpponent(), RandomOpponent(), 5, 7.5, 6, seed=10, progress=False, opening_moves=3)
     openings = [tuple(r.moves[:3]) for r in result.records]
@@ -409,9 +409,9 @@ def test_random_openings_are_shared_by_each_pair_of_games_and_differ_between_pai
 def test_board_frame_draws_saves_and_never_raises(tmp_path, monkeypatch, capsys):
     import sys
 
-    from agents.evaluation import board_frame
-    from envs.go.game import GoGame
-    from envs.go.sgf import game_to_sgf
+    from deep_arena.agents.evaluation import board_frame
+    from deep_arena.envs.go.game import GoGame
+    from deep_arena.envs.go.sgf import game_to_sgf
 
     game = GoGame(5, 0.5)
     for action in (12, 6, 25, 25):

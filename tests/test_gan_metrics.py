@@ -6,7 +6,7 @@ import pytest
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
-from gan import metrics
+from deep_arena.gan import metrics
 
 SAMPLES = ["CCO", "OCC", "c1ccccc1", None, "not a smiles", "CCN", "CCO"]
 

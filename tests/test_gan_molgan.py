@@ -9,8 +9,8 @@ import pytest
 import torch
 from rdkit import Chem
 
-from gan.data import load_smiles_file
-from gan.molgan import (ATOMS, BONDS, MAX_VALENCE, MolGAN, RGCNCritic, decode_graph, encode_mol, encode_smiles,
+from deep_arena.gan.data import load_smiles_file
+from deep_arena.gan.molgan import (ATOMS, BONDS, MAX_VALENCE, MolGAN, RGCNCritic, decode_graph, encode_mol, encode_smiles,
                         graphs_to_tensors, gumbel_hard, valence_project)
 
 torch.set_num_threads(1)

@@ -8,8 +8,8 @@ import pytest
 import torch
 from rdkit import Chem
 
-from gan.molgan import MolGAN
-from gan.rewards import DiscriminatorReward
+from deep_arena.gan.molgan import MolGAN
+from deep_arena.gan.rewards import DiscriminatorReward
 
 torch.set_num_threads(1)
 
@@ -39,7 +39,7 @@ def test_unencodable_molecules_get_the_low_score(reward, smiles):
 
 
 def test_plugs_into_the_molecule_env(reward):
-    from envs.molecule.env import MoleculeEnv
+    from deep_arena.envs.molecule.env import MoleculeEnv
 
     env = MoleculeEnv(reward_fn=reward, start_smiles="C", max_atoms=12, max_steps=4)
     env.reset(seed=0)
@@ -55,7 +55,7 @@ def test_plugs_into_the_molecule_env(reward):
 
 
 def test_pretrained_generator_samples_and_scores():
-    from gan import PRETRAINED_DIR, load_pretrained
+    from deep_arena.gan import PRETRAINED_DIR, load_pretrained
 
     if not (PRETRAINED_DIR / "molgan-qm9.pt").is_file():
         pytest.skip("no pretrained GAN shipped in this checkout")
@@ -75,7 +75,7 @@ def test_qed_finetuned_generator_is_shipped_and_leans_to_higher_qed():
     decoding at temperature 2, and on the same latent draws the fine-tuned one's valid molecules score higher QED."""
     from rdkit.Chem import QED
 
-    from gan import PRETRAINED_DIR, load_pretrained
+    from deep_arena.gan import PRETRAINED_DIR, load_pretrained
 
     if not (PRETRAINED_DIR / "molgan-qm9-qed.pt").is_file():
         pytest.skip("no QED-tuned GAN shipped in this checkout")

@@ -13,10 +13,9 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
 torch.set_num_threads(1)
 
-from gan.tabular import (DEFAULTS, TabularDataError, TabularGAN, TabularTrainer, TabularTransformer,  # noqa: E402
+from deep_arena.gan.tabular import (DEFAULTS, TabularDataError, TabularGAN, TabularTrainer, TabularTransformer,  # noqa: E402
                          class_marginals, read_csv)
 
 SMALL = {"model": {"latent_dim": 16, "generator_hidden": [64, 64], "critic_hidden": [64, 64], "dropout": 0.2, "pac": 1,
@@ -172,8 +171,8 @@ def test_column_rules(tmp_path):
 
 
 def test_cli_train_and_evaluate(tmp_path, capsys):
-    import evaluate
-    import train_gan
+    from deep_arena.scripts import evaluate
+    from deep_arena.scripts import train_gan
 
     csv_path = write_table(tmp_path / "t.csv", 80, 30)
     code = train_gan.main(["tabular", "--data", str(csv_path), "--target", "label", "--epochs", "2",
@@ -204,7 +203,7 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
 
 
 def test_demo_table(tmp_path):
-    from gan.tabular_data import demo_table
+    from deep_arena.gan.tabular_data import demo_table
 
     table = read_csv(demo_table(tmp_path / "demo.csv"), "diagnosis")
     assert table.class_counts() == {"benign": 357, "malignant": 42}
@@ -218,7 +217,7 @@ TINY = ["--no-progress", "--device", "cpu", "--set", "model.generator_hidden=[32
 
 
 def _train(root: Path, csv_path: Path, epochs: int) -> Path:
-    import train_gan
+    from deep_arena.scripts import train_gan
 
     assert train_gan.main(["tabular", "--data", str(csv_path), "--target", "label", "--epochs", str(epochs),
                            "--run-root", str(root), "--seed", "3"] + TINY) == 0
@@ -235,7 +234,7 @@ def _scalars(run: Path, tag: str) -> list[tuple[int, float]]:
 
 
 def test_resume_continues_and_equals_straight_run(tmp_path, capsys):
-    import train_gan
+    from deep_arena.scripts import train_gan
 
     csv_path = write_table(tmp_path / "t.csv", 80, 30)           # 110 rows // 32 -> 3 steps per epoch
     straight = _train(tmp_path / "straight", csv_path, 4)
@@ -267,7 +266,7 @@ def test_resume_continues_and_equals_straight_run(tmp_path, capsys):
 def test_resume_bad_inputs(tmp_path, capsys):
     import shutil
 
-    import train_gan
+    from deep_arena.scripts import train_gan
 
     csv_path = write_table(tmp_path / "t.csv", 80, 30)
     run = _train(tmp_path / "runs", csv_path, 1)

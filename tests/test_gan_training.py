@@ -10,12 +10,11 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
 SAMPLE = ROOT / "tests" / "data" / "qm9_sample.smi"
 torch.set_num_threads(1)
 
-import evaluate  # noqa: E402
-import train_gan  # noqa: E402
+from deep_arena.scripts import evaluate  # noqa: E402
+from deep_arena.scripts import train_gan  # noqa: E402
 
 TINY = ["--set", "threads=1", "--set", "sample_n=40", "--set", "sample_every=4", "--set", "checkpoint_every=4",
         "--set", "log_every=2", "--set", "batch_size=8", "--set", "wgan.n_critic=2", "--no-progress",
@@ -35,7 +34,7 @@ def test_tiny_run_resume_and_evaluate(tmp_path, capsys):
     run = _run_dir(tmp_path)
     assert (run / "generator.pt").is_file() and (run / "config.yml").is_file()
     assert (run / "best_generator.pt").is_file()
-    from agents.runtime import load_checkpoint
+    from deep_arena.runtime import load_checkpoint
 
     first = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
     assert first["counters"]["step"] == 7
@@ -63,7 +62,7 @@ def test_rl_term_runs(tmp_path):
     smi.write_text("\n".join(SAMPLE.read_text().splitlines()[1:41]) + "\n")
     assert train_gan.main(["molecules", "--dataset", str(smi), "--epochs", "1", "--lambda-rl", "0.5",
                            "--objective", "qed", "--run-root", str(tmp_path), *TINY]) == 0
-    from agents.runtime import load_checkpoint
+    from deep_arena.runtime import load_checkpoint
 
     run = _run_dir(tmp_path)
     state = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
@@ -73,8 +72,8 @@ def test_rl_term_runs(tmp_path):
 def test_rl_repeat_discount_divides_by_recent_count_and_resumes(tmp_path):
     from rdkit import Chem
 
-    from agents.runtime import save_checkpoint
-    from gan.trainer import DEFAULTS, MolGANTrainer, validate_config
+    from deep_arena.runtime import save_checkpoint
+    from deep_arena.gan.trainer import DEFAULTS, MolGANTrainer, validate_config
 
     smiles = SAMPLE.read_text().splitlines()[1:41]
     config = {**DEFAULTS, "lambda_rl": 0.5, "rl_memory": 3, "threads": 1, "batch_size": 8, "device": "cpu",
@@ -99,8 +98,8 @@ def test_rl_term_with_a_user_callable_objective(tmp_path):
     """The reward network can learn any ``mol -> float`` (the issue: QED, logP, SA "or a user callable")."""
     from rdkit import Chem
 
-    from agents.runtime import RunDir
-    from gan.trainer import DEFAULTS, MolGANTrainer, validate_config
+    from deep_arena.runtime import RunDir
+    from deep_arena.gan.trainer import DEFAULTS, MolGANTrainer, validate_config
 
     def heavy_atom_fraction(mol):
         return mol.GetNumAtoms() / 9.0
@@ -143,7 +142,7 @@ def test_bad_inputs_give_clear_errors(tmp_path, capsys):
 
 
 def test_data_errors_name_the_install(monkeypatch):
-    from gan import data
+    from deep_arena.gan import data
 
     monkeypatch.setattr(data, "package_dir", lambda name: None)
     with pytest.raises(data.DataError, match="pip install qm9pack"):

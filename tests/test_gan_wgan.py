@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan.wgan import NonFiniteLossError, WGANConfig, WGANGP, gradient_penalty
+from deep_arena.gan.wgan import NonFiniteLossError, WGANConfig, WGANGP, gradient_penalty
 
 torch.set_num_threads(1)
 

@@ -22,11 +22,11 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from gymnasium.utils.env_checker import data_equivalence
 
-import envs  # noqa: F401  (registers arena/Go-v0)
-import envs.go
-from envs.go import BLACK, WHITE, GoGame, IllegalMoveError
-from envs.go.gtp import gnugo_path
-from envs.go.gym_env import GoEnv
+import deep_arena.envs  # noqa: F401  (registers arena/Go-v0)
+from deep_arena import envs
+from deep_arena.envs.go import BLACK, WHITE, GoGame, IllegalMoveError
+from deep_arena.envs.go.gtp import gnugo_path
+from deep_arena.envs.go.gym_env import GoEnv
 
 ENV_ID = "arena/Go-v0"
 needs_gnugo = pytest.mark.skipif(gnugo_path() is None, reason="GNU Go is not installed")

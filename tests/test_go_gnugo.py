@@ -13,8 +13,8 @@ import threading
 import numpy as np
 import pytest
 
-from envs.go import BLACK, GoGame
-from envs.go.gtp import GnuGo, gnugo_path
+from deep_arena.envs.go import BLACK, GoGame
+from deep_arena.envs.go.gtp import GnuGo, gnugo_path
 
 pytestmark = pytest.mark.skipif(gnugo_path() is None, reason="GNU Go not installed (apt-get install gnugo)")
 

@@ -15,9 +15,9 @@ import numpy as np
 import pygame
 import pytest
 
-from envs.go.coords import gtp_to_action
-from envs.go.game import GoGame
-from envs.go.render import GobanRenderer, HumanWindow, format_score, star_points
+from deep_arena.envs.go.coords import gtp_to_action
+from deep_arena.envs.go.game import GoGame
+from deep_arena.envs.go.render import GobanRenderer, HumanWindow, format_score, star_points
 
 REPO = Path(__file__).resolve().parents[1]
 

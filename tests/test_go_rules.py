@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from envs.go import BLACK, WHITE, GoGame, IllegalMoveError
-from envs.go.coords import action_to_gtp, gtp_to_action
+from deep_arena.envs.go import BLACK, WHITE, GoGame, IllegalMoveError
+from deep_arena.envs.go.coords import action_to_gtp, gtp_to_action
 
 
 def setup(game: GoGame, moves: str) -> None:

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from gan.goalgan import GoalGAN, GoalGANConfig, GoalGANCurriculum, label_goals  # noqa: E402
+from deep_arena.gan.goalgan import GoalGAN, GoalGANConfig, GoalGANCurriculum, label_goals  # noqa: E402
 
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]
@@ -138,7 +138,7 @@ def test_same_seed_and_outcomes_same_goals():
 
 
 def test_state_round_trip_through_a_weights_only_checkpoint(tmp_path):
-    from agents.runtime import load_checkpoint, save_checkpoint
+    from deep_arena.runtime import load_checkpoint, save_checkpoint
 
     cur = _curriculum(seed=2)
     _play(cur, 13, skill=0.4, rng=np.random.default_rng(0))
@@ -175,7 +175,7 @@ class _FixedGoals:
 
 
 def test_wrapper_resets_with_curriculum_goals_and_reports_outcomes():
-    from agents.sb3 import arm
+    from deep_arena.agents.sb3 import arm
 
     config = arm.default_config("reach", "tqc")
     config["env_kwargs"] = {"goal_space": "wide"}
@@ -198,7 +198,7 @@ def test_wrapper_resets_with_curriculum_goals_and_reports_outcomes():
 
 
 def test_coverage_grid():
-    from agents.sb3 import arm
+    from deep_arena.agents.sb3 import arm
 
     grid = arm.coverage_goals([0.0, 0.0, 0.4], [1.0, 2.0, 0.4], 4)
     assert grid.shape == (16, 3)
@@ -248,7 +248,7 @@ def test_train_arm_with_goalgan_curriculum_logs_coverage_and_resumes(tmp_path, c
     assert script.main(["--resume", str(run), "--steps", "400", "--no-progress"]) == 0
     with np.load(run / "coverage.npz") as data:
         assert list(data["timesteps"]) == [200, 400]
-    from agents.runtime import load_checkpoint
+    from deep_arena.runtime import load_checkpoint
 
     state = load_checkpoint(run / "checkpoints" / "curriculum_000000400.pt")
     assert state["episodes"] == 8   # 400 steps of 50-step episodes, counted across the resume

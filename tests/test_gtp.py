@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from envs.go.coords import action_to_gtp, gtp_to_action
-from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.gtp import (
+from deep_arena.envs.go.coords import action_to_gtp, gtp_to_action
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.gtp import (
     RESIGN,
     GnuGo,
     GTPClient,
@@ -434,7 +434,7 @@ def test_random_policy_only_passes_when_forced() -> None:
 
 
 def test_random_policy_matches_random_move() -> None:
-    from envs.go.opponents import random_move
+    from deep_arena.envs.go.opponents import random_move
 
     policy, rng = random_policy(7), np.random.default_rng(7)
     game = GoGame(board_size=5)

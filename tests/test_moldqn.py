@@ -15,9 +15,9 @@ import pytest
 import torch
 from rdkit import Chem
 
-from agents.moldqn.player import MolDQNPolicy
-from agents.moldqn.trainer import DEFAULTS, MolDQNTrainer, validate_config
-from agents.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge
+from deep_arena.agents.moldqn.player import MolDQNPolicy
+from deep_arena.agents.moldqn.trainer import DEFAULTS, MolDQNTrainer, validate_config
+from deep_arena.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge
 
 
 def tiny_config(**changes):
@@ -230,7 +230,7 @@ def test_gan_reward_and_gan_starts(tmp_path):
 
 
 def test_shipped_qed_model_loads_and_plays():
-    import agents
+    from deep_arena import agents
 
     policy = agents.load_pretrained("molecule-qed", device="cpu")
     env = policy.make_env(max_steps=3)

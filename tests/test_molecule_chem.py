@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from rdkit import Chem, RDLogger
 
-from envs.molecule.chem import (
+from deep_arena.envs.molecule.chem import (
     ActionCodec,
     EditableMolecule,
     EditRules,
     IllegalEditError,
     MoleculeError,
 )
-from envs.molecule.reference import edit_with_rdkit, kekule_rwmol, relevant_actions
+from deep_arena.envs.molecule.reference import edit_with_rdkit, kekule_rwmol, relevant_actions
 
 RDLogger.DisableLog("rdApp.*")
 SAMPLE = Path(__file__).parent / "data" / "molecules_sample.smi"

@@ -13,10 +13,10 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from rdkit import Chem
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-import envs  # noqa: F401  (registers the ids)
-from envs.molecule import rewards
-from envs.molecule.chem import IllegalEditError, MoleculeError
-from envs.molecule.env import MoleculeEnv
+import deep_arena.envs  # noqa: F401  (registers the ids)
+from deep_arena.envs.molecule import rewards
+from deep_arena.envs.molecule.chem import IllegalEditError, MoleculeError
+from deep_arena.envs.molecule.env import MoleculeEnv
 
 
 def random_episode(env, seed: int, steps: int = 15):

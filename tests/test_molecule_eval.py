@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
-from agents.molecule_eval import EpisodeRecord, constrained_improvement, read_smiles_file, run_episodes, summarize
-from envs.molecule import rewards
-from envs.molecule.env import MoleculeEnv
+from deep_arena.agents.molecule_eval import EpisodeRecord, constrained_improvement, read_smiles_file, run_episodes, summarize
+from deep_arena.envs.molecule import rewards
+from deep_arena.envs.molecule.env import MoleculeEnv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,8 +67,8 @@ def test_read_smiles_file(tmp_path):
 
 
 def test_evaluate_script_constrained(tmp_path):
-    from agents.moldqn.trainer import DEFAULTS, MolDQNTrainer
-    from agents.runtime import COMMON_DEFAULTS, RunDir, deep_merge
+    from deep_arena.agents.moldqn.trainer import DEFAULTS, MolDQNTrainer
+    from deep_arena.runtime import COMMON_DEFAULTS, RunDir, deep_merge
 
     cfg = deep_merge(COMMON_DEFAULTS, DEFAULTS)
     cfg.update({"episodes": 2, "learning_starts": 4, "batch_size": 4, "threads": 1, "objective": "plogp"})

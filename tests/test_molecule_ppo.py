@@ -13,10 +13,10 @@ import pytest
 import torch
 from rdkit import Chem
 
-from agents.molecule_outputs import TOP_CSV, TOP_PNG
-from agents.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge
-from agents.sb3 import molecule_ppo as mp
-from envs.molecule import rewards
+from deep_arena.agents.molecule_outputs import TOP_CSV, TOP_PNG
+from deep_arena.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge
+from deep_arena.agents.sb3 import molecule_ppo as mp
+from deep_arena.envs.molecule import rewards
 
 torch.set_num_threads(1)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
-from envs.molecule.render import MoleculeView, draw_molecule, molecule_grid, save_grid_png, wrap_text
+from deep_arena.envs.molecule.render import MoleculeView, draw_molecule, molecule_grid, save_grid_png, wrap_text
 
 REPO = Path(__file__).resolve().parents[1]
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"

@@ -14,7 +14,7 @@ import pytest
 from rdkit import Chem, DataStructs, RDConfig
 from rdkit.Chem import QED, Crippen, rdFingerprintGenerator
 
-from envs.molecule import rewards as R
+from deep_arena.envs.molecule import rewards as R
 
 sys.path.append(os.path.join(RDConfig.RDContribDir, "SA_Score"))
 import sascorer  # noqa: E402  - the reference implementation, imported independently of the module under test

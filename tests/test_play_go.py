@@ -16,12 +16,12 @@ import numpy as np
 import pygame
 import pytest
 
-from envs.go.coords import gtp_to_action
-from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.gtp import gnugo_path
-from envs.go.human import HumanGoSession, SessionWindow, random_agent, unique_path
-from envs.go.opponents import RESIGN, Opponent
-from envs.go.sgf import load_sgf, read_sgf
+from deep_arena.envs.go.coords import gtp_to_action
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.gtp import gnugo_path
+from deep_arena.envs.go.human import HumanGoSession, SessionWindow, random_agent, unique_path
+from deep_arena.envs.go.opponents import RESIGN, Opponent
+from deep_arena.envs.go.sgf import load_sgf, read_sgf
 
 REPO = Path(__file__).resolve().parents[1]
 PLAY = REPO / "scripts" / "play.py"
@@ -301,7 +301,7 @@ def test_run_loop_waits_without_burning_cpu() -> None:
 
 
 def test_session_window_refuses_an_invisible_window(monkeypatch) -> None:
-    from envs.go.human import NoDisplayError
+    from deep_arena.envs.go.human import NoDisplayError
 
     monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
     monkeypatch.setattr(pygame.display, "get_driver", lambda: "offscreen")

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 from rdkit import Chem
 
-from agents.runtime import COMMON_DEFAULTS, RunDir, deep_merge
+from deep_arena.runtime import COMMON_DEFAULTS, RunDir, deep_merge
 
 torch.set_num_threads(1)
 
@@ -45,7 +45,7 @@ EPISODE_LINE = re.compile(r"^episode (\d+): (\S+)  (\w+) (-?\d+\.\d+)  \((\d+) e
 @pytest.fixture(scope="module")
 def moldqn_model(tmp_path_factory) -> Path:
     """An (untrained) MolDQN model.pt for a tiny env, written as the trainer writes it."""
-    from agents.moldqn import trainer as dqn
+    from deep_arena.agents.moldqn import trainer as dqn
 
     config = deep_merge(COMMON_DEFAULTS, copy.deepcopy(dqn.DEFAULTS))
     config["device"] = "cpu"
@@ -60,7 +60,7 @@ def moldqn_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def ppo_model(tmp_path_factory) -> Path:
     """A MaskablePPO final_model.zip from a very short run on a tiny env."""
-    from agents.sb3 import molecule_ppo as mp
+    from deep_arena.agents.sb3 import molecule_ppo as mp
 
     config = deep_merge(COMMON_DEFAULTS, copy.deepcopy(mp.DEFAULTS))
     config.update({"device": "cpu", "threads": 1, "total_steps": 128, "n_envs": 1, "net_arch": [16],
@@ -146,7 +146,7 @@ def test_pretrained(moldqn_model, tmp_path, capsys, monkeypatch):
     (both cases staged with a stand-in pretrained folder)."""
     import shutil
 
-    import agents.pretrained as pretrained
+    import deep_arena.agents.pretrained as pretrained
 
     argv = ["molecule", "--model", "pretrained", "--headless-frames", str(tmp_path / "frames"), "--device", "cpu"]
     empty = tmp_path / "empty"

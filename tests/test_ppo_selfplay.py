@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from agents.sb3 import go_ppo
-from agents.sb3.selfplay_pool import OpponentPool, PoolOpponent
-from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.gym_env import GoEnv
+from deep_arena.agents.sb3 import go_ppo
+from deep_arena.agents.sb3.selfplay_pool import OpponentPool, PoolOpponent
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.gym_env import GoEnv
 
 torch.set_num_threads(1)
 
@@ -218,7 +218,7 @@ def test_pool_save_and_load_with_weights_only(tmp_path) -> None:
 
 
 def test_train_with_selfplay_grows_and_saves_the_pool(tmp_path) -> None:
-    from agents.runtime import RunDir
+    from deep_arena.runtime import RunDir
 
     config = small_config(n_envs=2, total_steps=512, eval_every=10**9, eval_games=2, checkpoint_every=256,
                           ppo={**go_ppo.default_config()["ppo"], "n_steps": 64, "batch_size": 64, "n_epochs": 1})
@@ -250,7 +250,7 @@ def test_train_with_selfplay_grows_and_saves_the_pool(tmp_path) -> None:
     assert sizes[0] >= 1 and sizes[-1] == 4
     assert "eval/win_rate_vs_latest_snapshot" in events.Tags()["scalars"]
     assert "eval/board" in events.Tags()["images"]
-    from envs.go.sgf import load_sgf
+    from deep_arena.envs.go.sgf import load_sgf
 
     assert len(load_sgf(run_dir.path / "sample_game.sgf").history) > 0
     assert (run_dir.path / "sample_game.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,4 +1,4 @@
-"""Tests for agents.runtime: devices, seeding, configs, run dirs, checkpoints, TensorBoard, CLI."""
+"""Tests for deep_arena.runtime: devices, seeding, configs, run dirs, checkpoints, TensorBoard, CLI."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.runtime import (
+from deep_arena.runtime import (
     CheckpointError,
     RunDir,
     add_common_args,

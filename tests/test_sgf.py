@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from envs.go.coords import gtp_to_action, sgf_to_action
-from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.sgf import (
+from deep_arena.envs.go.coords import gtp_to_action, sgf_to_action
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.sgf import (
     SGFError,
     SGFGame,
     game_to_sgf,

@@ -22,8 +22,8 @@ from typing import Iterator
 
 import numpy as np
 
-from envs.go import features
-from envs.go.game import GoGame
+from deep_arena.envs.go import features
+from deep_arena.envs.go.game import GoGame
 
 
 @dataclass
@@ -53,9 +53,9 @@ def expert_games(config: ExpertConfig, board_size: int, komi: float, seed: int,
 
     Raises FileNotFoundError (from :func:`envs.go.opponents.make_opponent`) when GNU Go is not installed.
     """
-    from agents.evaluation import play_game
-    from agents.runtime import progress
-    from envs.go.opponents import make_opponent
+    from deep_arena.agents.evaluation import play_game
+    from deep_arena.runtime import progress
+    from deep_arena.envs.go.opponents import make_opponent
 
     spec = f"gnugo:{config.gnugo_level}"
     black = make_opponent(spec, board_size, komi)

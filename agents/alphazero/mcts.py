@@ -17,8 +17,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from envs.go import features
-from envs.go.game import GoGame
+from deep_arena.envs.go import features
+from deep_arena.envs.go.game import GoGame
 
 # evaluate(games) -> (priors (B, A) over legal moves, values (B,) for the player to move)
 Evaluator = Callable[[Sequence[GoGame]], tuple[np.ndarray, np.ndarray]]

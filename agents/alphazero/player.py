@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.alphazero.mcts import NetworkEvaluator, Node, choose_action, expand_roots, search_with_virtual_loss
-from agents.alphazero.network import NetConfig, PolicyValueNet
-from agents.runtime import CheckpointError, load_checkpoint, resolve_device
-from envs.go.game import GoGame
-from envs.go.opponents import Opponent
+from deep_arena.agents.alphazero.mcts import NetworkEvaluator, Node, choose_action, expand_roots, search_with_virtual_loss
+from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
+from deep_arena.runtime import CheckpointError, load_checkpoint, resolve_device
+from deep_arena.envs.go.game import GoGame
+from deep_arena.envs.go.opponents import Opponent
 
 
 def load_network(path: str | Path, device: torch.device | str = "cpu") -> tuple[PolicyValueNet, dict[str, Any]]:

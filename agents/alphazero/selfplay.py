@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from envs.go import features
-from envs.go.game import GoGame
-from agents.alphazero.mcts import Node, choose_action, expand_roots, run_simulations
+from deep_arena.envs.go import features
+from deep_arena.envs.go.game import GoGame
+from deep_arena.agents.alphazero.mcts import Node, choose_action, expand_roots, run_simulations
 
 
 @dataclass

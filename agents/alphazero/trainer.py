@@ -25,14 +25,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.alphazero.expert import ExpertConfig, expert_games, expert_samples
-from agents.alphazero.mcts import NetworkEvaluator
-from agents.alphazero.network import NetConfig, PolicyValueNet, count_parameters
-from agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
-from agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
-from agents.runtime import (CheckpointError, RunDir, deep_merge, latest_checkpoint, load_checkpoint, make_writer,
+from deep_arena.agents.alphazero.expert import ExpertConfig, expert_games, expert_samples
+from deep_arena.agents.alphazero.mcts import NetworkEvaluator
+from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet, count_parameters
+from deep_arena.agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
+from deep_arena.agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
+from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, latest_checkpoint, load_checkpoint, make_writer,
                             prepare_training, save_checkpoint)
-from envs.go import features
+from deep_arena.envs.go import features
 
 DEFAULTS: dict[str, Any] = {
     "board_size": 7,
@@ -243,7 +243,7 @@ class AlphaZeroTrainer:
 
     def init_from(self, path: Path) -> None:
         """Transfer learning: start from another run's (or board size's) network weights; optimizer starts fresh."""
-        from agents.alphazero.player import load_network
+        from deep_arena.agents.alphazero.player import load_network
 
         net, _ = load_network(path, self.device)
         try:
@@ -297,7 +297,7 @@ class AlphaZeroTrainer:
                 "policy/entropy": entropy.item()}
 
     def run(self) -> dict[str, Any]:
-        from agents.runtime import log_hparams_text, progress
+        from deep_arena.runtime import log_hparams_text, progress
 
         cfg = self.config
         done = self.counters["iteration"]
@@ -372,7 +372,7 @@ class AlphaZeroTrainer:
     def expert_stage(self) -> None:
         """GNU Go's games into the replay buffer, then ``expert.train_steps`` minibatch steps on them (learning rate
         from ``train.lr`` down to ``min_lr_fraction`` of it on a cosine); saved as the iteration-0 checkpoint."""
-        from agents.runtime import progress
+        from deep_arena.runtime import progress
 
         began = time.time()
         ecfg = ExpertConfig(**self.config["expert"])
@@ -411,9 +411,9 @@ class AlphaZeroTrainer:
     # -- evaluation ------------------------------------------------------------------------------------------------
 
     def evaluate(self, it: int) -> dict[str, Any]:
-        from agents.alphazero.player import AlphaZeroPlayer
-        from agents.evaluation import board_frame, play_match
-        from envs.go.opponents import RandomOpponent, make_opponent
+        from deep_arena.agents.alphazero.player import AlphaZeroPlayer
+        from deep_arena.agents.evaluation import board_frame, play_match
+        from deep_arena.envs.go.opponents import RandomOpponent, make_opponent
 
         ev = self.config["eval"]
         komi = float(self.config["komi"])

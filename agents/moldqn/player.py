@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.moldqn.network import QNetwork, candidate_features
-from agents.runtime import CheckpointError, load_checkpoint, resolve_device
+from deep_arena.agents.moldqn.network import QNetwork, candidate_features
+from deep_arena.runtime import CheckpointError, load_checkpoint, resolve_device
 
 
 class MolDQNPolicy:
@@ -49,7 +49,7 @@ class MolDQNPolicy:
 
     def make_env(self, objective: str | None = None, **overrides: Any):
         """A `MoleculeEnv` with the training settings (objective and any setting can be overridden)."""
-        from envs.molecule.env import MoleculeEnv
+        from deep_arena.envs.molecule.env import MoleculeEnv
 
         e = {**self.env_kwargs, **overrides}
         return MoleculeEnv(

@@ -42,9 +42,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.moldqn.network import QNetwork, candidate_features
-from agents.molecule_outputs import TopMolecules, write_top_molecules
-from agents.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
+from deep_arena.agents.moldqn.network import QNetwork, candidate_features
+from deep_arena.agents.molecule_outputs import TopMolecules, write_top_molecules
+from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
                             progress, save_checkpoint)
 
 DEFAULTS: dict[str, Any] = {
@@ -128,7 +128,7 @@ def validate_config(config: dict[str, Any]) -> None:
 def load_start_smiles(config: dict[str, Any]) -> list[str]:
     """The start molecules: ``start_file`` (one SMILES per line, first column) or ``start_smiles``."""
     if config["start_file"]:
-        from agents.molecule_eval import read_smiles_file
+        from deep_arena.agents.molecule_eval import read_smiles_file
 
         return read_smiles_file(config["start_file"])
     start = config["start_smiles"]
@@ -138,7 +138,7 @@ def load_start_smiles(config: dict[str, Any]) -> list[str]:
 def make_env(config: dict[str, Any], reward_fn=None, start_smiles: list[str] | None = None, render_mode=None):
     """The molecule env a MolDQN config describes (by default MolDQN's every-step reward, discounted by steps
     left; ``env.reward_mode: final`` with ``allow_stop: true`` pays only the molecule the agent stops at)."""
-    from envs.molecule.env import MoleculeEnv
+    from deep_arena.envs.molecule.env import MoleculeEnv
 
     e = config["env"]
     kwargs = {k: config[k] for k in ("delta", "target", "weights") if config.get(k) is not None}

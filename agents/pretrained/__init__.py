@@ -53,14 +53,14 @@ def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
     ``"arm-reach"`` and ``"arm-push"`` give the Stable-Baselines3 model (TQC):
     ``predict(obs, deterministic=True) -> (action, None)`` on the env's Dict observation."""
     if name in ARM_MODELS:
-        from agents.sb3.arm import load_model
+        from deep_arena.agents.sb3.arm import load_model
 
         return load_model(pretrained_arm_path(name[len("arm-"):]), device=device)
     if name in MOLECULE_MODELS:
         path = PRETRAINED_DIR / MOLECULE_MODELS[name]
         if not path.is_file():
             raise ValueError(f"no pretrained model {name!r} shipped yet; available: {available() or 'none'}")
-        from agents.moldqn.player import MolDQNPolicy
+        from deep_arena.agents.moldqn.player import MolDQNPolicy
 
         return MolDQNPolicy.load(path, device=device, name=f"pretrained:{name}")
     if name.startswith("go-"):
@@ -71,7 +71,7 @@ def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
         path = pretrained_go_path(size)
         if path is None:
             raise ValueError(f"no pretrained model {name!r}; available: {available() or 'none'}")
-        from agents.alphazero.player import AlphaZeroPlayer
+        from deep_arena.agents.alphazero.player import AlphaZeroPlayer
 
         return AlphaZeroPlayer.from_checkpoint(path, board_size=size, device=device, name=f"pretrained:{name}",
                                                **kwargs)

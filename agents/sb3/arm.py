@@ -36,8 +36,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.hyperparams import load_hyperparams
-from agents.runtime import RunDir, deep_merge, prepare_training, resolve_device
+from deep_arena.agents.hyperparams import load_hyperparams
+from deep_arena.runtime import RunDir, deep_merge, prepare_training, resolve_device
 
 TASKS = {"reach": "arena/ArmReach-v0", "push": "arena/ArmPush-v0", "pick_and_place": "arena/ArmPickAndPlace-v0"}
 ALGOS = ("sac", "tqc", "td3", "ppo")
@@ -192,7 +192,7 @@ def make_env(config: dict[str, Any], render_mode: str | None = None, **extra: An
     _setup_mujoco_gl()
     import gymnasium as gym
 
-    import envs  # noqa: F401  (registers arena/* ids)
+    import deep_arena.envs  # noqa: F401  (registers arena/* ids)
 
     kwargs = {"reward_type": config["reward_type"], "control": config["control"], **config["env_kwargs"], **extra}
     return gym.make(env_id(config["task"]), render_mode=render_mode, **kwargs)
@@ -283,7 +283,7 @@ def _algo_kwargs(config: dict[str, Any], venv) -> dict[str, Any]:
         kwargs["replay_buffer_class"] = HerReplayBuffer
         kwargs["replay_buffer_kwargs"] = dict(config["her_kwargs"])
     if config["expert"]["episodes"] and config["expert"]["normalise_inputs"]:
-        from agents.sb3.arm_expert import NormalisedDictExtractor
+        from deep_arena.agents.sb3.arm_expert import NormalisedDictExtractor
 
         kwargs["policy_kwargs"] = {**kwargs.get("policy_kwargs", {}), "features_extractor_class": NormalisedDictExtractor}
     if config["action_noise_sigma"]:
@@ -306,7 +306,7 @@ def run_episodes(model, env, episodes: int, seed: int, deterministic: bool = Tru
     and ``lengths``, and ``frames``: every ``frames_of_first``-th frame of the first episode (``env`` must then
     render ``rgb_array``; ``[]`` when ``frames_of_first`` is 0 or rendering failed).
     """
-    from agents.runtime import progress as progress_bar
+    from deep_arena.runtime import progress as progress_bar
 
     returns, successes, distances, lengths, frames = [], [], [], [], []
     if goals is not None:
@@ -522,7 +522,7 @@ class _Trainer:
     def _expert_start(self) -> None:
         """Demonstrations, cloning, DAgger and critic warm-up before step 0 (see agents.sb3.arm_expert); a resumed
         run has them in its saved model and buffer, and its labelled states in ``checkpoints/expert_states.npz``."""
-        from agents.sb3 import arm_expert
+        from deep_arena.agents.sb3 import arm_expert
 
         cfg, model, log = self.config["expert"], self.model, self.model.logger
         seed, started = self.config["seed"], time.time()
@@ -579,7 +579,7 @@ class _Trainer:
             raise ValueError(f"{path}: cannot read the expert's labelled states for expert.bc_alpha ({err})") from None
 
     def _add_regulariser(self, obs: dict[str, np.ndarray], actions: np.ndarray) -> None:
-        from agents.sb3 import arm_expert
+        from deep_arena.agents.sb3 import arm_expert
 
         cfg = self.config["expert"]
         self.regulariser = arm_expert.ClonedActionRegulariser(self.model, obs, actions, cfg["bc_alpha"],
@@ -595,7 +595,7 @@ class _Trainer:
                 if old_steps != steps:
                     old.unlink(missing_ok=True)
         if self.curriculum is not None:
-            from agents.runtime import save_checkpoint
+            from deep_arena.runtime import save_checkpoint
 
             save_checkpoint(self.run_dir.checkpoints_dir / f"curriculum_{steps:09d}.pt", self.curriculum.state_dict())
         return path
@@ -607,7 +607,7 @@ class _Trainer:
 def load_curriculum(run_dir: RunDir, steps: int, curriculum) -> None:
     """Restore ``curriculum`` from ``checkpoints/curriculum_<steps>.pt`` (a warning and a fresh curriculum if the
     file is missing; ``ValueError`` naming the file if it is corrupt or made for another goal box)."""
-    from agents.runtime import CheckpointError, load_checkpoint
+    from deep_arena.runtime import CheckpointError, load_checkpoint
 
     path = run_dir.checkpoints_dir / f"curriculum_{steps:09d}.pt"
     if not path.is_file():
@@ -739,7 +739,7 @@ def check_spaces(model, env, name: str) -> None:
 def saved_env_config(model_path: str | os.PathLike[str]) -> dict[str, Any]:
     """The env settings (task, reward_type, control, env_kwargs) of the run a model file belongs to, read from the
     ``config.yml`` next to it or one folder up (checkpoints/); {} if there is none."""
-    from agents.runtime import load_config
+    from deep_arena.runtime import load_config
 
     path = Path(model_path).resolve()
     for folder in (path.parent, path.parent.parent):
@@ -761,7 +761,7 @@ def resolve_model(spec: str, task: str, reward_type: str | None = None,
     trained on another task."""
     env_id(task)
     if spec == "pretrained":
-        from agents.pretrained import pretrained_arm_path
+        from deep_arena.agents.pretrained import pretrained_arm_path
 
         path, saved = pretrained_arm_path(task), {}
     else:

@@ -33,9 +33,9 @@ import gymnasium as gym
 import torch
 from torch import nn
 
-import envs  # noqa: F401  (registers arena/* ids)
-from agents.hyperparams import load_hyperparams
-from agents.runtime import RunDir, deep_merge, prepare_training
+import deep_arena.envs  # noqa: F401  (registers arena/* ids)
+from deep_arena.agents.hyperparams import load_hyperparams
+from deep_arena.runtime import RunDir, deep_merge, prepare_training
 
 ENV_ID = "arena/Go-v0"
 
@@ -126,7 +126,7 @@ def policy_kwargs(config: dict[str, Any]) -> dict[str, Any]:
 
 def make_pool(config: dict[str, Any]):
     """An empty :class:`OpponentPool` with the ``config["selfplay"]`` settings."""
-    from agents.sb3.selfplay_pool import OpponentPool
+    from deep_arena.agents.sb3.selfplay_pool import OpponentPool
 
     sp = config["selfplay"]
     every = sp["snapshot_every"]
@@ -138,7 +138,7 @@ def make_pool(config: dict[str, Any]):
 
 def evaluation_player(model):
     """The model as a deterministic Go player (:class:`agents.go_players.PPOPlayer`) for ``agents.evaluation``."""
-    from agents.go_players import PPOPlayer
+    from deep_arena.agents.go_players import PPOPlayer
 
     return PPOPlayer(model, name="MaskablePPO")
 
@@ -150,9 +150,9 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
     from stable_baselines3.common.logger import Image, configure
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from agents.evaluation import board_frame, play_match
-    from agents.sb3.selfplay_pool import PoolOpponent
-    from envs.go.opponents import RandomOpponent
+    from deep_arena.agents.evaluation import board_frame, play_match
+    from deep_arena.agents.sb3.selfplay_pool import PoolOpponent
+    from deep_arena.envs.go.opponents import RandomOpponent
 
     device = prepare_training(config)
     selfplay = config["opponent"] == "selfplay"
@@ -233,8 +233,8 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
 
 def _save_sample_game(model, config: dict[str, Any], out: Path) -> None:
     """An SGF and a PNG of one game of the trained policy (Black) against the random player."""
-    from agents.evaluation import board_frame, play_game
-    from envs.go.opponents import RandomOpponent
+    from deep_arena.agents.evaluation import board_frame, play_game
+    from deep_arena.envs.go.opponents import RandomOpponent
 
     record = play_game(evaluation_player(model), RandomOpponent(), config["board_size"], config["komi"],
                        seed=config["seed"], black_name="MaskablePPO", white_name="random")

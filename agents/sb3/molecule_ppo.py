@@ -36,8 +36,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.molecule_outputs import TopMolecules, write_top_molecules
-from agents.runtime import CheckpointError, RunDir, prepare_training, resolve_device
+from deep_arena.agents.molecule_outputs import TopMolecules, write_top_molecules
+from deep_arena.runtime import CheckpointError, RunDir, prepare_training, resolve_device
 
 ENV_ID = "arena/MoleculeDesign-v0"
 SETTINGS_ATTR = "arena_molecule"  # attribute saved inside the SB3 zip: the env settings of the run
@@ -131,7 +131,7 @@ def validate_config(config: dict[str, Any]) -> None:
 
 def env_settings(config: dict[str, Any]) -> dict[str, Any]:
     """What a player needs to rebuild the training env (JSON-serialisable; stored in the model zip)."""
-    from agents.moldqn.trainer import load_start_smiles  # the one start-file reader, shared with MolDQN
+    from deep_arena.agents.moldqn.trainer import load_start_smiles  # the one start-file reader, shared with MolDQN
 
     objective = config["objective"]
     kwargs = {k: config[k] for k in ("delta", "target", "weights") if config.get(k) is not None}
@@ -147,7 +147,7 @@ def env_settings(config: dict[str, Any]) -> dict[str, Any]:
 
 def _env_from_settings(settings: dict[str, Any], render_mode: str | None = None, objective: Any = None,
                        objective_kwargs: dict[str, Any] | None = None, start_smiles: Any = None, reward_fn=None):
-    from envs.molecule.env import MoleculeEnv
+    from deep_arena.envs.molecule.env import MoleculeEnv
 
     e = settings["env"]
     if objective is None:

@@ -36,9 +36,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from envs.go import features
-from envs.go.game import GoGame
-from envs.go.opponents import Opponent, random_move
+from deep_arena.envs.go import features
+from deep_arena.envs.go.game import GoGame
+from deep_arena.envs.go.opponents import Opponent, random_move
 
 __all__ = ["OpponentPool", "PoolOpponent", "Snapshot"]
 
@@ -162,7 +162,7 @@ class OpponentPool:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshots' state_dicts to ``path`` (atomically; readable with ``weights_only=True``)."""
-        from agents.runtime.checkpoint import save_checkpoint
+        from deep_arena.runtime.checkpoint import save_checkpoint
 
         return save_checkpoint(path, self.state())
 

@@ -9,8 +9,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs.arm import tasks
-from envs.arm.sim import EE_STEP, JOINT_STEP, N_ARM, ArmSim
+from deep_arena.envs.arm import tasks
+from deep_arena.envs.arm.sim import EE_STEP, JOINT_STEP, N_ARM, ArmSim
 
 CONTROLS = ("ee", "joint")
 BLOCKED_GAP = 0.01  # finger gap (m) held when the gripper is blocked
@@ -256,7 +256,7 @@ class ArmEnv(gym.Env):
         if self._last_obs is None:
             raise RuntimeError("reset() must be called before render()")
         if self._renderer is None:
-            from envs.arm.render import ArmRenderer  # pygame/GL only when a frame is drawn
+            from deep_arena.envs.arm.render import ArmRenderer  # pygame/GL only when a frame is drawn
 
             self._renderer = ArmRenderer(self.sim, self.width, self.height)
         return self._renderer.render(self.render_mode, self._overlay_lines())

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from envs.arm.sim import CUBE_HALF, TABLE_Z, ArmSim
+from deep_arena.envs.arm.sim import CUBE_HALF, TABLE_Z, ArmSim
 
 GL_HELP = ("for MuJoCo's 3-D view without a display install EGL (apt-get install libegl1 libgl1-mesa-dri) and set "
            "MUJOCO_GL=egl, or OSMesa (apt-get install libosmesa6) with MUJOCO_GL=osmesa; with a display, "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from envs.arm.sim import CUBE_HALF, TABLE_Z
+from deep_arena.envs.arm.sim import CUBE_HALF, TABLE_Z
 
 DISTANCE_THRESHOLD = 0.05  # success when the achieved goal is within 5 cm of the desired goal
 REWARD_TYPES = ("sparse", "dense")

@@ -1,12 +1,12 @@
 """Go: a CGOS-rules engine (`GoGame`), a single-agent Gymnasium env (`arena/Go-v0`), a two-player PettingZoo AEC
 env (`envs.go.env`), a pygame goban (`envs.go.render`), SGF (`envs.go.sgf`) and GTP (`envs.go.gtp`)."""
 
-from envs.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError
+from deep_arena.envs.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError
 
 
 def env(board_size: int = 9, komi: float = 7.5, render_mode: str | None = None, **kwargs):
     """Two-player PettingZoo AEC Go env (agents ``"black"``, ``"white"``); see `envs.go.aec_env.GoAECEnv`."""
-    from envs.go.aec_env import GoAECEnv  # PettingZoo is imported only when the env is wanted
+    from deep_arena.envs.go.aec_env import GoAECEnv  # PettingZoo is imported only when the env is wanted
 
     return GoAECEnv(board_size=board_size, komi=komi, render_mode=render_mode, **kwargs)
 

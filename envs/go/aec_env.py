@@ -9,9 +9,9 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv
 
-from envs.go import features
-from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.gym_env import check_env_args, parse_action
+from deep_arena.envs.go import features
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.gym_env import check_env_args, parse_action
 
 AGENTS = ("black", "white")
 _COLOUR_OF = {"black": BLACK, "white": WHITE}
@@ -159,7 +159,7 @@ class GoAECEnv(AECEnv):
             self.render()
 
     def render(self):
-        from envs.go.render import render_env  # pygame is imported only when a frame is drawn
+        from deep_arena.envs.go.render import render_env  # pygame is imported only when a frame is drawn
 
         return render_env(self)
 

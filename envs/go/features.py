@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from envs.go.game import HIST0, HISTORY_DEPTH, GoGame
+from deep_arena.envs.go.game import HIST0, HISTORY_DEPTH, GoGame
 
 
 def num_planes(history_length: int) -> int:

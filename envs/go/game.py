@@ -510,7 +510,7 @@ class GoGame:
         return captured
 
     def _explain(self, action: object, reason: str) -> str:
-        from envs.go.coords import action_to_gtp
+        from deep_arena.envs.go.coords import action_to_gtp
 
         who = "Black" if self.to_play == BLACK else "White"
         if reason == "off board":
@@ -560,7 +560,7 @@ class GoGame:
                 f"to_play={'black' if self.to_play == BLACK else 'white'}, over={self.is_over})")
 
     def __str__(self) -> str:
-        from envs.go.coords import GTP_COLUMNS
+        from deep_arena.envs.go.coords import GTP_COLUMNS
 
         n = self.board_size
         cols = " ".join(GTP_COLUMNS[:n])

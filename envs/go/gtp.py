@@ -25,9 +25,9 @@ from typing import IO, TextIO, TypeVar
 
 import numpy as np
 
-from envs.go.coords import GTP_COLUMNS, action_to_gtp, gtp_to_action
-from envs.go.game import BLACK, EMPTY, MAX_SIZE, MIN_SIZE, WHITE, GoGame, IllegalMoveError
-from envs.go.opponents import random_move
+from deep_arena.envs.go.coords import GTP_COLUMNS, action_to_gtp, gtp_to_action
+from deep_arena.envs.go.game import BLACK, EMPTY, MAX_SIZE, MIN_SIZE, WHITE, GoGame, IllegalMoveError
+from deep_arena.envs.go.opponents import random_move
 
 __all__ = [
     "RESIGN",

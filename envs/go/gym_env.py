@@ -8,9 +8,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs.go import features
-from envs.go.game import BLACK, WHITE, GoGame, IllegalMoveError
-from envs.go.opponents import RESIGN, Opponent, make_opponent
+from deep_arena.envs.go import features
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame, IllegalMoveError
+from deep_arena.envs.go.opponents import RESIGN, Opponent, make_opponent
 
 _COLOURS = {"black": BLACK, "white": WHITE}
 
@@ -227,7 +227,7 @@ class GoEnv(gym.Env):
     # -- rendering -------------------------------------------------------------------------------------------------
 
     def render(self):
-        from envs.go.render import render_env  # pygame is imported only when a frame is drawn
+        from deep_arena.envs.go.render import render_env  # pygame is imported only when a frame is drawn
 
         return render_env(self)
 

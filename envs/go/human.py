@@ -28,11 +28,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from envs.go.coords import action_to_gtp
-from envs.go.game import BLACK, WHITE, GoGame
-from envs.go.opponents import RESIGN, GnuGoOpponent, Opponent, make_opponent, random_move
-from envs.go.render import GobanRenderer, HumanWindow, _pygame
-from envs.go.sgf import game_to_sgf, result_string
+from deep_arena.envs.go.coords import action_to_gtp
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.opponents import RESIGN, GnuGoOpponent, Opponent, make_opponent, random_move
+from deep_arena.envs.go.render import GobanRenderer, HumanWindow, _pygame
+from deep_arena.envs.go.sgf import game_to_sgf, result_string
 
 __all__ = ["HumanGoSession", "NoDisplayError", "SessionWindow", "DEFAULT_SAVE_DIR", "REASON_TEXT", "unique_path"]
 
@@ -301,7 +301,7 @@ class HumanGoSession:
     def _undo_opponent(self, count: int) -> None:
         """Bring the opponent back in line with the game after ``count`` moves were taken back."""
         if isinstance(self.opponent, GnuGoOpponent):
-            from envs.go.gtp import GTPError
+            from deep_arena.envs.go.gtp import GTPError
 
             try:
                 for _ in range(count):

@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from envs.go.game import GoGame
+from deep_arena.envs.go.game import GoGame
 
 RESIGN = -1
 
@@ -67,7 +67,7 @@ class GnuGoOpponent(Opponent):
     """GNU Go over GTP, started as soon as the opponent is created; kept in sync by replaying every move into it."""
 
     def __init__(self, level: int, board_size: int, komi: float):
-        from envs.go.gtp import GnuGo  # only needed when this opponent is used
+        from deep_arena.envs.go.gtp import GnuGo  # only needed when this opponent is used
 
         self.level = level
         self.name = f"gnugo:{level}"

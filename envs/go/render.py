@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from envs.go.coords import GTP_COLUMNS, action_to_gtp
+from deep_arena.envs.go.coords import GTP_COLUMNS, action_to_gtp
 
 if TYPE_CHECKING:  # only for annotations; keeps pygame and the engine out of import time
     import pygame
 
-    from envs.go.game import GoGame
+    from deep_arena.envs.go.game import GoGame
 
 __all__ = ["GobanRenderer", "HumanWindow", "star_points", "format_score"]
 

@@ -24,8 +24,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Union
 
-from envs.go.coords import action_to_gtp, action_to_sgf, sgf_to_action
-from envs.go.game import BLACK, WHITE, GoGame, IllegalMoveError
+from deep_arena.envs.go.coords import action_to_gtp, action_to_sgf, sgf_to_action
+from deep_arena.envs.go.game import BLACK, WHITE, GoGame, IllegalMoveError
 
 __all__ = [
     "SGFError",

@@ -10,7 +10,7 @@ from gymnasium import spaces
 from rdkit import Chem
 from rdkit.Chem import rdFingerprintGenerator
 
-from envs.molecule.chem import (
+from deep_arena.envs.molecule.chem import (
     DEFAULT_ATOM_TYPES,
     DEFAULT_MAX_ATOMS,
     DEFAULT_RING_SIZES,
@@ -20,7 +20,7 @@ from envs.molecule.chem import (
     IllegalEditError,
     MoleculeError,
 )
-from envs.molecule import rewards as reward_lib
+from deep_arena.envs.molecule import rewards as reward_lib
 
 MAX_H = 4  # hydrogen-count one-hot width in graph observations (0..4)
 
@@ -374,7 +374,7 @@ class MoleculeEnv(gym.Env):
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='human' or 'rgb_array'")
             return None
-        from envs.molecule.render import MoleculeView
+        from deep_arena.envs.molecule.render import MoleculeView
 
         if self._view is None:
             self._view = MoleculeView()

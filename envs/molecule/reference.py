@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from rdkit import Chem, rdBase
 
-from envs.molecule.chem import ActionCodec, EditableMolecule
+from deep_arena.envs.molecule.chem import ActionCodec, EditableMolecule
 
 _BT = {1: Chem.BondType.SINGLE, 2: Chem.BondType.DOUBLE, 3: Chem.BondType.TRIPLE}
 

@@ -217,7 +217,7 @@ class MoleculeView:
             lines.append(("text", f"reward {_format_value(info['reward'])}"))
         props = info.get("properties")
         if props is None and self.compute_properties and mol.GetNumAtoms():
-            from envs.molecule.rewards import property_table
+            from deep_arena.envs.molecule.rewards import property_table
 
             try:
                 props = property_table(mol)

@@ -22,8 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agents.runtime.checkpoint import CHECKPOINT_DIR_NAME, checkpoint_name, latest_checkpoint
-from agents.runtime.config import save_config
+from deep_arena.runtime.checkpoint import CHECKPOINT_DIR_NAME, checkpoint_name, latest_checkpoint
+from deep_arena.runtime.config import save_config
 
 __all__ = ["TIMESTAMP_FORMAT", "create_run_dir", "RunDir"]
 

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from agents.runtime.argtypes import device
-from agents.runtime.config import ConfigDict, deep_merge, load_config, merge_config
-from agents.runtime.device import validate_device_spec
+from deep_arena.runtime.argtypes import device
+from deep_arena.runtime.config import ConfigDict, deep_merge, load_config, merge_config
+from deep_arena.runtime.device import validate_device_spec
 
 __all__ = ["COMMON_DEFAULTS", "add_common_args", "build_config", "resume_run", "seed_arg", "was_given"]
 
@@ -190,7 +190,7 @@ def resume_run(
         a setting existed resumes with that setting's default and ``--set`` can change it.
     :return: ``(run_dir, checkpoint_path, config)``.
     """
-    from agents.runtime.rundir import RunDir
+    from deep_arena.runtime.rundir import RunDir
 
     given = [flag for flag, value in fixed.items() if value is not None]
     if given:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agents.runtime.config import flatten_config
+from deep_arena.runtime.config import flatten_config
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter

@@ -5,7 +5,7 @@ Device selection, seeding, YAML configs with CLI overrides, run directories,
 checkpoints, TensorBoard writers, progress bars and the common CLI flags.
 """
 
-from agents.runtime.checkpoint import (
+from deep_arena.runtime.checkpoint import (
     CHECKPOINT_DIR_NAME,
     CheckpointError,
     checkpoint_name,
@@ -13,8 +13,8 @@ from agents.runtime.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from agents.runtime.cli import COMMON_DEFAULTS, add_common_args, build_config, was_given
-from agents.runtime.config import (
+from deep_arena.runtime.cli import COMMON_DEFAULTS, add_common_args, build_config, was_given
+from deep_arena.runtime.config import (
     ConfigDict,
     apply_overrides,
     deep_merge,
@@ -24,11 +24,11 @@ from agents.runtime.config import (
     parse_override,
     save_config,
 )
-from agents.runtime.device import prepare_training, resolve_device, validate_device_spec
-from agents.runtime.progress import progress
-from agents.runtime.rundir import TIMESTAMP_FORMAT, RunDir, create_run_dir
-from agents.runtime.seeding import make_rng, seed_everything
-from agents.runtime.tb import config_to_markdown, log_hparams_text, make_writer
+from deep_arena.runtime.device import prepare_training, resolve_device, validate_device_spec
+from deep_arena.runtime.progress import progress
+from deep_arena.runtime.rundir import TIMESTAMP_FORMAT, RunDir, create_run_dir
+from deep_arena.runtime.seeding import make_rng, seed_everything
+from deep_arena.runtime.tb import config_to_markdown, log_hparams_text, make_writer
 
 __all__ = [
     "CHECKPOINT_DIR_NAME",

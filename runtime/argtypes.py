@@ -68,7 +68,7 @@ def seconds(text: str) -> float:
 
 
 def device(text: str) -> str:
-    from agents.runtime.device import validate_device_spec
+    from deep_arena.runtime.device import validate_device_spec
 
     try:
         return validate_device_spec(text)

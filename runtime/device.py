@@ -69,7 +69,7 @@ def resolve_device(spec: str | torch.device = "auto") -> torch.device:
 def prepare_training(config: dict) -> torch.device:
     """What every trainer does first with its config: seed Python, NumPy and torch with ``config["seed"]``, cap
     torch's CPU threads at ``config["threads"]`` when set, and resolve ``config["device"]``."""
-    from agents.runtime.seeding import seed_everything
+    from deep_arena.runtime.seeding import seed_everything
 
     seed_everything(int(config["seed"]))
     if config.get("threads"):

@@ -45,8 +45,8 @@ def train(variant: str, seed: int, args, out: Path) -> Path:
 
 
 def design(model: Path, args, seed: int) -> list[str]:
-    from deep_arena.agents import molecule_eval
-    from deep_arena.agents.molecule_players import load_molecule_agent
+    from deep_arena.agents.molecule import evaluation as molecule_eval
+    from deep_arena.agents.molecule.players import load_molecule_agent
 
     policy, act = load_molecule_agent(str(model), device="cpu")
     env = policy.make_env(objective="qed")

@@ -37,8 +37,8 @@ samples.png::
 
     .venv/bin/python scripts/evaluate.py gan --model pretrained --n 10000 [--samples designs.smi]
 
-Tabular GAN: utility of synthetic rows (gan.tabular_eval) over 5 seeds: per seed a stratified 70/30 split, a fresh GAN
-with the model file's settings trained on the 70 % (the model's own weights saw every row and are not scored), TSTR
+Tabular GAN: utility of synthetic rows (gan.tabular.evaluate) over 5 seeds: per seed a stratified 70/30 split, a fresh
+GAN with the model file's settings trained on the 70 % (the model's own weights saw every row and are not scored), TSTR
 against TRTR, and minority-class F1 / PR-AUC of a random forest on real + synthetic minority rows against real +
 SMOTE (imblearn Pipeline: resampling inside training only); the `ctgan` package is trained on the same splits as a
 peer (--no-peer, or skipped with a note when it is not installed). Writes results.json and utility.png::
@@ -117,8 +117,8 @@ def _output_dir(args: argparse.Namespace, env: str = "go") -> Path:
 
 
 def run_go(args: argparse.Namespace) -> int:
-    from deep_arena.agents.evaluation import play_match, plot_match_results, safe_name
-    from deep_arena.agents.go_players import load_player
+    from deep_arena.agents.go.match import play_match, plot_match_results, safe_name
+    from deep_arena.agents.go.players import load_player
     from deep_arena.runtime import CheckpointError
 
     opponents = list(dict.fromkeys(args.opponent or ["random"]))  # each opponent once, in the order given
@@ -204,8 +204,8 @@ def add_arm_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run_arm(args: argparse.Namespace) -> int:
     os.environ.setdefault("MUJOCO_GL", "egl")
-    from deep_arena.agents.arm_outputs import plot_final_distances, summarize, summary_line
-    from deep_arena.agents.sb3 import arm
+    from deep_arena.agents.arm.outputs import plot_final_distances, summarize, summary_line
+    from deep_arena.agents.arm import sb3_trainer as arm
 
     env = None
     try:
@@ -250,9 +250,9 @@ def run_arm(args: argparse.Namespace) -> int:
 
 
 def _arm_coverage_report(args, path, env_config, goals, result, out: Path) -> int:
-    from deep_arena.agents.arm_outputs import plot_coverage
-    from deep_arena.agents.evaluation import wilson_interval
-    from deep_arena.agents.sb3 import arm
+    from deep_arena.agents.arm.outputs import plot_coverage
+    from deep_arena.agents.stats import wilson_interval
+    from deep_arena.agents.arm import sb3_trainer as arm
 
     reached = result["successes"]
     k, n = int(reached.sum()), len(reached)
@@ -299,9 +299,9 @@ def add_molecule_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPar
 
 
 def run_molecule(args: argparse.Namespace) -> int:
-    from deep_arena.agents import molecule_eval
-    from deep_arena.agents.molecule_outputs import write_top_molecules
-    from deep_arena.agents.molecule_players import load_molecule_agent
+    from deep_arena.agents.molecule import evaluation as molecule_eval
+    from deep_arena.agents.molecule.outputs import write_top_molecules
+    from deep_arena.agents.molecule.players import load_molecule_agent
     from deep_arena.runtime import CheckpointError
 
     if not 0 <= args.epsilon <= 1:
@@ -441,7 +441,7 @@ def run_gan(args: argparse.Namespace) -> int:
 def add_tabular_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t = sub.add_parser("tabular", help="tabular GAN utility: TSTR vs TRTR, minority F1 / PR-AUC vs SMOTE, ctgan peer",
                        description="Evaluate the conditional tabular GAN's settings on a CSV over several seeds "
-                                   "(see gan/tabular_eval.py for the protocol).")
+                                   "(see gan/tabular/evaluate.py for the protocol).")
     t.add_argument("--model", required=True, metavar="PATH|RUN_DIR", help="model.pt from train_gan.py tabular")
     t.add_argument("--data", required=True, help="FILE.csv, or demo (the imbalanced breast-cancer table)")
     t.add_argument("--target", default=None, help="the class column (default: the model's)")
@@ -464,8 +464,8 @@ def run_tabular(args: argparse.Namespace) -> int:
     import torch
 
     from deep_arena.runtime import merge_config, resolve_device
-    from deep_arena.gan.tabular import TabularGAN, load_table, validate_config
-    from deep_arena.gan.tabular_eval import evaluate_utility, format_table, peer_available, utility_chart, write_results
+    from deep_arena.gan.tabular import (TabularGAN, evaluate_utility, format_table, load_table, peer_available,
+                                        utility_chart, validate_config, write_results)
 
     try:
         model = TabularGAN.load(args.model)

@@ -171,7 +171,7 @@ def run_go(args: argparse.Namespace) -> int:
     opponent: object = args.opponent
     search_info = None
     if args.model is not None:
-        from deep_arena.agents.go_players import load_player
+        from deep_arena.agents.go.players import load_player
 
         try:
             model = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,
@@ -273,7 +273,7 @@ def run_molecule(args: argparse.Namespace) -> int:
     from deep_arena.runtime import CheckpointError
 
     try:
-        from deep_arena.agents.molecule_players import load_molecule_agent
+        from deep_arena.agents.molecule.players import load_molecule_agent
 
         policy, act = load_molecule_agent(args.model, device=args.device)
     except (ValueError, CheckpointError, OSError) as err:
@@ -366,7 +366,7 @@ def add_arm_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run_arm(args: argparse.Namespace) -> int:
     os.environ.setdefault("MUJOCO_GL", "egl")  # MuJoCo renders off screen; pygame shows the frames
-    from deep_arena.agents.sb3 import arm
+    from deep_arena.agents.arm import sb3_trainer as arm
 
     parser: argparse.ArgumentParser = args.parser
     try:

@@ -73,7 +73,7 @@ def build_curriculum(config: dict):
     """The Goal GAN curriculum the config asks for (None without one), over a throwaway env's goal box."""
     if not config["curriculum"]:
         return None
-    from deep_arena.agents.sb3 import arm
+    from deep_arena.agents.arm import sb3_trainer as arm
     from deep_arena.gan.goalgan import GoalGANCurriculum
 
     env = arm.make_env(config)
@@ -86,7 +86,7 @@ def build_curriculum(config: dict):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from deep_arena.agents.sb3 import arm
+    from deep_arena.agents.arm import sb3_trainer as arm
 
     if args.resume is not None:
         return resume(args, parser)
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def resume(args, parser) -> int:
-    from deep_arena.agents.sb3 import arm
+    from deep_arena.agents.arm import sb3_trainer as arm
 
     fixed = {"--task": args.task, "--algo": args.algo, "--her": args.her, "--reward-type": args.reward_type,
              "--control": args.control, "--config": args.config, "--curriculum": args.curriculum,
@@ -143,7 +143,7 @@ def resume(args, parser) -> int:
 
 
 def _finish(result: dict, run_dir: RunDir) -> int:
-    from deep_arena.agents.evaluation import wilson_interval
+    from deep_arena.agents.stats import wilson_interval
 
     k = round(result["success_rate"] * result["episodes"])
     lo, hi = wilson_interval(k, result["episodes"])

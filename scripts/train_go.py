@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return resume(args, parser)
     algo = args.algo or "alphazero"
     if algo == "maskable_ppo":
-        from deep_arena.agents.sb3 import go_ppo
+        from deep_arena.agents.go import ppo as go_ppo
 
         if args.init_from is not None:
             parser.error("--init-from applies to --algo alphazero")

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return resume(args, parser)
     algo = args.algo or "moldqn"
     if algo == "maskable_ppo":
-        from deep_arena.agents.sb3 import molecule_ppo
+        from deep_arena.agents.molecule import ppo as molecule_ppo
 
         if args.episodes is not None:
             parser.error("--episodes applies to --algo moldqn; use --steps for maskable_ppo")

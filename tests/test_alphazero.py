@@ -494,7 +494,7 @@ def test_corrupt_checkpoints_are_refused_with_the_file_name(trained, tmp_path) -
 
 
 def test_player_from_checkpoint_plays_legal_moves(trained) -> None:
-    from deep_arena.agents.evaluation import play_game
+    from deep_arena.agents.go.match import play_game
     from deep_arena.envs.go.opponents import RandomOpponent
 
     model = trained.run_dir.path / "model.pt"

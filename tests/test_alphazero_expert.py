@@ -10,7 +10,7 @@ from deep_arena.agents.alphazero.expert import ExpertConfig, expert_games, exper
 from deep_arena.runtime import COMMON_DEFAULTS, RunDir, deep_merge, merge_config
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
-from deep_arena.envs.go.gtp import gnugo_path
+from deep_arena.envs.go.gnugo import gnugo_path
 
 needs_gnugo = pytest.mark.skipif(gnugo_path() is None, reason="GNU Go not installed (apt-get install gnugo)")
 

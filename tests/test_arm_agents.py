@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from deep_arena.agents.sb3 import arm  # noqa: E402
+from deep_arena.agents.arm import sb3_trainer as arm  # noqa: E402
 
 torch.set_num_threads(1)
 

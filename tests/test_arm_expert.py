@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from deep_arena.agents.sb3 import arm, arm_expert  # noqa: E402
+from deep_arena.agents.arm import expert as arm_expert, sb3_trainer as arm  # noqa: E402
 from deep_arena.runtime import RunDir  # noqa: E402
 
 torch.set_num_threads(1)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deep_arena.agents.evaluation import (
+from deep_arena.agents.go.match import (
     MatchResult,
     elo_diff,
     elo_text,
@@ -27,7 +27,7 @@ from deep_arena.agents.evaluation import (
     plot_match_results,
     wilson_interval,
 )
-from deep_arena.agents.go_players import PPOPlayer, load_player
+from deep_arena.agents.go.players import PPOPlayer, load_player
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 from deep_arena.envs.go.gtp import gnugo_path
 from deep_arena.envs.go.opponents import RESIGN, Opponent, RandomOpponent
@@ -397,7 +397,7 @@ def test_evaluate_script_end_to_end(tmp_path):
 
 
 def test_random_openings_are_shared_by_each_pair_of_games_and_differ_between_pairs() -> None:
-    from deep_arena.agents.evaluation import play_match
+    from deep_arena.agents.go.match import play_match
     from deep_arena.envs.go.opponents import RandomOpponent
 
     result = play_match(RandomOpponent(), RandomOpponent(), 5, 7.5, 6, seed=10, progress=False, opening_moves=3)
@@ -409,7 +409,7 @@ def test_random_openings_are_shared_by_each_pair_of_games_and_differ_between_pai
 def test_board_frame_draws_saves_and_never_raises(tmp_path, monkeypatch, capsys):
     import sys
 
-    from deep_arena.agents.evaluation import board_frame
+    from deep_arena.agents.go.match import board_frame
     from deep_arena.envs.go.game import GoGame
     from deep_arena.envs.go.sgf import game_to_sgf
 

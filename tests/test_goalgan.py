@@ -1,5 +1,5 @@
 """Goal GAN curriculum (gan.goalgan): labelling, sampling on toy goal spaces, the LSGAN learning where the
-intermediate goals are, state round trips; and its use in agents.sb3.arm (curriculum wrapper, coverage grid,
+intermediate goals are, state round trips; and its use in agents.arm.sb3_trainer (curriculum wrapper, coverage grid,
 train_arm.py --curriculum goalgan)."""
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ class _FixedGoals:
 
 
 def test_wrapper_resets_with_curriculum_goals_and_reports_outcomes():
-    from deep_arena.agents.sb3 import arm
+    from deep_arena.agents.arm import sb3_trainer as arm
 
     config = arm.default_config("reach", "tqc")
     config["env_kwargs"] = {"goal_space": "wide"}
@@ -198,7 +198,7 @@ def test_wrapper_resets_with_curriculum_goals_and_reports_outcomes():
 
 
 def test_coverage_grid():
-    from deep_arena.agents.sb3 import arm
+    from deep_arena.agents.arm import sb3_trainer as arm
 
     grid = arm.coverage_goals([0.0, 0.0, 0.4], [1.0, 2.0, 0.4], 4)
     assert grid.shape == (16, 3)

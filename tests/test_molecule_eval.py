@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
-from deep_arena.agents.molecule_eval import EpisodeRecord, constrained_improvement, read_smiles_file, run_episodes, summarize
+from deep_arena.agents.molecule.evaluation import EpisodeRecord, constrained_improvement, read_smiles_file, run_episodes, summarize
 from deep_arena.envs.molecule import rewards
 from deep_arena.envs.molecule.env import MoleculeEnv
 

@@ -1,4 +1,4 @@
-"""MaskablePPO baseline on arena/MoleculeDesign-v0 (agents/sb3/molecule_ppo.py): a short training run on a tiny env
+"""MaskablePPO baseline on arena/MoleculeDesign-v0 (agents/molecule/ppo.py): a short training run on a tiny env
 writes the run-directory outputs (models, checkpoints, top-molecule CSV/PNG, TensorBoard scalars and image); every
 final molecule is a valid RDKit molecule; the stop action stays masked; bad configs fail with the key's name."""
 
@@ -13,9 +13,9 @@ import pytest
 import torch
 from rdkit import Chem
 
-from deep_arena.agents.molecule_outputs import TOP_CSV, TOP_PNG
+from deep_arena.agents.molecule.outputs import TOP_CSV, TOP_PNG
 from deep_arena.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge
-from deep_arena.agents.sb3 import molecule_ppo as mp
+from deep_arena.agents.molecule import ppo as mp
 from deep_arena.envs.molecule import rewards
 
 torch.set_num_threads(1)

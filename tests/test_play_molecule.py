@@ -60,7 +60,7 @@ def moldqn_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def ppo_model(tmp_path_factory) -> Path:
     """A MaskablePPO final_model.zip from a very short run on a tiny env."""
-    from deep_arena.agents.sb3 import molecule_ppo as mp
+    from deep_arena.agents.molecule import ppo as mp
 
     config = deep_merge(COMMON_DEFAULTS, copy.deepcopy(mp.DEFAULTS))
     config.update({"device": "cpu", "threads": 1, "total_steps": 128, "n_envs": 1, "net_arch": [16],

@@ -1,4 +1,4 @@
-"""Self-play opponent pool for the MaskablePPO Go trainer (agents/sb3/selfplay_pool.py, agents/sb3/go_ppo.py).
+"""Self-play opponent pool for the MaskablePPO Go trainer (agents/go/selfplay_pool.py, agents/go/ppo.py).
 
 The pool opponent sees the board from its own colour and plays only legal moves; snapshot selection follows
 latest_prob / random_prob; the env's reward goes to the agent that acted; and a short self-play training run grows
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from deep_arena.agents.sb3 import go_ppo
-from deep_arena.agents.sb3.selfplay_pool import OpponentPool, PoolOpponent
+from deep_arena.agents.go import ppo as go_ppo
+from deep_arena.agents.go.selfplay_pool import OpponentPool, PoolOpponent
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 from deep_arena.envs.go.gym_env import GoEnv
 

@@ -53,7 +53,7 @@ def expert_games(config: ExpertConfig, board_size: int, komi: float, seed: int,
 
     Raises FileNotFoundError (from :func:`envs.go.opponents.make_opponent`) when GNU Go is not installed.
     """
-    from deep_arena.agents.evaluation import play_game
+    from deep_arena.agents.go.match import play_game
     from deep_arena.runtime import progress
     from deep_arena.envs.go.opponents import make_opponent
 

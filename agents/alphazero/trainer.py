@@ -412,7 +412,7 @@ class AlphaZeroTrainer:
 
     def evaluate(self, it: int) -> dict[str, Any]:
         from deep_arena.agents.alphazero.player import AlphaZeroPlayer
-        from deep_arena.agents.evaluation import board_frame, play_match
+        from deep_arena.agents.go.match import board_frame, play_match
         from deep_arena.envs.go.opponents import RandomOpponent, make_opponent
 
         ev = self.config["eval"]

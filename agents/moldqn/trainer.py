@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 
 from deep_arena.agents.moldqn.network import QNetwork, candidate_features
-from deep_arena.agents.molecule_outputs import TopMolecules, write_top_molecules
+from deep_arena.agents.molecule.outputs import TopMolecules, write_top_molecules
 from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
                             progress, save_checkpoint)
 
@@ -128,7 +128,7 @@ def validate_config(config: dict[str, Any]) -> None:
 def load_start_smiles(config: dict[str, Any]) -> list[str]:
     """The start molecules: ``start_file`` (one SMILES per line, first column) or ``start_smiles``."""
     if config["start_file"]:
-        from deep_arena.agents.molecule_eval import read_smiles_file
+        from deep_arena.agents.molecule.evaluation import read_smiles_file
 
         return read_smiles_file(config["start_file"])
     start = config["start_smiles"]

@@ -53,7 +53,7 @@ def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
     ``"arm-reach"`` and ``"arm-push"`` give the Stable-Baselines3 model (TQC):
     ``predict(obs, deterministic=True) -> (action, None)`` on the env's Dict observation."""
     if name in ARM_MODELS:
-        from deep_arena.agents.sb3.arm import load_model
+        from deep_arena.agents.arm.sb3_trainer import load_model
 
         return load_model(pretrained_arm_path(name[len("arm-"):]), device=device)
     if name in MOLECULE_MODELS:

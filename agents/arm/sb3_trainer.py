@@ -38,6 +38,7 @@ import numpy as np
 
 from deep_arena.agents.hyperparams import load_hyperparams
 from deep_arena.runtime import RunDir, deep_merge, prepare_training, resolve_device
+from deep_arena.runtime.legacy_names import legacy_module_names
 
 TASKS = {"reach": "arena/ArmReach-v0", "push": "arena/ArmPush-v0", "pick_and_place": "arena/ArmPickAndPlace-v0"}
 ALGOS = ("sac", "tqc", "td3", "ppo")
@@ -73,7 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "save_replay_buffer": True,
     "curriculum": None,         # None (the env samples goals uniformly) or "goalgan" (built by the script)
     "goalgan": {},              # gan.goalgan.GoalGANConfig fields
-    # Expert start (push with SAC/TQC only; agents.sb3.arm_expert), all before the first agent step, off by default:
+    # Expert start (push with SAC/TQC only; agents.arm.expert), all before the first agent step, off by default:
     # demonstrations into the replay buffer, behaviour cloning of the actor, DAgger rounds, critic warm-up with the
     # actor fixed; then optionally a cloning term in the actor loss while RL trains.
     "expert": {
@@ -283,7 +284,7 @@ def _algo_kwargs(config: dict[str, Any], venv) -> dict[str, Any]:
         kwargs["replay_buffer_class"] = HerReplayBuffer
         kwargs["replay_buffer_kwargs"] = dict(config["her_kwargs"])
     if config["expert"]["episodes"] and config["expert"]["normalise_inputs"]:
-        from deep_arena.agents.sb3.arm_expert import NormalisedDictExtractor
+        from deep_arena.agents.arm.expert import NormalisedDictExtractor
 
         kwargs["policy_kwargs"] = {**kwargs.get("policy_kwargs", {}), "features_extractor_class": NormalisedDictExtractor}
     if config["action_noise_sigma"]:
@@ -406,7 +407,8 @@ class _Trainer:
             custom = {}
             if config["action_noise_sigma"]:
                 custom["action_noise"] = _algo_kwargs(config, self.venv)["action_noise"]
-            self.model = cls.load(resume_from, env=self.venv, device=device, custom_objects=custom or None)
+            with legacy_module_names():  # runs saved before the deep_arena root
+                self.model = cls.load(resume_from, env=self.venv, device=device, custom_objects=custom or None)
             self.model.set_random_seed(config["seed"] + self.model.num_timesteps)
             buffer = self.run_dir.checkpoints_dir / f"replay_buffer_{self.model.num_timesteps:09d}.pkl"
             if config["algo"] in OFF_POLICY:
@@ -520,9 +522,9 @@ class _Trainer:
         return result
 
     def _expert_start(self) -> None:
-        """Demonstrations, cloning, DAgger and critic warm-up before step 0 (see agents.sb3.arm_expert); a resumed
+        """Demonstrations, cloning, DAgger and critic warm-up before step 0 (see agents.arm.expert); a resumed
         run has them in its saved model and buffer, and its labelled states in ``checkpoints/expert_states.npz``."""
-        from deep_arena.agents.sb3 import arm_expert
+        from deep_arena.agents.arm import expert as arm_expert
 
         cfg, model, log = self.config["expert"], self.model, self.model.logger
         seed, started = self.config["seed"], time.time()
@@ -579,7 +581,7 @@ class _Trainer:
             raise ValueError(f"{path}: cannot read the expert's labelled states for expert.bc_alpha ({err})") from None
 
     def _add_regulariser(self, obs: dict[str, np.ndarray], actions: np.ndarray) -> None:
-        from deep_arena.agents.sb3 import arm_expert
+        from deep_arena.agents.arm import expert as arm_expert
 
         cfg = self.config["expert"]
         self.regulariser = arm_expert.ClonedActionRegulariser(self.model, obs, actions, cfg["bc_alpha"],
@@ -716,7 +718,8 @@ def load_model(path: str | os.PathLike[str], device: str = "auto", env=None):
     # The zip holds no replay buffer; a 1-transition plain one keeps loading light (and HER would need an env).
     custom = {"replay_buffer_class": None, "replay_buffer_kwargs": {}, "buffer_size": 1} if algo in OFF_POLICY else None
     try:
-        model = algo_class(algo).load(path, device=str(resolve_device(device)), custom_objects=custom)
+        with legacy_module_names():  # models saved before the deep_arena root
+            model = algo_class(algo).load(path, device=str(resolve_device(device)), custom_objects=custom)
     except Exception as err:  # noqa: BLE001 - pickle/zip/torch errors of every kind mean a broken file
         raise ValueError(f"{path}: could not load the {algo.upper()} model ({type(err).__name__}: {err})") from None
     if env is not None:

@@ -1,7 +1,7 @@
 """Go "players" for evaluation and play: every player is an :class:`envs.go.opponents.Opponent`, so the single-agent
 env can also use it as its opponent.
 
-* :class:`PPOPlayer` wraps a MaskablePPO model (an SB3 ``.zip`` from ``agents/sb3/go_ppo.py``) and plays its
+* :class:`PPOPlayer` wraps a MaskablePPO model (an SB3 ``.zip`` from ``agents/go/ppo.py``) and plays its
   deterministic, legality-masked choice.
 * :func:`load_player` builds a player from a command-line spec::
 
@@ -25,6 +25,7 @@ import numpy as np
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import GoGame
 from deep_arena.envs.go.opponents import Opponent, RandomOpponent, make_opponent
+from deep_arena.runtime.legacy_names import legacy_module_names
 
 __all__ = ["PPOPlayer", "load_player", "SPEC_HELP"]
 
@@ -86,7 +87,8 @@ def _load_maskable_ppo(path: Path, device: str) -> Any:
 
     torch_device = resolve_device(device)
     try:
-        return MaskablePPO.load(str(path), device=torch_device)
+        with legacy_module_names():  # zips saved before the deep_arena root
+            return MaskablePPO.load(str(path), device=torch_device)
     except Exception as err:  # a zip that is not an SB3 model, or one saved by another algorithm
         raise ValueError(f"could not load {str(path)!r} as a MaskablePPO model: {err}") from err
 

@@ -31,7 +31,7 @@ def load_molecule_agent(spec: str, device: str = "auto"):
 
             policy = MolDQNPolicy.load(path, device=device)
         elif path.suffix == ".zip":
-            from deep_arena.agents.sb3.molecule_ppo import MoleculePPOPolicy
+            from deep_arena.agents.molecule.ppo import MoleculePPOPolicy
 
             policy = MoleculePPOPolicy.load(path, device=device)
         elif not path.exists():

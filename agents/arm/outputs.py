@@ -9,14 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from deep_arena.agents.evaluation import wilson_interval
+from deep_arena.agents.stats import wilson_interval
 
 SUCCESS_DISTANCE = 0.05  # m, envs.arm.tasks.DISTANCE_THRESHOLD
 
 
 def summarize(result: dict[str, Any]) -> dict[str, Any]:
     """Success rate with its 95% Wilson interval, return and final-distance statistics of
-    :func:`agents.sb3.arm.run_episodes` output (JSON-ready)."""
+    :func:`agents.arm.sb3_trainer.run_episodes` output (JSON-ready)."""
     successes = np.asarray(result["successes"], dtype=bool)
     n, k = int(successes.size), int(successes.sum())
     lo, hi = wilson_interval(k, n)

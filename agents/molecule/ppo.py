@@ -18,7 +18,7 @@ Outputs in the run directory (the same conventions as `agents.moldqn.trainer`):
   and ``eval/best_score`` (deterministic episodes from the first ``eval_episodes`` start molecules, every
   ``eval_every`` steps), SB3's ``train/*`` and ``rollout/*``, and an image ``top_molecules`` (grid of the best
   molecules) at each checkpoint.
-* ``top_molecules.csv`` / ``top_molecules.png`` (`agents.molecule_outputs`): the top-k distinct final molecules of
+* ``top_molecules.csv`` / ``top_molecules.png`` (`agents.molecule.outputs`): the top-k distinct final molecules of
   training and evaluation episodes with every property.
 * ``checkpoints/model_<steps>.zip`` every ``checkpoint_every`` steps and ``final_model.zip``. Each zip records the
   env settings it was trained with (attribute ``arena_molecule``), so :class:`MoleculePPOPolicy` (and
@@ -36,8 +36,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from deep_arena.agents.molecule_outputs import TopMolecules, write_top_molecules
+from deep_arena.agents.molecule.outputs import TopMolecules, write_top_molecules
 from deep_arena.runtime import CheckpointError, RunDir, prepare_training, resolve_device
+from deep_arena.runtime.legacy_names import legacy_module_names
 
 ENV_ID = "arena/MoleculeDesign-v0"
 SETTINGS_ATTR = "arena_molecule"  # attribute saved inside the SB3 zip: the env settings of the run
@@ -351,14 +352,15 @@ class MoleculePPOPolicy:
         from sb3_contrib import MaskablePPO
 
         try:
-            model = MaskablePPO.load(str(path), device=resolve_device(device))
+            with legacy_module_names():  # zips saved before the deep_arena root
+                model = MaskablePPO.load(str(path), device=resolve_device(device))
         except Exception as exc:  # noqa: BLE001 - SB3 raises many kinds for a bad zip
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise CheckpointError(path, f"is not a MaskablePPO model ({type(exc).__name__}: {detail})") from None
         settings = getattr(model, SETTINGS_ATTR, None)
         if not isinstance(settings, dict) or "env" not in settings:
             raise CheckpointError(path, "holds no molecule env settings (it was not saved by "
-                                        "agents/sb3/molecule_ppo.py, e.g. a Go model)")
+                                        "agents/molecule/ppo.py, e.g. a Go model)")
         policy = cls(model, settings, name=path.stem)
         try:
             env = policy.make_env()

@@ -4,7 +4,7 @@ The agent plays a random colour each episode, so one policy learns both colours;
 reward (+1 when it wins, whichever colour it plays). ``opponent`` picks what it plays against:
 
 * ``"selfplay"`` (default): frozen earlier copies of the policy from an
-  :class:`agents.sb3.selfplay_pool.OpponentPool`. A snapshot is taken when training starts and then every
+  :class:`agents.go.selfplay_pool.OpponentPool`. A snapshot is taken when training starts and then every
   ``selfplay.snapshot_every`` env steps (the newest ``selfplay.max_size`` are kept); each episode the opponent is
   the newest snapshot with probability ``selfplay.latest_prob``, else an older one, and the uniformly random player
   with probability ``selfplay.random_prob`` (also while the pool is still empty, at the very start). Snapshots
@@ -13,7 +13,7 @@ reward (+1 when it wins, whichever colour it plays). ``opponent`` picks what it 
 
 A small convolutional feature extractor reads the env's feature planes. Every ``eval_every`` steps the policy plays
 ``eval_games`` seeded games against a uniformly random player (colours alternating) and, with self-play, as many
-against the newest snapshot, with :func:`agents.evaluation.play_match` (games stopped at the move cap are scored
+against the newest snapshot, with :func:`agents.go.match.play_match` (games stopped at the move cap are scored
 on the board; draws count half); the win rates go to TensorBoard (``eval/win_rate_vs_random``,
 ``eval/win_rate_vs_latest_snapshot``) with a picture of the last evaluation board, and ``selfplay/pool_size`` is
 logged every rollout. Checkpoints (the SB3 zip: policy, optimizer state and step counter) go to
@@ -126,7 +126,7 @@ def policy_kwargs(config: dict[str, Any]) -> dict[str, Any]:
 
 def make_pool(config: dict[str, Any]):
     """An empty :class:`OpponentPool` with the ``config["selfplay"]`` settings."""
-    from deep_arena.agents.sb3.selfplay_pool import OpponentPool
+    from deep_arena.agents.go.selfplay_pool import OpponentPool
 
     sp = config["selfplay"]
     every = sp["snapshot_every"]
@@ -137,8 +137,8 @@ def make_pool(config: dict[str, Any]):
 
 
 def evaluation_player(model):
-    """The model as a deterministic Go player (:class:`agents.go_players.PPOPlayer`) for ``agents.evaluation``."""
-    from deep_arena.agents.go_players import PPOPlayer
+    """The model as a deterministic Go player (:class:`agents.go.players.PPOPlayer`) for ``agents.go.match``."""
+    from deep_arena.agents.go.players import PPOPlayer
 
     return PPOPlayer(model, name="MaskablePPO")
 
@@ -150,8 +150,8 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
     from stable_baselines3.common.logger import Image, configure
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from deep_arena.agents.evaluation import board_frame, play_match
-    from deep_arena.agents.sb3.selfplay_pool import PoolOpponent
+    from deep_arena.agents.go.match import board_frame, play_match
+    from deep_arena.agents.go.selfplay_pool import PoolOpponent
     from deep_arena.envs.go.opponents import RandomOpponent
 
     device = prepare_training(config)
@@ -233,7 +233,7 @@ def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True):
 
 def _save_sample_game(model, config: dict[str, Any], out: Path) -> None:
     """An SGF and a PNG of one game of the trained policy (Black) against the random player."""
-    from deep_arena.agents.evaluation import board_frame, play_game
+    from deep_arena.agents.go.match import board_frame, play_game
     from deep_arena.envs.go.opponents import RandomOpponent
 
     record = play_game(evaluation_player(model), RandomOpponent(), config["board_size"], config["komi"],

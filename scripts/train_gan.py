@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     mol.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(mol)
     tab = sub.add_parser("tabular", help="conditional tabular GAN (CTGAN-style) for a CSV",
-                         description="Train a conditional WGAN-GP on a CSV file (see gan/tabular.py).")
+                         description="Train a conditional WGAN-GP on a CSV file (see gan/tabular/).")
     tab.add_argument("--data", default=None, help="FILE.csv, or demo (imbalanced breast-cancer table)")
     tab.add_argument("--target", default=None, help="the class column (default for demo: diagnosis)")
     tab.add_argument("--categorical", action="append", default=None, metavar="COLUMN",

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
 
 from deep_arena.gan.tabular import (DEFAULTS, TabularDataError, TabularGAN, TabularTrainer, TabularTransformer,  # noqa: E402
-                         class_marginals, read_csv)
+                                    class_marginals, demo_table, read_csv, train_model)
 
 SMALL = {"model": {"latent_dim": 16, "generator_hidden": [64, 64], "critic_hidden": [64, 64], "dropout": 0.2, "pac": 1,
                    "tau": 0.2, "max_modes": 5, "mode_weight_threshold": 0.005},
@@ -132,7 +132,7 @@ def test_save_load_and_corrupt(trained, tmp_path):
 
 def test_seeded_training_is_deterministic(tmp_path):
     table = read_csv(write_table(tmp_path / "t.csv", 40, 20), "label")
-    runs = [TabularGAN.fit(table, small_config(epochs=3), seed=4).sample({"A": 10, "B": 10}, seed=0)
+    runs = [train_model(table, small_config(epochs=3), seed=4).sample({"A": 10, "B": 10}, seed=0)
             for _ in range(2)]
     assert np.array_equal(runs[0].data["x"], runs[1].data["x"])
 
@@ -203,8 +203,6 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
 
 
 def test_demo_table(tmp_path):
-    from deep_arena.gan.tabular_data import demo_table
-
     table = read_csv(demo_table(tmp_path / "demo.csv"), "diagnosis")
     assert table.class_counts() == {"benign": 357, "malignant": 42}
     assert len(table.feature_columns) == 30 and all(table.kinds[c] == "continuous" for c in table.feature_columns)

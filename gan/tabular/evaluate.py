@@ -1,5 +1,5 @@
-"""Utility evaluation of the tabular GAN (:mod:`gan.tabular`): TSTR against TRTR and minority-class augmentation
-against SMOTE, over several seeds, with the ``ctgan`` package as a peer.
+"""Utility evaluation of the tabular GAN (:mod:`deep_arena.gan.tabular`): TSTR against TRTR and minority-class
+augmentation against SMOTE, over several seeds, with the ``ctgan`` package as a peer.
 
 Protocol (no test row ever reaches a generator, SMOTE or a classifier's training):
 
@@ -29,6 +29,7 @@ Means and standard deviations over the seeds go to ``results.json``; ``utility.p
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -36,10 +37,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from imblearn.over_sampling import SMOTE, SMOTENC
+from imblearn.pipeline import Pipeline
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import average_precision_score, f1_score
+from sklearn.model_selection import StratifiedShuffleSplit
 
-from deep_arena.gan.tabular import Table, TabularGAN, _category_key
+from deep_arena.gan.tabular.data import Table, category_sort_key
+from deep_arena.gan.tabular.trainer import train_model
 
-__all__ = ["evaluate_utility", "format_table", "utility_chart", "peer_available"]
+__all__ = ["evaluate_utility", "format_table", "utility_chart", "peer_available", "write_results"]
 
 ROWS = ("trtr", "tstr_ours", "tstr_ctgan", "real_only", "smote", "aug_ours", "aug_ctgan")
 LABELS = {"trtr": "TRTR (train real, test real)", "tstr_ours": "TSTR ours", "tstr_ctgan": "TSTR ctgan",
@@ -49,8 +57,6 @@ LABELS = {"trtr": "TRTR (train real, test real)", "tstr_ours": "TSTR ours", "tst
 
 def peer_available() -> tuple[bool, str]:
     """Whether ``ctgan`` imports, and a note for the user when it does not."""
-    import importlib
-
     try:
         importlib.import_module("ctgan")
     except Exception as exc:  # ImportError or a broken install
@@ -65,7 +71,7 @@ class _Features:
     def __init__(self, table: Table) -> None:
         self.columns = table.feature_columns
         self.kinds = table.kinds
-        self.codes = {c: {v: i for i, v in enumerate(sorted(set(table.data[c].tolist()), key=_category_key))}
+        self.codes = {c: {v: i for i, v in enumerate(sorted(set(table.data[c].tolist()), key=category_sort_key))}
                       for c in self.columns if table.kinds[c] == "categorical"}
         self.categorical = [j for j, c in enumerate(self.columns) if table.kinds[c] == "categorical"]
 
@@ -80,8 +86,6 @@ class _Features:
 
 
 def _scores(clf, X_test: np.ndarray, y_test: np.ndarray, minority: str) -> dict[str, float]:
-    from sklearn.metrics import average_precision_score, f1_score
-
     pred = clf.predict(X_test)
     classes = list(clf.classes_)
     proba = clf.predict_proba(X_test)[:, classes.index(minority)] if minority in classes else np.zeros(len(y_test))
@@ -91,13 +95,11 @@ def _scores(clf, X_test: np.ndarray, y_test: np.ndarray, minority: str) -> dict[
 
 
 def _classifier(seed: int):
-    from sklearn.ensemble import RandomForestClassifier
-
     return RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
 
 
 def _to_frame(table: Table):
-    import pandas as pd
+    import pandas as pd  # only the optional ctgan peer needs pandas (it comes with ctgan, not with this project)
 
     return pd.DataFrame({c: table.data[c] for c in table.columns})
 
@@ -115,7 +117,7 @@ def _from_frame(frame, like: Table) -> Table:
 def _ctgan_minority(model, target: str, needed: Mapping[str, int], like: Table, seed: int
                     ) -> tuple[Table | None, float]:
     """Conditional sampling + rejection until each class has its count; returns (rows, acceptance rate)."""
-    import pandas as pd
+    import pandas as pd  # only the optional ctgan peer needs pandas (it comes with ctgan, not with this project)
 
     parts, drawn, kept = [], 0, 0
     for c, k in needed.items():
@@ -142,8 +144,6 @@ def evaluate_utility(table: Table, config: Mapping[str, Any], seeds: Sequence[in
                      test_fraction: float = 0.3, peer: bool = True, peer_epochs: int | None = None,
                      device: str = "cpu", progress_bar: bool = False, log=print) -> dict[str, Any]:
     """Run the protocol of the module docstring; returns a JSON-ready dict (per seed and mean/std)."""
-    from sklearn.model_selection import StratifiedShuffleSplit
-
     counts = table.class_counts()
     minority = min(counts, key=lambda c: (counts[c], c))
     features = _Features(table)
@@ -169,16 +169,13 @@ def evaluate_utility(table: Table, config: Mapping[str, Any], seeds: Sequence[in
         row["trtr"] = fit_score(X_tr, y_tr)
         row["real_only"] = row["trtr"]
         # SMOTE inside the training split only (imblearn Pipeline)
-        from imblearn.over_sampling import SMOTE, SMOTENC
-        from imblearn.pipeline import Pipeline
-
         k = max(1, min(5, min(tc.values()) - 1))
         sampler = (SMOTENC(categorical_features=features.categorical, k_neighbors=k, random_state=seed)
                    if features.categorical else SMOTE(k_neighbors=k, random_state=seed))
         row["smote"] = fit_score(X_tr, y_tr, Pipeline([("smote", sampler), ("clf", _classifier(seed))]))
         # ours
         began = time.perf_counter()
-        model = TabularGAN.fit(train, config, device=device, seed=seed, progress_bar=progress_bar)
+        model = train_model(train, config, device=device, seed=seed, progress_bar=progress_bar)
         row["seconds_ours"] = time.perf_counter() - began
         synthetic = model.sample(tc, seed=seed)
         row["tstr_ours"] = fit_score(features(synthetic), synthetic.labels)
@@ -189,8 +186,7 @@ def evaluate_utility(table: Table, config: Mapping[str, Any], seeds: Sequence[in
                f"minority F1 real {row['real_only']['minority_f1']:.3f} SMOTE {row['smote']['minority_f1']:.3f} "
                f"ours {row['aug_ours']['minority_f1']:.3f}  ours {row['seconds_ours']:.0f} s")
         if peer:
-            import torch
-            from ctgan import CTGAN
+            from ctgan import CTGAN  # optional peer (the tabular-peer extra): imported only when asked for
 
             torch.manual_seed(seed)
             began = time.perf_counter()
@@ -251,6 +247,8 @@ def format_table(result: Mapping[str, Any]) -> str:
 
 def utility_chart(result: Mapping[str, Any], path: str | Path) -> Path:
     """Bar chart: TSTR/TRTR macro F1 and the augmentation rows' minority F1 and PR-AUC (error bars: std)."""
+    # imported here, not at the top: matplotlib is slow to import and use("Agg") must not switch the backend of a
+    # program that merely imports the package
     import matplotlib
 
     matplotlib.use("Agg")
@@ -280,6 +278,7 @@ def utility_chart(result: Mapping[str, Any], path: str | Path) -> Path:
 
 
 def write_results(result: Mapping[str, Any], out: Path) -> Path:
+    """``results.json`` in the folder ``out``."""
     path = Path(out) / "results.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return path

@@ -20,8 +20,10 @@ from typing import Any
 from deep_arena.runtime.argtypes import device
 from deep_arena.runtime.config import ConfigDict, deep_merge, load_config, merge_config
 from deep_arena.runtime.device import validate_device_spec
+from deep_arena.runtime.rundir import RunDir, create_run_dir
 
-__all__ = ["COMMON_DEFAULTS", "add_common_args", "build_config", "resume_run", "seed_arg", "was_given"]
+__all__ = ["COMMON_DEFAULTS", "add_common_args", "add_output_args", "build_config", "evaluation_dir", "resume_run",
+           "seed_arg", "was_given"]
 
 #: Config entries every resolved config has; script defaults may change them.
 COMMON_DEFAULTS: dict[str, Any] = {"device": "auto", "seed": 0}
@@ -214,3 +216,24 @@ def resume_run(
     if was_given(args, "device"):
         config["device"] = args.device
     return run_dir, ckpt, config
+
+
+def add_output_args(parser: argparse.ArgumentParser, folder: str) -> None:
+    """--out, --run-root and --no-progress of an evaluation command whose default output is runs/<folder>/eval-*."""
+    parser.add_argument("--out", default=None,
+                        help=f"output folder (default: a fresh runs/{folder}/eval-<timestamp>/)")
+    parser.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+
+def evaluation_dir(args: argparse.Namespace, folder: str) -> Path:
+    """The output folder of an evaluation: ``--out`` if it is new or empty (``ValueError`` otherwise: nothing is
+    overwritten), else a fresh ``<run-root>/<folder>/eval-<timestamp>/``."""
+    if args.out is None:
+        # A fresh, never reused folder (RunDir.create minus the checkpoints/ folder an evaluation has no use for).
+        return RunDir(create_run_dir(folder, "eval", root=args.run_root)).path
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"--out {str(out)!r} already exists and is not an empty folder; nothing is overwritten")
+    out.mkdir(parents=True, exist_ok=True)
+    return out

@@ -8,47 +8,32 @@ import sys
 import time
 from pathlib import Path
 
+from deep_arena.agents.registry import DemoJob, get_task, task_names
+
 ROOT = Path(__file__).resolve().parent.parent
 
-JOBS = [
-    ("Go 5x5, AlphaZero self-play (2 minutes; evaluation vs random and GNU Go level 1 at the end)",
-     [sys.executable, "scripts/train_go.py", "--algo", "alphazero", "--board-size", "5", "--minutes", "2",
-      "--set", "eval_every=1000", "--set", "eval.games_vs_random=10", "--set", "eval.games_vs_gnugo=4"]),
-    ("Go 5x5, MaskablePPO against a self-play pool (about a minute)",
-     [sys.executable, "scripts/train_go.py", "--algo", "maskable_ppo", "--board-size", "5", "--steps", "12000",
-      "--set", "eval_every=4000", "--set", "eval_games=20", "--set", "selfplay.snapshot_every=2000"]),
-    ("Robot arm reach, TQC + HER (2,000 steps, about a minute; the shipped model trained for 20,000)",
-     [sys.executable, "scripts/train_arm.py", "--task", "reach", "--algo", "tqc", "--her", "--steps", "2000",
-      "--set", "eval_every=1000", "--set", "eval_episodes=10", "--set", "checkpoint_every=1000"]),
-    ("Robot arm push, TQC + HER after an expert start: 100 scripted demonstrations, cloning, 1 DAgger round, "
-     "critic warm-up, then 1,000 agent steps (one to two minutes; the README's run used 1,000 demonstrations and 5 rounds)",
-     [sys.executable, "scripts/train_arm.py", "--task", "push", "--algo", "tqc", "--her", "--steps", "1000",
-      "--set", "expert.episodes=100", "--set", "expert.bc_steps=2000", "--set", "expert.dagger_rounds=1",
-      "--set", "expert.dagger_episodes=50", "--set", "expert.critic_steps=300", "--set", "expert.bc_alpha=1.0",
-      "--set", "eval_every=1000", "--set", "eval_episodes=10", "--set", "checkpoint_every=1000",
-      "--set", "threads=1"]),
-    ("Robot arm reach on the wide goal space with a Goal GAN curriculum (2,000 steps, about a minute)",
-     [sys.executable, "scripts/train_arm.py", "--task", "reach", "--curriculum", "goalgan", "--goal-space", "wide",
-      "--steps", "2000", "--coverage", "3", "--set", "eval_every=2000", "--set", "eval_episodes=10",
-      "--set", "checkpoint_every=2000"]),
-    ("Molecule design, MolDQN maximising QED (60 episodes of 40 edits, about a minute)",
-     [sys.executable, "scripts/train_molecule.py", "--algo", "moldqn", "--objective", "qed", "--episodes", "60",
-      "--set", "learning_starts=400", "--set", "checkpoint_every=30"]),
-    ("Molecule design, MaskablePPO maximising QED (4,000 steps, about a minute)",
-     [sys.executable, "scripts/train_molecule.py", "--algo", "maskable_ppo", "--objective", "qed", "--steps", "4000"]),
-    ("Molecular graph GAN (MolGAN-style WGAN-GP) on the committed 2,000-molecule QM9 sample (30 seconds)",
-     [sys.executable, "scripts/train_gan.py", "molecules", "--dataset", "tests/data/qm9_sample.smi", "--epochs", "40",
-      "--minutes", "0.5", "--set", "threads=1"]),
-    ("Tabular GAN on the imbalanced breast-cancer table (100 epochs, about a minute)",
-     [sys.executable, "scripts/train_gan.py", "tabular", "--data", "demo", "--epochs", "100", "--set", "threads=1"]),
+TRAIN = [sys.executable, str(ROOT / "scripts" / "train.py")]
+
+# The GANs are not environment families; their demo jobs are listed here.
+GAN_JOBS = [
+    DemoJob("Molecular graph GAN (MolGAN-style WGAN-GP) on the committed 2,000-molecule QM9 sample (30 seconds)",
+            ("gan", "molecules", "--dataset", "tests/data/qm9_sample.smi", "--epochs", "40", "--minutes", "0.5",
+             "--set", "threads=1")),
+    DemoJob("Tabular GAN on the imbalanced breast-cancer table (100 epochs, about a minute)",
+            ("gan", "tabular", "--data", "demo", "--epochs", "100", "--set", "threads=1")),
 ]
 
 
+def demo_jobs() -> list[DemoJob]:
+    """Every registered family's demo jobs, then the GANs'."""
+    return [job for name in task_names() for job in get_task(name).demo_jobs] + GAN_JOBS
+
+
 def main() -> int:
-    for title, cmd in JOBS:
-        print(f"\n=== {title}\n$ {' '.join(cmd[1:])}", flush=True)
+    for job in demo_jobs():
+        print(f"\n=== {job.title}\n$ arena-train {' '.join(job.argv)}", flush=True)
         start = time.time()
-        result = subprocess.run(cmd, cwd=ROOT)
+        result = subprocess.run([*TRAIN, *job.argv], cwd=ROOT)
         if result.returncode != 0:
             print(f"demo job failed with exit code {result.returncode}", file=sys.stderr)
             return result.returncode

@@ -46,8 +46,10 @@ peer (--no-peer, or skipped with a note when it is not installed). Writes result
     .venv/bin/python scripts/evaluate.py tabular --model runs/gan/tabular-.../model.pt --data FILE.csv --target COL
     .venv/bin/python scripts/evaluate.py tabular --model runs/gan/tabular-.../model.pt --data demo --no-peer
 
-Each environment is a subcommand (`go`, `arm`, `molecule`, `gan`, `tabular`).
+Each environment family of the task registry (`go`, `arm`, `molecule`, and any registered since) is a subcommand
+whose options are its own (`arena-evaluate arm --help`); the GAN evaluations are `gan` and `tabular`.
 """
+
 
 from __future__ import annotations
 
@@ -55,315 +57,27 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-# Let `python scripts/evaluate.py` work from a checkout even without the editable install.
-
-from deep_arena.runtime.argtypes import device, finite_float, int_in_range, positive_float, positive_int  # noqa: E402
-from deep_arena.runtime.cli import seed_arg  # noqa: E402
-from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
+from deep_arena.agents.registry import get_task, run_command, task_names
+from deep_arena.runtime.argtypes import device, positive_float, positive_int
+from deep_arena.runtime.cli import add_output_args, evaluation_dir, seed_arg
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
+GAN_COMMANDS = ("gan", "tabular")
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+def build_gan_parser() -> argparse.ArgumentParser:
+    """The GAN evaluations (not environment families, so not in the task registry)."""
+    parser = argparse.ArgumentParser(prog="arena-evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="env", required=True, metavar="ENV")
-    go = sub.add_parser("go", help="evaluate a Go player against one or more opponents",
-                        description="Evaluate a Go player (random, gnugo:LEVEL, pretrained, .zip or .pt).")
-    go.add_argument("--model", required=True, help="the player: PATH.zip | PATH.pt | pretrained | random | gnugo:L")
-    go.add_argument("--board-size", type=int_in_range(MIN_SIZE, MAX_SIZE), default=9, help="5 to 19 (default 9)")
-    go.add_argument("--komi", type=finite_float, default=7.5, help="komi (default 7.5)")
-    go.add_argument("--opponent", action="append", default=None,
-                    help="random | gnugo:LEVEL | PATH.zip | PATH.pt | pretrained; repeatable (default random)")
-    go.add_argument("--games", type=positive_int, default=100, help="games per opponent (default 100)")
-    go.add_argument("--sims", type=positive_int, default=None, help="MCTS simulations per move (AlphaZero)")
-    go.add_argument("--seed", type=seed_arg, default=0, help="game i uses seed SEED + i (default 0)")
-    go.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
-    go.add_argument("--opening-moves", type=int, default=0, metavar="K",
-                    help="open each pair of games (colours swapped) with K random moves, so that deterministic "
-                         "players do not replay one game (default 0)")
-    go.add_argument("--max-moves", type=positive_int, default=None,
-                    help="move cap per game, passes included (default 2*N*N); capped games are scored on the board")
-    _add_output_args(go, "go")
-    go.set_defaults(func=run_go)
-    add_arm_parser(sub)
-    add_molecule_parser(sub)
     add_gan_parser(sub)
     add_tabular_parser(sub)
     return parser
-
-
-def _add_output_args(parser: argparse.ArgumentParser, folder: str) -> None:
-    """--out, --run-root and --no-progress, shared by the subcommands."""
-    parser.add_argument("--out", default=None,
-                        help=f"output folder (default: a fresh runs/{folder}/eval-<timestamp>/)")
-    parser.add_argument("--run-root", default="runs", help="where the default output folder goes (default runs)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-
-
-def _output_dir(args: argparse.Namespace, env: str = "go") -> Path:
-    from deep_arena.runtime import RunDir, create_run_dir
-
-    if args.out is None:
-        # A fresh, never reused folder (RunDir.create minus the checkpoints/ folder an evaluation has no use for).
-        return RunDir(create_run_dir(env, "eval", root=args.run_root)).path
-    out = Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ValueError(f"--out {str(out)!r} already exists and is not an empty folder; nothing is overwritten")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def run_go(args: argparse.Namespace) -> int:
-    from deep_arena.agents.go.match import play_match, plot_match_results, safe_name
-    from deep_arena.agents.go.players import load_player
-    from deep_arena.runtime import CheckpointError
-
-    opponents = list(dict.fromkeys(args.opponent or ["random"]))  # each opponent once, in the order given
-    players = []
-    try:
-        try:
-            model = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,
-                                seed=args.seed)
-            players.append(model)
-            loaded = []
-            for spec in opponents:
-                opponent = load_player(spec, args.board_size, args.komi, device=args.device, sims=args.sims,
-                                       seed=args.seed)
-                players.append(opponent)
-                loaded.append((spec, opponent))
-            out = _output_dir(args)
-        except (ValueError, ImportError, OSError, CheckpointError) as err:  # OSError covers FileNotFoundError
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        model_name = model.name
-        names = [opponent.name for _, opponent in loaded]
-        if len(set(names)) < len(names):  # e.g. two final_model.zip files from different runs: use the specs
-            names = [spec for spec, _ in loaded]
-        print(f"evaluating {model_name} on {args.board_size}x{args.board_size} (komi {args.komi:g}), "
-              f"{args.games} games per opponent -> {out}")
-        results, specs = {}, {}
-        for name, (spec, opponent) in zip(names, loaded):
-            result = play_match(model, opponent, args.board_size, args.komi, args.games, args.seed,
-                                sgf_dir=out / "sgf" / safe_name(name), progress=not args.no_progress,
-                                max_moves=args.max_moves, player_name=model_name, opponent_name=name,
-                                opening_moves=args.opening_moves)
-            results[name] = result
-            specs[name] = spec
-            print(result.summary(), flush=True)
-        summary = {
-            "model": args.model, "board_size": args.board_size, "komi": args.komi, "games": args.games,
-            "seed": args.seed, "sims": args.sims, "max_moves": args.max_moves, "opening_moves": args.opening_moves,
-            "command": sys.argv,
-            "results": {name: {"spec": specs[name], **r.to_dict()} for name, r in results.items()},
-        }
-        (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        chart = plot_match_results(results, out / "win_rates.png",
-                                   title=f"{model_name} - {args.board_size}x{args.board_size}, komi {args.komi:g}, "
-                                         f"{args.games} games each")
-        print(f"results: {out / 'results.json'}   chart: {chart}   games: {out / 'sgf'}")
-        return 0
-    finally:
-        for player in players:
-            player.close()
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# arm
-
-ARM_TASKS = ("reach", "push", "pick_and_place")
-
-
-def add_arm_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    arm = sub.add_parser("arm", help="evaluate a robot-arm policy: success rate with a 95%% interval",
-                         description="Evaluate a robot-arm policy saved by scripts/train_arm.py (SAC, TD3, TQC or "
-                                     "PPO .zip) or a shipped one (pretrained).")
-    arm.add_argument("--task", choices=ARM_TASKS, required=True)
-    arm.add_argument("--model", required=True, metavar="PATH|pretrained",
-                     help="final_model.zip, a checkpoint model_*.zip, or pretrained (the shipped arm-<task> model)")
-    arm.add_argument("--episodes", type=positive_int, default=100, help="episodes (default 100)")
-    arm.add_argument("--seed", type=seed_arg, default=0, help="episode i resets with seed SEED + i (default 0)")
-    arm.add_argument("--reward-type", choices=("sparse", "dense"), default=None,
-                     help="reward for the reported return (default: the model's run config, else sparse)")
-    arm.add_argument("--control", choices=("ee", "joint"), default=None,
-                     help="action mode (default: the model's run config, else ee)")
-    arm.add_argument("--stochastic", action="store_true", help="sample actions instead of the deterministic policy")
-    arm.add_argument("--coverage", action="store_true",
-                     help="instead of --episodes random goals, try every goal of a fixed grid over the goal box and "
-                          "report the fraction reached (Goal GAN's coverage)")
-    arm.add_argument("--per-axis", type=positive_int, default=4, help="coverage grid points per axis (default 4)")
-    arm.add_argument("--goal-space", choices=("default", "wide"), default=None,
-                     help="goal box (default: the model's run config, else default)")
-    arm.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
-    _add_output_args(arm, "arm")
-    arm.set_defaults(func=run_arm)
-    return arm
-
-
-def run_arm(args: argparse.Namespace) -> int:
-    os.environ.setdefault("MUJOCO_GL", "egl")
-    from deep_arena.agents.arm.outputs import plot_final_distances, summarize, summary_line
-    from deep_arena.agents.arm import sb3_trainer as arm
-
-    env = None
-    try:
-        path, env_config = arm.resolve_model(args.model, args.task, args.reward_type, args.control)
-        if args.goal_space is not None:
-            env_config["env_kwargs"] = {**env_config["env_kwargs"], "goal_space": args.goal_space}
-        env = arm.make_env(env_config)
-        model = arm.load_model(path, device=args.device, env=env)
-        out = _output_dir(args, "arm")
-    except (ValueError, ImportError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        if env is not None:
-            env.close()
-        return 2
-    goals = None
-    if args.coverage:
-        goals = arm.coverage_goals(env.unwrapped.goal_low, env.unwrapped.goal_high, args.per_axis)
-    space = env_config["env_kwargs"].get("goal_space", "default")
-    try:
-        what = f"{len(goals)} grid goals ({space} goal space)" if args.coverage else f"{args.episodes} episodes"
-        print(f"evaluating {path} on {arm.env_id(args.task)} ({env_config['reward_type']} reward, "
-              f"{env_config['control']} control), {what} -> {out}", flush=True)
-        result = arm.run_episodes(model, env, args.episodes, args.seed, deterministic=not args.stochastic,
-                                  progress=not args.no_progress, goals=goals)
-    finally:
-        env.close()
-    if args.coverage:
-        return _arm_coverage_report(args, path, env_config, goals, result, out)
-    summary = summarize(result)
-    print(summary_line(summary))
-    record = {"task": args.task, "env_id": arm.env_id(args.task), "model": args.model, "model_path": str(path),
-              "algo": arm.saved_algo(path), "seed": args.seed, "deterministic": not args.stochastic,
-              **{k: v for k, v in env_config.items() if k != "task"}, "command": sys.argv, **summary,
-              "per_episode": {"returns": result["returns"].tolist(), "successes": result["successes"].tolist(),
-                              "final_distances": result["final_distances"].tolist()}}
-    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    chart = plot_final_distances(result["final_distances"], out / "final_distances.png",
-                                 title=f"{Path(path).name} on {arm.env_id(args.task)}, {args.episodes} episodes",
-                                 summary=summary)
-    print(f"results: {out / 'results.json'}   chart: {chart}")
-    return 0
-
-
-def _arm_coverage_report(args, path, env_config, goals, result, out: Path) -> int:
-    from deep_arena.agents.arm.outputs import plot_coverage
-    from deep_arena.agents.stats import wilson_interval
-    from deep_arena.agents.arm import sb3_trainer as arm
-
-    reached = result["successes"]
-    k, n = int(reached.sum()), len(reached)
-    lo, hi = wilson_interval(k, n)
-    space = env_config["env_kwargs"].get("goal_space", "default")
-    print(f"coverage {k / n:.3f} ({k}/{n} grid goals reached, 95% Wilson interval {lo:.3f}-{hi:.3f}), "
-          f"{args.per_axis} points per axis of the {space} goal box")
-    record = {"task": args.task, "env_id": arm.env_id(args.task), "model": args.model, "model_path": str(path),
-              "algo": arm.saved_algo(path), "seed": args.seed, "deterministic": not args.stochastic,
-              **{k_: v for k_, v in env_config.items() if k_ != "task"}, "command": sys.argv,
-              "coverage": k / n, "reached": k, "goals": n, "coverage_interval_95": [lo, hi],
-              "per_axis": args.per_axis, "grid": goals.tolist(), "grid_reached": reached.tolist(),
-              "final_distances": result["final_distances"].tolist()}
-    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    chart = plot_coverage(goals, reached, out / "coverage.png",
-                          title=f"{Path(path).name}: coverage {k}/{n} ({space} goals)")
-    print(f"results: {out / 'results.json'}   chart: {chart}")
-    return 0
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# molecule
-
-
-def add_molecule_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    mol = sub.add_parser("molecule", help="evaluate a molecule-design agent: top molecules, validity, uniqueness, "
-                                          "constrained improvement",
-                         description="Run seeded episodes of a MolDQN (model.pt) or MaskablePPO (.zip) agent.")
-    mol.add_argument("--model", required=True, metavar="PATH|RUN_DIR|pretrained")
-    mol.add_argument("--objective", default=None, help="objective to score with (default: the model's)")
-    mol.add_argument("--start-smiles", default=None, help="one start molecule (default: the model's start)")
-    mol.add_argument("--start-file", type=Path, default=None, help="start molecules, one SMILES per line")
-    mol.add_argument("--episodes", type=positive_int, default=10,
-                     help="episodes per start molecule: the first greedy, the others epsilon-greedy (default 10)")
-    mol.add_argument("--epsilon", type=finite_float, default=0.05, help="exploration after the first (default 0.05)")
-    mol.add_argument("--delta", type=finite_float, default=None,
-                     help="constrained optimisation: report the best pLogP improvement at similarity >= DELTA")
-    mol.add_argument("--top-k", type=positive_int, default=10)
-    mol.add_argument("--seed", type=seed_arg, default=0)
-    mol.add_argument("--device", type=device, default="auto")
-    _add_output_args(mol, "molecule")
-    mol.set_defaults(func=run_molecule)
-    return mol
-
-
-def run_molecule(args: argparse.Namespace) -> int:
-    from deep_arena.agents.molecule import evaluation as molecule_eval
-    from deep_arena.agents.molecule.outputs import write_top_molecules
-    from deep_arena.agents.molecule.players import load_molecule_agent
-    from deep_arena.runtime import CheckpointError
-
-    if not 0 <= args.epsilon <= 1:
-        print(f"error: --epsilon must be in [0, 1], got {args.epsilon}", file=sys.stderr)
-        return 2
-    try:
-        policy, act = load_molecule_agent(args.model, device=args.device)
-        if args.start_file is not None:
-            starts = molecule_eval.read_smiles_file(args.start_file)
-        else:
-            starts = [args.start_smiles]
-        objective = args.objective
-        if args.delta is not None and objective is None:
-            objective = "plogp"  # the constrained report computes similarity and pLogP itself
-        env = policy.make_env(objective=objective)
-        for s in starts:  # bad start molecules fail here, with their name, before any episode runs
-            if s is not None:
-                env.reset(options={"smiles": s})
-        out = _output_dir(args, "molecule")
-    except (ValueError, CheckpointError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"evaluating {args.model}: {len(starts)} start(s) x {args.episodes} episodes -> {out}", flush=True)
-    records = molecule_eval.run_episodes(env, act, starts, args.episodes, epsilon=args.epsilon, seed=args.seed,
-                                         progress_bar=not args.no_progress)
-    summary = molecule_eval.summarize(records, top_k=args.top_k)
-    print(f"episodes {summary['episodes']}: validity {summary['validity']:.3f}, uniqueness of final molecules "
-          f"{summary['uniqueness']:.3f}, mean final score {summary['mean_score']:.4f}")
-    for rank, (score, smiles) in enumerate(summary["top"][:3], 1):
-        print(f"top-{rank}: {score:.4f}  {smiles}")
-    record = {"model": args.model, "objective": objective or getattr(policy, "objective", None),
-              "episodes_per_start": args.episodes, "epsilon": args.epsilon, "seed": args.seed,
-              "command": sys.argv, **{k: v for k, v in summary.items()}}
-    if args.delta is not None:
-        constrained = molecule_eval.constrained_improvement(records, args.delta)
-        print(f"constrained (delta {args.delta}): {constrained['starts']} starts, improvement "
-              f"{constrained['mean_improvement']:.2f} +- {constrained['std_improvement']:.2f}, success "
-              f"{constrained['success_rate']:.1%}, mean similarity {constrained['mean_similarity']:.2f}")
-        record["constrained"] = constrained
-        _improvement_chart(constrained, out / "improvements.png")
-    write_top_molecules(out, summary["top"])
-    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"results: {out / 'results.json'}   top molecules: {out / 'top_molecules.csv'}")
-    return 0
-
-
-def _improvement_chart(constrained: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    values = [r["improvement"] for r in constrained["rows"]]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.hist(values, bins=20, color="tab:green")
-    ax.set_xlabel("pLogP improvement at similarity >= %.2f" % constrained["delta"])
-    ax.set_ylabel("start molecules")
-    ax.set_title(f"mean {constrained['mean_improvement']:.2f} +- {constrained['std_improvement']:.2f}, "
-                 f"success {constrained['success_rate']:.0%}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -408,7 +122,7 @@ def run_gan(args: argparse.Namespace) -> int:
             gan.config["decode"] = args.decode
         if args.temperature is not None:
             gan.config["temperature"] = args.temperature
-        out = _output_dir(args, "gan")
+        out = evaluation_dir(args, "gan")
     except (ValueError, CheckpointError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -453,7 +167,7 @@ def add_tabular_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
     t.add_argument("--no-peer", action="store_true", help="skip the ctgan peer")
     t.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads, both GANs (default 1)")
     t.add_argument("--device", type=device, default="cpu")
-    _add_output_args(t, "gan")
+    add_output_args(t, "gan")
     t.set_defaults(func=run_tabular)
     return t
 
@@ -477,7 +191,7 @@ def run_tabular(args: argparse.Namespace) -> int:
         if set(table.columns) != set(model.transformer.columns):
             raise ValueError(f"{args.data}: columns differ from the model's ({', '.join(model.transformer.columns)})")
         dev = str(resolve_device(args.device))
-        out = _output_dir(args, "gan")
+        out = evaluation_dir(args, "gan")
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -501,10 +215,20 @@ def run_tabular(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return args.func(args)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in GAN_COMMANDS:
+        args = build_gan_parser().parse_args(argv)
+        return args.func(args)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip() + "\n")
+        for name in task_names():
+            print(f"  {name:<10} {get_task(name).summary}")
+        for name in GAN_COMMANDS:
+            print(f"  {name:<10} the {'molecular' if name == 'gan' else 'tabular'} GAN")
+        return 0 if argv else 2
+    return run_command("evaluate", argv, "arena-evaluate")
 
 
 if __name__ == "__main__":

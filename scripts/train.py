@@ -1,28 +1,27 @@
 #!/usr/bin/env python
-"""Train an agent on one environment family: ``arena-train ENV [options]`` (or ``python scripts/train.py ENV ...``).
+"""Train an agent: ``arena-train ENV [options]`` (or ``python scripts/train.py ENV ...``).
 
-``ENV`` is one of ``go``, ``arm``, ``molecule``, ``gan``; the options are that family's (``arena-train go --help``).
+ENV is an environment family of the task registry (``go``, ``arm``, ``molecule``, and any registered since) or
+``gan`` (the molecular and tabular GANs). The options are ENV's own: ``arena-train go --help``.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
-from deep_arena.scripts import train_arm, train_gan, train_go, train_molecule
+from deep_arena.agents.registry import run_command
+from deep_arena.scripts import train_gan
 
-TRAINERS = {"go": train_go.main, "arm": train_arm.main, "molecule": train_molecule.main, "gan": train_gan.main}
 
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "gan":  # the GANs are not an environment family
+        return train_gan.main(argv[1:])
+    code = run_command("train", argv, "arena-train")
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__.strip())
-        return 0 if argv else 2
-    env, rest = argv[0], argv[1:]
-    if env not in TRAINERS:
-        print(f"arena-train: unknown environment {env!r}; choose one of {', '.join(TRAINERS)}", file=sys.stderr)
-        return 2
-    return TRAINERS[env](rest)
+        print(f"  {'gan':<10} the molecular graph GAN and the conditional tabular GAN (arena-train gan --help)")
+    return code
 
 
 if __name__ == "__main__":

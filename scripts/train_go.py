@@ -1,139 +1,16 @@
 #!/usr/bin/env python
-"""Train a Go agent and log to runs/go/<algo>-<time>/ (watch with `tensorboard --logdir runs`).
-
-    python scripts/train_go.py --board-size 7 --algo alphazero --minutes 30 [--device auto] [--seed 0]
-    python scripts/train_go.py --board-size 7 --algo maskable_ppo --steps 200000
-    python scripts/train_go.py --resume runs/go/alphazero-20261125-120000 [--minutes 60]
-    python scripts/train_go.py --board-size 9 --algo alphazero --minutes 60 --init-from runs/go/.../model.pt
-    python scripts/train_go.py --board-size 7 --komi 9.5 --algo alphazero --minutes 60 \
-        --set expert.games=1600 --set expert.train_steps=3000 --set replay_capacity=80000
-
-alphazero's expert.* settings start it from GNU Go's games (supervised, AlphaGo's first stage) before self-play;
-they need GNU Go (apt-get install gnugo).
-
---steps counts environment steps for maskable_ppo and self-play/training iterations for alphazero.
-Any config value can be set with --config FILE.yml or --set key=value (e.g. --set net.blocks=6).
-"""
+"""`python scripts/train_go.py ...` is `arena-train go ...` (kept so that older commands keep working)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
+from collections.abc import Sequence
 
-# Let `python scripts/train_go.py` work from a checkout even without the editable install.
-
-from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
-from deep_arena.runtime.cli import resume_run  # noqa: E402
-from deep_arena.runtime.argtypes import finite_float, int_in_range, minutes, positive_int  # noqa: E402
+from deep_arena.scripts import train
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algo", choices=["alphazero", "maskable_ppo"], default=None)
-    parser.add_argument("--board-size", type=int_in_range(5, 19), default=None, help="5 to 19 (default 7)")
-    parser.add_argument("--komi", type=finite_float, default=None)
-    parser.add_argument("--minutes", type=minutes, default=None,
-                        help="wall-clock budget (for maskable_ppo: a limit on top of --steps)")
-    parser.add_argument("--steps", type=positive_int, default=None,
-                        help="env steps (maskable_ppo) or iterations (alphazero)")
-    parser.add_argument("--opponent", default=None,
-                        help="maskable_ppo: selfplay (default: a pool of earlier policy snapshots), random or "
-                             "gnugo:LEVEL")
-    parser.add_argument("--resume", type=Path, default=None,
-                        help="continue an AlphaZero run directory from its last checkpoint")
-    parser.add_argument("--init-from", type=Path, default=None, help="alphazero: start from this model's weights")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    add_common_args(parser)
-    args = parser.parse_args(argv)
-
-    if args.resume is not None:
-        return resume(args, parser)
-    algo = args.algo or "alphazero"
-    if algo == "maskable_ppo":
-        from deep_arena.agents.go import ppo as go_ppo
-
-        if args.init_from is not None:
-            parser.error("--init-from applies to --algo alphazero")
-        try:
-            config = build_config(args, go_ppo.default_config(),
-                                  cli_keys={"board_size": "board_size", "komi": "komi", "total_steps": "steps",
-                                            "opponent": "opponent", "minutes": "minutes"})
-            resolve_device(config["device"])
-            if config["opponent"] == "selfplay":
-                go_ppo.make_pool(config)  # checks the pool settings
-        except ValueError as err:  # unknown --set key, bad --config file, no CUDA...
-            parser.error(str(err))
-        run_dir = _new_run(args, algo, config)
-        _, win_rate = go_ppo.train(config, run_dir, progress_bar=not args.no_progress)
-        print(f"final win rate vs random ({config['eval_games']} games): {win_rate:.2f}")
-        print(f"model: {run_dir.path / 'final_model.zip'}   sample game: {run_dir.path / 'sample_game.sgf'}")
-        return 0
-
-    from deep_arena.agents.alphazero import trainer as az
-
-    if args.opponent is not None:
-        parser.error("--opponent applies to --algo maskable_ppo (AlphaZero learns by self-play)")
-    try:
-        config = build_config(args, az.DEFAULTS, cli_keys={"board_size": "board_size", "komi": "komi",
-                                                           "minutes": "minutes", "iterations": "steps"})
-        if config["minutes"] is None and config["iterations"] is None:
-            config["minutes"] = 30.0
-        az.validate_config(config)
-        resolve_device(config["device"])
-        # Everything that can fail on bad input happens before the run directory exists.
-        trainer = az.AlphaZeroTrainer(config, None, progress_bar=not args.no_progress)
-        if args.init_from is not None:
-            trainer.init_from(args.init_from)
-    except (ValueError, CheckpointError) as err:
-        parser.error(str(err))
-    trainer.run_dir = _new_run(args, algo, config)
-    return _finish(trainer, trainer.run_dir)
-
-
-def _new_run(args, algo: str, config: dict) -> RunDir:
-    run_dir = RunDir.create("go", algo, root=args.run_root)
-    run_dir.write_config(config)
-    run_dir.write_command()
-    print(f"run directory: {run_dir.path}")
-    return run_dir
-
-
-def resume(args, parser) -> int:
-    from deep_arena.agents.alphazero import trainer as az
-
-    fixed = {"--algo": args.algo, "--board-size": args.board_size, "--komi": args.komi, "--opponent": args.opponent,
-             "--init-from": args.init_from, "--config": args.config}
-
-    def no_checkpoint(run_dir) -> str:
-        if run_dir.path.name.startswith("maskable_ppo") or list(run_dir.checkpoints_dir.glob("model_*.zip")):
-            return ("resuming MaskablePPO runs is not supported yet; its checkpoints (checkpoints/model_*.zip) load "
-                    "with sb3_contrib.MaskablePPO.load")
-        return "no checkpoint to resume from"
-
-    run_dir, ckpt, config = resume_run(args, parser, fixed, {"minutes": args.minutes, "iterations": args.steps},
-                                       "--minutes, --steps", no_checkpoint=no_checkpoint, defaults=az.DEFAULTS)
-    try:
-        az.validate_config(config)
-        resolve_device(config["device"])
-        trainer = az.AlphaZeroTrainer(config, run_dir, progress_bar=not args.no_progress)
-        trainer.load(ckpt)
-    except (ValueError, CheckpointError) as err:
-        parser.error(str(err))
-    run_dir.write_config(config)
-    print(f"resuming {run_dir.path} from {ckpt.name} (iteration {trainer.counters['iteration']})")
-    return _finish(trainer, run_dir)
-
-
-def _finish(trainer, run_dir: RunDir) -> int:
-    result = trainer.run()
-    for name, r in result.items():
-        if name != "iteration":
-            lo, hi = r["interval"]
-            print(f"vs {name}: win rate {r['win_rate']:.2f} (95% CI {lo:.2f}-{hi:.2f}, {r['games']} games), "
-                  f"Elo {r['elo']:+.0f}")
-    print(f"model: {run_dir.path / 'model.pt'}   checkpoints: {run_dir.checkpoints_dir}")
-    return 0
+def main(argv: Sequence[str] | None = None) -> int:
+    return train.main(["go", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

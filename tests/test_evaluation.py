@@ -366,13 +366,14 @@ def test_evaluate_script_corrupt_checkpoint(tmp_path, capsys):
         assert err.startswith("error: ") and "x.pt" in err and "Traceback" not in err
 
 
-def test_evaluate_script_seed_range():
-    script = _load_script()
-    parser = script.build_parser()
-    assert parser.parse_args(["go", "--model", "random", "--seed", str(2**32 - 1)]).seed == 2**32 - 1
+def test_evaluate_go_seed_range():
+    from deep_arena.agents.go.commands import evaluate_parser
+
+    parser = evaluate_parser()
+    assert parser.parse_args(["--model", "random", "--seed", str(2**32 - 1)]).seed == 2**32 - 1
     for bad in ("-1", str(2**32), "x"):
         with pytest.raises(SystemExit):
-            parser.parse_args(["go", "--model", "random", "--seed", bad])
+            parser.parse_args(["--model", "random", "--seed", bad])
 
 
 def test_evaluate_script_end_to_end(tmp_path):

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from deep_arena.agents.pretrained import pretrained_path
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import GoGame
 from deep_arena.envs.go.opponents import Opponent, RandomOpponent, make_opponent
@@ -154,3 +155,13 @@ def _pretrained_path(board_size: int) -> Path:
     if path is None or not Path(path).is_file():
         raise ValueError(missing + ("" if path is None else f" ({str(path)!r} does not exist)"))
     return Path(path)
+
+
+def load_pretrained(name: str, device: str = "auto", **kwargs: Any) -> Opponent:
+    """The shipped AlphaZero model ``name`` (``"go-7x7"``, ``"go-9x9"``) as a player (``act(game, rng) -> action``);
+    ``kwargs`` go to its constructor (e.g. ``sims``, ``komi``)."""
+    from deep_arena.agents.alphazero.player import AlphaZeroPlayer  # torch and the search: only when a model loads
+
+    path = pretrained_path(name)
+    size = int(name[len("go-"):].split("x")[0])
+    return AlphaZeroPlayer.from_checkpoint(path, board_size=size, device=device, name=f"pretrained:{name}", **kwargs)

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from deep_arena.agents import pretrained
 
 PRETRAINED_QED = "molecule-qed"
+
+
+def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
+    """The shipped MolDQN model ``name`` (``"molecule-qed"``) as a `MolDQNPolicy` (``make_env()``, ``act(env)``,
+    ``generate(env)``)."""
+    from deep_arena.agents.moldqn.player import MolDQNPolicy  # torch: only when a model loads
+
+    return MolDQNPolicy.load(pretrained.pretrained_path(name), device=device, name=f"pretrained:{name}", **kwargs)
 
 
 def load_molecule_agent(spec: str, device: str = "auto"):
     """``(policy, act)`` for ``--model``: ``policy.make_env(objective=, render_mode=, start_smiles=)`` builds a
     matching env and ``act(env, obs) -> action``. ValueError / CheckpointError with a one-line reason."""
     if spec == "pretrained":
-        try:
-            from deep_arena.agents.pretrained import available, load_pretrained
-        except ImportError as err:
-            raise ValueError(f"no pretrained molecule model shipped yet ({err})") from None
-        if PRETRAINED_QED not in available():
+        if PRETRAINED_QED not in pretrained.available():
             raise ValueError("no pretrained molecule model shipped yet (agents.pretrained has no "
                              f"{PRETRAINED_QED!r}); pass --model PATH to a trained model.pt or .zip")
         policy = load_pretrained(PRETRAINED_QED, device=device)

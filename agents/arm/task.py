@@ -1,0 +1,45 @@
+"""The robot arm's entry in the task registry (:mod:`deep_arena.agents.registry`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deep_arena.agents import pretrained
+from deep_arena.agents.arm import commands
+from deep_arena.agents.registry import DemoJob, Task
+
+
+def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
+    """The shipped SB3 model ``name`` (``"arm-reach"``, ``"arm-push"``): ``predict(obs, deterministic=True)``."""
+    from deep_arena.agents.arm.sb3_trainer import load_model  # SB3 and MuJoCo: only when a model loads
+
+    return load_model(pretrained.pretrained_path(name), device=device, **kwargs)
+
+
+TASK = Task(
+    name="arm",
+    summary="7-joint MuJoCo arm (reach, push, pick-and-place): SAC, TD3, TQC (+ HER), PPO",
+    env_ids=("arena/ArmReach-v0", "arena/ArmPush-v0", "arena/ArmPickAndPlace-v0"),
+    algorithms=commands.ALGOS,
+    train=commands.train,
+    evaluate=commands.evaluate,
+    load_pretrained=load_pretrained,
+    pretrained=tuple(pretrained.ARM_MODELS),
+    demo_jobs=(
+        DemoJob("Robot arm reach, TQC + HER (2,000 steps, about a minute; the shipped model trained for 20,000)",
+                ("arm", "--task", "reach", "--algo", "tqc", "--her", "--steps", "2000", "--set", "eval_every=1000",
+                 "--set", "eval_episodes=10", "--set", "checkpoint_every=1000")),
+        DemoJob("Robot arm push, TQC + HER after an expert start: 100 scripted demonstrations, cloning, 1 DAgger "
+                "round, critic warm-up, then 1,000 agent steps (one to two minutes; the README's run used 1,000 "
+                "demonstrations and 5 rounds)",
+                ("arm", "--task", "push", "--algo", "tqc", "--her", "--steps", "1000", "--set", "expert.episodes=100",
+                 "--set", "expert.bc_steps=2000", "--set", "expert.dagger_rounds=1", "--set",
+                 "expert.dagger_episodes=50", "--set", "expert.critic_steps=300", "--set", "expert.bc_alpha=1.0",
+                 "--set", "eval_every=1000", "--set", "eval_episodes=10", "--set", "checkpoint_every=1000",
+                 "--set", "threads=1")),
+        DemoJob("Robot arm reach on the wide goal space with a Goal GAN curriculum (2,000 steps, about a minute)",
+                ("arm", "--task", "reach", "--curriculum", "goalgan", "--goal-space", "wide", "--steps", "2000",
+                 "--coverage", "3", "--set", "eval_every=2000", "--set", "eval_episodes=10",
+                 "--set", "checkpoint_every=2000")),
+    ),
+)

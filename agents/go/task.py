@@ -1,0 +1,25 @@
+"""Go's entry in the task registry (:mod:`deep_arena.agents.registry`)."""
+
+from __future__ import annotations
+
+from deep_arena.agents.go import commands, players
+from deep_arena.agents.registry import DemoJob, Task
+
+TASK = Task(
+    name="go",
+    summary="Go (5x5 to 19x19): AlphaZero self-play or MaskablePPO; evaluation against random and GNU Go",
+    env_ids=("arena/Go-v0",),
+    algorithms=("alphazero", "maskable_ppo"),
+    train=commands.train,
+    evaluate=commands.evaluate,
+    load_pretrained=players.load_pretrained,
+    pretrained=("go-7x7", "go-9x9"),
+    demo_jobs=(
+        DemoJob("Go 5x5, AlphaZero self-play (2 minutes; evaluation vs random and GNU Go level 1 at the end)",
+                ("go", "--algo", "alphazero", "--board-size", "5", "--minutes", "2", "--set", "eval_every=1000",
+                 "--set", "eval.games_vs_random=10", "--set", "eval.games_vs_gnugo=4")),
+        DemoJob("Go 5x5, MaskablePPO against a self-play pool (about a minute)",
+                ("go", "--algo", "maskable_ppo", "--board-size", "5", "--steps", "12000", "--set", "eval_every=4000",
+                 "--set", "eval_games=20", "--set", "selfplay.snapshot_every=2000")),
+    ),
+)

@@ -1,0 +1,25 @@
+"""Molecule design's entry in the task registry (:mod:`deep_arena.agents.registry`)."""
+
+from __future__ import annotations
+
+from deep_arena.agents import pretrained
+from deep_arena.agents.molecule import commands, players
+from deep_arena.agents.registry import DemoJob, Task
+
+TASK = Task(
+    name="molecule",
+    summary="Molecule design on RDKit (QED, penalized logP, similarity, ...): MolDQN or MaskablePPO",
+    env_ids=("arena/MoleculeDesign-v0",),
+    algorithms=("moldqn", "maskable_ppo"),
+    train=commands.train,
+    evaluate=commands.evaluate,
+    load_pretrained=players.load_pretrained,
+    pretrained=tuple(pretrained.MOLECULE_MODELS),
+    demo_jobs=(
+        DemoJob("Molecule design, MolDQN maximising QED (60 episodes of 40 edits, about a minute)",
+                ("molecule", "--algo", "moldqn", "--objective", "qed", "--episodes", "60",
+                 "--set", "learning_starts=400", "--set", "checkpoint_every=30")),
+        DemoJob("Molecule design, MaskablePPO maximising QED (4,000 steps, about a minute)",
+                ("molecule", "--algo", "maskable_ppo", "--objective", "qed", "--steps", "4000")),
+    ),
+)

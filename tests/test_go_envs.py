@@ -1,8 +1,8 @@
 """The Go environments: Gymnasium `arena/Go-v0` (envs/go/gym_env.py) and the PettingZoo AEC env (envs/go/aec_env.py).
 
-API checkers (Gymnasium, Stable-Baselines3, PettingZoo), seeding, observation planes, rewards, illegal and malformed
-actions, action masks with sb3-contrib's MaskablePPO, GNU Go and callable opponents, two board sizes in one process,
-and rendering. Headless: SDL's dummy video driver stands in for a display.
+API checkers on non-default settings (tests/test_env_contract.py runs them, and PettingZoo's api/seed/render tests,
+with the defaults), seeding, observation planes, rewards, illegal and malformed actions, action masks with
+sb3-contrib's MaskablePPO, GNU Go and callable opponents, two board sizes in one process, and rendering. Headless: SDL's dummy video driver stands in for a display.
 """
 
 from __future__ import annotations
@@ -122,13 +122,14 @@ def check_planes(obs: np.ndarray, game: GoGame, colour: int, legal: np.ndarray, 
 # API checkers
 
 
-@pytest.mark.parametrize("board_size", [5, 9])
-@pytest.mark.parametrize("agent_color", ["black", "white", "random"])
+# The defaults (9x9, black) are checked in tests/test_env_contract.py.
+@pytest.mark.parametrize(("board_size", "agent_color"),
+                         [(5, "black"), (5, "white"), (5, "random"), (9, "white"), (9, "random")])
 def test_gymnasium_and_sb3_env_checkers(board_size: int, agent_color: str) -> None:
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-    # The checkers step with unmasked samples, so an occupied point is likely: "lose" turns it into an ending.
-    env = gym.make(ENV_ID, board_size=board_size, agent_color=agent_color, illegal_action="lose")
+    # The checkers step with unmasked samples, so an occupied point is likely: the default "lose" ends the episode.
+    env = gym.make(ENV_ID, board_size=board_size, agent_color=agent_color)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         gym_check_env(env.unwrapped)
@@ -147,33 +148,12 @@ def test_gymnasium_and_sb3_env_checkers(board_size: int, agent_color: str) -> No
 @pytest.mark.filterwarnings("ignore:We recommend agents to be named:UserWarning")
 @pytest.mark.filterwarnings("ignore:Observation is not a NumPy array:UserWarning")  # a Dict, as in classic games
 @pytest.mark.filterwarnings("ignore:The old environment creation API:DeprecationWarning")  # PettingZoo's own import
-@pytest.mark.parametrize("board_size", [5, 9])
-def test_pettingzoo_api_test(board_size: int) -> None:
-    from pettingzoo.test import api_test
+def test_pettingzoo_api_test_on_other_settings() -> None:
+    # With the defaults, PettingZoo's api_test, seed_test and render_test run in tests/test_env_contract.py.
+    from pettingzoo.test import api_test, seed_test
 
-    api_test(envs.go.env(board_size=board_size), num_cycles=1000)
-    api_test(envs.go.env(board_size=board_size, illegal_action="lose", history_length=2), num_cycles=1000)
-
-
-@pytest.mark.parametrize("board_size", [5, 9])
-def test_pettingzoo_seed_test(board_size: int) -> None:
-    from pettingzoo.test import seed_test
-
-    seed_test(lambda: envs.go.env(board_size=board_size), num_cycles=500)
-
-
-def test_pettingzoo_render_test() -> None:
-    from pettingzoo.test import render_test
-
-    def env_fn(render_mode: str | None = None):
-        env = envs.go.env(board_size=5, render_mode=render_mode)
-        env.metadata = {**env.metadata, "render_fps": 1000}  # the human window need not hold 4 fps in a test
-        return env
-
-    def many_colours(frame: np.ndarray) -> bool:
-        return len(np.unique(frame.reshape(-1, 3), axis=0)) > 500
-
-    render_test(env_fn, custom_tests={"rgb_array": many_colours})
+    api_test(envs.go.env(board_size=5, illegal_action="raise", history_length=2), num_cycles=1000)
+    seed_test(lambda: envs.go.env(board_size=5), num_cycles=500)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -372,13 +352,15 @@ def test_aec_truncation_and_illegal_move_loss() -> None:
     final = aec_final(env)
     assert {a: f[:3] for a, f in final.items()} == {"black": (0.0, False, True), "white": (0.0, False, True)}
 
-    env = envs.go.env(board_size=5, illegal_action="lose")
+    env = envs.go.env(board_size=5)  # illegal_action="lose" is the default
     env.reset()
     env.step(12)
     env.step(12)  # White plays on Black's stone
     final = aec_final(env)
     assert final["white"][:3] == (-1.0, True, False) and final["black"][:3] == (1.0, True, False)
-    assert final["white"][3]["illegal_move"] == "occupied"
+    assert final["white"][3]["illegal_action"] is True and final["white"][3]["illegal_reason"] == "occupied"
+    assert final["white"][3]["winner"] == final["black"][3]["winner"] == BLACK
+    assert "illegal_action" not in final["black"][3]
     with pytest.raises(RuntimeError, match="reset"):
         env.step(0)
 
@@ -388,7 +370,7 @@ def test_aec_truncation_and_illegal_move_loss() -> None:
 
 
 def test_gym_illegal_move_raises_naming_the_reason_and_leaves_the_env_usable() -> None:
-    env = GoEnv(board_size=5, opponent=pass_policy)
+    env = GoEnv(board_size=5, opponent=pass_policy, illegal_action="raise")
     obs, info = env.reset(seed=0)
     obs, *_ = env.step(12)
     with pytest.raises(IllegalMoveError, match="occupied") as excinfo:
@@ -399,13 +381,15 @@ def test_gym_illegal_move_raises_naming_the_reason_and_leaves_the_env_usable() -
     assert reward == 0.0 and not terminated
 
 
-def test_gym_illegal_move_with_lose_ends_the_episode() -> None:
-    env = GoEnv(board_size=5, opponent=pass_policy, illegal_action="lose")
+def test_gym_illegal_move_ends_the_episode_as_a_loss_by_default() -> None:
+    env = GoEnv(board_size=5, opponent=pass_policy)  # illegal_action="lose" is the default
     env.reset(seed=0)
-    env.step(12)
+    _, _, _, _, info = env.step(12)
+    assert info["illegal_action"] is False and "illegal_reason" not in info
     obs, reward, terminated, truncated, info = env.step(12)
     assert (reward, terminated, truncated) == (-1.0, True, False)
-    assert info["illegal_move"] == "occupied" and info["winner"] == WHITE
+    assert info["illegal_action"] is True and info["illegal_reason"] == "occupied" and info["winner"] == WHITE
+    assert env.game.history == [12, 25]  # nothing was played
     assert not info["action_mask"].any() and not env.action_masks().any() and not obs[-1].any()
     with pytest.raises(RuntimeError, match="after the episode ended"):
         env.step(13)

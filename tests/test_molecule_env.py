@@ -33,10 +33,10 @@ def random_episode(env, seed: int, steps: int = 15):
     return out
 
 
-@pytest.mark.parametrize("obs_type", ["fingerprint", "graph"])
-def test_checkers(obs_type):
-    # The checkers step random (mostly masked) actions, so illegal actions are penalised rather than raised here.
-    kwargs = dict(obs_type=obs_type, max_atoms=12, max_steps=10, illegal_action="penalize")
+def test_checkers_on_graph_observations():
+    # The defaults (fingerprint observations) are checked in tests/test_env_contract.py. The checkers step random
+    # (mostly masked) actions, which the default illegal_action="penalize" turns into penalties.
+    kwargs = dict(obs_type="graph", max_atoms=12, max_steps=10)
     gym_check_env(MoleculeEnv(**kwargs), skip_render_check=True)
     sb3_check_env(MoleculeEnv(**kwargs), warn=True)
 
@@ -119,11 +119,11 @@ def test_bad_input_errors():
         MoleculeEnv(obs_type="image")
     with pytest.raises(ValueError, match="discount"):
         MoleculeEnv(discount=0.0)
-    env = MoleculeEnv()
+    env = MoleculeEnv(illegal_action="raise")
     env.reset(seed=0)
     with pytest.raises(MoleculeError, match="charge"):
         env.reset(options={"smiles": "C[NH3+]"})
-    with pytest.raises(ValueError, match="unknown reset options"):
+    with pytest.raises(ValueError, match="unknown reset option"):
         env.reset(options={"smile": "CC"})
     with pytest.raises(ValueError, match="integer"):
         env.step(np.float32(np.nan))
@@ -134,11 +134,14 @@ def test_bad_input_errors():
     assert env.mol.smiles() == "C"  # unchanged
 
 
-def test_illegal_action_penalize():
-    env = MoleculeEnv(illegal_action="penalize", illegal_penalty=-2.0)
+def test_illegal_action_penalize_is_the_default():
+    env = MoleculeEnv(illegal_penalty=-2.0)
     env.reset(seed=0)
     obs, r, term, trunc, info = env.step(env.codec.add_action(0, env.rules.atom_types.index("F"), 2))
-    assert r == -2.0 and info["illegal"] and info["smiles"] == "C"
+    assert r == -2.0 and info["illegal_action"] is True and info["smiles"] == "C"
+    assert "F" in info["illegal_reason"] and "order 2" in info["illegal_reason"]  # a new F cannot take a double bond
+    _, r, *_, info = env.step(env.codec.add_action(0, 0, 1))
+    assert info["illegal_action"] is False and "illegal_reason" not in info and info["smiles"] == "CC"
 
 
 def test_next_states_are_the_distinct_valid_results():

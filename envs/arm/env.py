@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from deep_arena.envs.arm import tasks
 from deep_arena.envs.arm.sim import EE_STEP, JOINT_STEP, N_ARM, ArmSim
+from deep_arena.envs.validation import check_options, check_seed
 
 CONTROLS = ("ee", "joint")
 BLOCKED_GAP = 0.01  # finger gap (m) held when the gripper is blocked
@@ -93,7 +94,8 @@ class ArmEnv(gym.Env):
     | `"goal"`     | a 3-vector inside `[goal_low, goal_high]`: the episode's goal instead of a sampled one  |
     | `"object_xy"`| (push, pick_and_place) the cube's initial (x, y), inside `[0.1, 0.7] × [-0.4, 0.4]`    |
 
-    Bad values raise `ValueError` naming the problem. Without them the cube's (x, y) is uniform in
+    Bad values raise `ValueError` naming the problem, as do an unknown key and a negative seed (a seed that is not
+    an integer, or options that are not a dict, raise `TypeError`). Without them the cube's (x, y) is uniform in
     `[0.25, 0.55] × [-0.15, 0.15]` (at least 10 cm from the gripper) and the goal uniform in the goal space,
     redrawn while it is within 5 cm of the achieved goal at reset; pick-and-place goals lie on the table half the
     time. All randomness comes from `self.np_random`: the same seed gives bit-identical observations.
@@ -172,11 +174,9 @@ class ArmEnv(gym.Env):
     # -- Gymnasium API ---------------------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        seed = check_seed(seed)
+        options = check_options(options, ("goal", "object_xy"), type(self).__name__)
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = set(options) - {"goal", "object_xy"}
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {sorted(unknown)}; known: 'goal', 'object_xy'")
         spec, sim, rng = self.task_spec, self.sim, self.np_random
         cube_xy = None
         if spec.has_object:
@@ -265,6 +265,13 @@ class ArmEnv(gym.Env):
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # copy.deepcopy and pickle: the copy gets its own simulation (ArmSim copies its MuJoCo model and data) and
+        # no renderer (a GL context cannot be copied; it is made again on the copy's first render()).
+        state = self.__dict__.copy()
+        state["_renderer"] = None
+        return state
 
     # -- internals -------------------------------------------------------------------------------------------------
 

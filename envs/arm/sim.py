@@ -118,8 +118,20 @@ class ArmSim:
         self.arm_bodies = [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, n)
                            for n in ("base", "link1", "link2", "link3", "link4", "link5", "link6", "link7", "hand")]
 
+        # Scratch buffers (no allocation in the control loop beyond small NumPy temporaries).
+        self._jac = np.zeros((6, m.nv))
+        self._bind_views()
+        self._eye = np.eye(N_ARM)
+        self.home_qpos = _home_qpos(self.model_path)
+        self.home_ee_xy = HOME_EE[:2].copy()
+        self.reset()
+
+    _VIEWS = ("qpos", "qvel", "ctrl", "ee_pos", "_ee_mat", "cube_pos", "cube_quat", "cube_linvel", "cube_angvel",
+              "_jacp", "_jacr")
+
+    def _bind_views(self) -> None:
+        """Views into MjData (valid for the life of self.data: never reallocated) and into the Jacobian buffer."""
         d = self.data
-        # Views into MjData: valid for the life of self.data (never reallocated).
         self.qpos, self.qvel, self.ctrl = d.qpos, d.qvel, d.ctrl
         self.ee_pos = d.site_xpos[self.grip_site]
         self._ee_mat = d.site_xmat[self.grip_site]
@@ -127,13 +139,16 @@ class ArmSim:
         self.cube_quat = d.qpos[self.cube_qpos + 3:self.cube_qpos + 7]
         self.cube_linvel = d.qvel[self.cube_dof:self.cube_dof + 3]
         self.cube_angvel = d.qvel[self.cube_dof + 3:self.cube_dof + 6]
-        # Scratch buffers (no allocation in the control loop beyond small NumPy temporaries).
-        self._jac = np.zeros((6, m.nv))
         self._jacp, self._jacr = self._jac[:3], self._jac[3:]
-        self._eye = np.eye(N_ARM)
-        self.home_qpos = _home_qpos(self.model_path)
-        self.home_ee_xy = HOME_EE[:2].copy()
-        self.reset()
+
+    def __getstate__(self) -> dict:
+        # copy.deepcopy and pickle copy MjModel and MjData; a copied view would be a plain array tied to neither
+        # MjData (the copy would read stale positions), so the views are left out and bound again to the copy's.
+        return {k: v for k, v in self.__dict__.items() if k not in self._VIEWS}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._bind_views()
 
     # -- state -----------------------------------------------------------------------------------------------------
 

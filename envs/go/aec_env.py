@@ -12,6 +12,7 @@ from pettingzoo import AECEnv
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 from deep_arena.envs.go.gym_env import check_env_args, parse_action
+from deep_arena.envs.validation import check_options, check_seed
 
 AGENTS = ("black", "white")
 _COLOUR_OF = {"black": BLACK, "white": WHITE}
@@ -25,18 +26,48 @@ def env(board_size: int = 9, komi: float = 7.5, render_mode: str | None = None, 
 class GoAECEnv(AECEnv):
     """Two-player Go under CGOS rules, PettingZoo AEC API (agents ``"black"``, ``"white"``; Black moves first).
 
-    Observation per agent: ``{"observation": Box(0, 1, (2H+2, N, N), float32), "action_mask": Box(0, 1, (N*N+1,),
-    int8)}`` like PettingZoo's classic games. The planes are those of `envs.go.features` from the observing agent's
-    own point of view (own stones first, a plane of ones if the agent is Black, its legal moves). The action mask is
-    all zeros for the agent that is not to move.
+    ## Observation space
+    Per agent ``{"observation": Box(0, 1, (2H+2, N, N), float32), "action_mask": Box(0, 1, (N*N+1,), int8)}`` like
+    PettingZoo's classic games. The planes are those of `envs.go.features` from the observing agent's own point of
+    view (own stones first, a plane of ones if the agent is Black, its legal moves). The action mask is all zeros for
+    the agent that is not to move.
 
-    Actions: ``Discrete(N*N + 1)``, ``row * N + col`` (row 0 at the top), ``N*N`` = pass.
+    ## Action space
+    ``Discrete(N*N + 1)``, ``row * N + col`` (row 0 at the top), ``N*N`` = pass. Every element can be stepped: with
+    the default ``illegal_action="lose"`` a move the rules forbid ends the game as a loss for the mover (as
+    PettingZoo's classic games do with their illegal-move wrapper). An action outside the action space, or one that
+    is not an integer, raises ``ValueError``.
 
-    Rewards go to the player they belong to: at the end of a finished game the winner gets +1 and the loser −1
-    (0 each for a draw with an integer komi). Both agents terminate after two consecutive passes; both are truncated
-    (reward 0) at the move cap of 2·N² moves. An illegal move raises `IllegalMoveError` by default; with
-    ``illegal_action="lose"`` the mover gets −1, the other +1, and the game ends (an action outside the action space
-    always raises). Stepping once both agents have left raises ``RuntimeError``.
+    ## Rewards and episode end
+    | outcome                                           | mover / winner | other / loser |
+    |---------------------------------------------------|----------------|---------------|
+    | two consecutive passes: the game is scored         | +1 winner      | −1 loser      |
+    | draw (integer komi)                               | 0              | 0             |
+    | illegal move (occupied, suicide, superko)         | −1 mover       | +1 other      |
+    | move cap of 2·N² moves: both truncated            | 0              | 0             |
+
+    Rewards go to the player they belong to. Both agents terminate at the end of a scored game or after an illegal
+    move, and are truncated at the move cap. Stepping once both agents have left raises ``RuntimeError``.
+
+    ## Arguments
+    | argument          | default  | meaning                                                                      |
+    |-------------------|----------|------------------------------------------------------------------------------|
+    | `board_size`      | 9        | 5 to 19                                                                      |
+    | `komi`            | 7.5      | points given to White                                                        |
+    | `illegal_action`  | "lose"   | "lose": an illegal move ends the game (mover −1, other +1); "raise" (for debugging): `IllegalMoveError` (a `ValueError`) naming the reason, nothing played |
+    | `history_length`  | 4        | board history planes, 1 to 8                                                 |
+    | `max_moves`       | 2·N²     | move cap                                                                     |
+    | `render_mode`     | None     | "human" (pygame window) or "rgb_array"                                       |
+
+    ``reset(seed=None, options=None)``: ``seed`` a non-negative integer or None (else ``TypeError``/``ValueError``);
+    Go has no randomness, the seed only seeds ``np_random``. ``options`` must be a dict or None (else ``TypeError``);
+    the env uses no option, and ignores keys as PettingZoo's classic games do (PettingZoo's ``api_test`` resets with
+    an arbitrary one).
+
+    ## Info
+    Empty until the game ends; then each agent's info has ``score`` (Black − White − komi) and ``winner`` (1 / −1 /
+    0). After an illegal move the mover's info also has ``illegal_action`` (True) and ``illegal_reason``
+    ("occupied", "suicide" or "superko"), the keys `arena/Go-v0` and `arena/MoleculeDesign-v0` use.
 
     Unlike PettingZoo's go_v5, every setting (board size included) is per instance, positional superko is enforced,
     and a tie is a draw, not a White win.
@@ -46,7 +77,7 @@ class GoAECEnv(AECEnv):
                 "render_fps": 4}
 
     def __init__(self, board_size: int = 9, komi: float = 7.5, render_mode: str | None = None,
-                 illegal_action: str = "raise", history_length: int = 4, max_moves: int | None = None):
+                 illegal_action: str = "lose", history_length: int = 4, max_moves: int | None = None):
         super().__init__()
         self.game = GoGame(board_size, komi, max_moves)
         check_env_args(illegal_action, render_mode, self.metadata["render_modes"])
@@ -77,6 +108,9 @@ class GoAECEnv(AECEnv):
         return self.action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        seed = check_seed(seed)
+        # Option keys are not checked: PettingZoo's api_test resets with an arbitrary one ({"options": 1}).
+        check_options(options, None, type(self).__name__)
         # Go itself has no randomness; the seed is kept so wrappers and samplers can draw from np_random.
         if seed is not None or not hasattr(self, "np_random"):
             self.np_random, _ = gymnasium.utils.seeding.np_random(seed)
@@ -137,7 +171,9 @@ class GoAECEnv(AECEnv):
                 self.game.play(action)  # raises IllegalMoveError naming the reason
             self.rewards[agent], self.rewards[other] = -1.0, 1.0
             self.terminations = {a: True for a in self.agents}
-            self.infos[agent] = {"illegal_move": reason}
+            end = {"score": self.game.score(), "winner": _COLOUR_OF[other]}
+            self.infos[agent] = {**end, "illegal_action": True, "illegal_reason": reason}
+            self.infos[other] = dict(end)
             self._finished = True
             self._message = f"Illegal move by {agent} ({reason})"
         else:
@@ -166,6 +202,12 @@ class GoAECEnv(AECEnv):
     def close(self) -> None:
         if self._view is not None:
             self._view.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # copy.deepcopy and pickle: the copy gets no pygame view of its own (made again on its first render()).
+        state = self.__dict__.copy()
+        state["_view"] = None
+        return state
 
     def state(self) -> np.ndarray:
         """The board (int8 N x N, 1 black, −1 white), for global-state consumers."""

@@ -11,6 +11,7 @@ from gymnasium import spaces
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame, IllegalMoveError
 from deep_arena.envs.go.opponents import RESIGN, Opponent, make_opponent
+from deep_arena.envs.validation import check_options, check_seed
 
 _COLOURS = {"black": BLACK, "white": WHITE}
 
@@ -45,8 +46,10 @@ class GoEnv(gym.Env):
     passes end the game, and a cap of 2·N² moves (passes included) truncates it.
 
     ## Action space
-    `Discrete(N*N + 1)`: `action = row * N + col` with row 0 at the top, and `N*N` is pass. Only legal moves may be
-    played: use `action_masks()` (sb3-contrib MaskablePPO) or `info["action_mask"]`.
+    `Discrete(N*N + 1)`: `action = row * N + col` with row 0 at the top, and `N*N` is pass. Every element of the
+    action space can be stepped: with the default `illegal_action="lose"` a move the rules forbid (an occupied point,
+    suicide, a superko repetition) ends the episode as a loss, so learners that ignore masks (DQN, plain PPO) run.
+    The legal moves are in `action_masks()` (sb3-contrib MaskablePPO) and `info["action_mask"]`.
 
     | action            | meaning                          |
     |-------------------|----------------------------------|
@@ -67,15 +70,16 @@ class GoEnv(gym.Env):
     | outcome                                   | reward |
     |-------------------------------------------|--------|
     | game ends, agent wins on Tromp-Taylor area | +1     |
-    | game ends, agent loses (or plays illegally with `illegal_action="lose"`) | −1 |
+    | game ends, agent loses, or plays an illegal move (default `illegal_action="lose"`) | −1 |
     | draw (integer komi), or any non-final step | 0      |
     | truncated by the move cap                  | 0      |
     | opponent resigns (GNU Go may)              | +1     |
 
     ## Episode end
-    `terminated` after two consecutive passes, an opponent's resignation, or an illegal agent move with
-    `illegal_action="lose"`. `truncated` when the move cap (2·N² moves, passes included) is reached; the score at
-    that point is in `info["score"]` but no reward is given, as the game did not finish.
+    `terminated` after two consecutive passes, an opponent's resignation, or an illegal agent move (with the
+    default `illegal_action="lose"`; the position is left as it was). `truncated` when the move cap (2·N² moves,
+    passes included) is reached; the score at that point is in `info["score"]` but no reward is given, as the game
+    did not finish.
 
     ## Arguments
     | argument          | default    | meaning                                                              |
@@ -84,14 +88,27 @@ class GoEnv(gym.Env):
     | `komi`            | 7.5        | points given to White                                                |
     | `opponent`        | "random"   | "random", "gnugo:LEVEL" (0–10) or a callable `policy(game) -> action` |
     | `agent_color`     | "black"    | "black", "white", or "random" (drawn per episode from the env's RNG) |
-    | `illegal_action`  | "raise"    | "raise": `IllegalMoveError` (a `ValueError`) naming the reason; "lose": the episode ends with −1 (an action outside the action space always raises) |
+    | `illegal_action`  | "lose"     | "lose": an illegal move ends the episode with −1 and `info["illegal_action"]`; "raise" (for debugging): `IllegalMoveError` (a `ValueError`) naming the reason, nothing played. An action outside the action space (or not an integer) always raises `ValueError` |
     | `history_length`  | 4          | board history planes, 1 to 8                                         |
     | `max_moves`       | 2·N²       | move cap                                                             |
     | `render_mode`     | None       | "human" (pygame window) or "rgb_array"                               |
 
+    ## Reset
+    `reset(seed=None, options=None)`: `seed` a non-negative integer or None (else `TypeError`/`ValueError`); the
+    env takes no options, so any key in `options` raises `ValueError` (a non-dict `TypeError`).
+
     ## Info
-    `action_mask` (bool, N*N+1), `agent_color` (1/−1), `move_number`, `score` (Black − White − komi, current
-    board), `captures`; at the end also `winner` (1/−1/0), `illegal_move` (the reason) and `resigned`.
+    | key              | when         | value                                                                  |
+    |------------------|--------------|------------------------------------------------------------------------|
+    | `action_mask`    | always       | bool (N*N+1,): the agent's legal moves, all False once the episode ended |
+    | `agent_color`    | always       | 1 (Black) or −1 (White)                                               |
+    | `move_number`    | always       | moves played so far, passes included                                   |
+    | `score`          | always       | Black − White − komi on the current board (Tromp-Taylor area)          |
+    | `captures`       | always       | stones captured so far, `{1: by Black, −1: by White}`                  |
+    | `illegal_action` | always       | True on the step whose action was illegal (the episode then ends), else False |
+    | `illegal_reason` | illegal step | "occupied", "suicide" or "superko"                                     |
+    | `winner`         | episode end  | 1 / −1 / 0 (draw); the opponent's colour after an illegal move or the agent's after a resignation |
+    | `resigned`       | resignation  | the colour that resigned ("black" / "white")                           |
 
     ## Version history
     * v0: initial release.
@@ -100,7 +117,7 @@ class GoEnv(gym.Env):
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 4}
 
     def __init__(self, board_size: int = 9, komi: float = 7.5, opponent: str | Callable | Opponent = "random",
-                 agent_color: str = "black", illegal_action: str = "raise", history_length: int = 4,
+                 agent_color: str = "black", illegal_action: str = "lose", history_length: int = 4,
                  max_moves: int | None = None, render_mode: str | None = None):
         self.game = GoGame(board_size, komi, max_moves)  # validates size, komi and cap
         if agent_color not in ("black", "white", "random"):
@@ -125,6 +142,8 @@ class GoEnv(gym.Env):
     # -- Gymnasium API ---------------------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        seed = check_seed(seed)
+        check_options(options, (), type(self).__name__)
         super().reset(seed=seed)
         self.game = GoGame(self.board_size, self.komi, self.game.max_moves)
         if self.agent_color_mode == "random":
@@ -151,7 +170,7 @@ class GoEnv(gym.Env):
             # An action outside the action space is a caller bug, not a Go move: it raises even with "lose".
             if self.illegal_action == "raise" or reason == "off board":
                 self.game.play(action)  # raises IllegalMoveError with the full explanation
-            self._end_info = {"illegal_move": reason}
+            self._end_info = {"illegal_action": True, "illegal_reason": reason}
             self._message = f"Illegal move ({reason}): agent loses"
             return self._observe(), -1.0, True, False, self._info()
         self._commit(action)
@@ -213,16 +232,23 @@ class GoEnv(gym.Env):
             "move_number": self.game.move_number,
             "score": self.game.score(),
             "captures": dict(self.game.captures),
+            "illegal_action": False,
         }
         if finished:
             info.update(self._end_info)
             if "resigned" in self._end_info:
                 info["winner"] = self.agent_color
-            elif "illegal_move" in self._end_info:
+            elif "illegal_reason" in self._end_info:
                 info["winner"] = -self.agent_color
             else:
                 info["winner"] = self.game.winner
         return info
+
+    def __getstate__(self) -> dict[str, Any]:
+        # copy.deepcopy and pickle: the copy gets no pygame view of its own (made again on its first render()).
+        state = self.__dict__.copy()
+        state["_view"] = None
+        return state
 
     # -- rendering -------------------------------------------------------------------------------------------------
 

@@ -19,8 +19,10 @@ from deep_arena.envs.molecule.chem import (
     EditRules,
     IllegalEditError,
     MoleculeError,
+    illegal_reason,
 )
 from deep_arena.envs.molecule import rewards as reward_lib
+from deep_arena.envs.validation import check_options, check_seed
 
 MAX_H = 4  # hydrogen-count one-hot width in graph observations (0..4)
 
@@ -49,7 +51,10 @@ class MoleculeEnv(gym.Env):
     An episode starts from a single carbon, from ``start_smiles`` or from ``reset(options={"smiles": S})``.
 
     ## Action space
-    `Discrete(3·M·T + 4·M(M−1)/2 + 1)` with ``M = max_atoms`` and ``T = len(atom_types)`` (3,497 with the defaults):
+    `Discrete(3·M·T + 4·M(M−1)/2 + 1)` with ``M = max_atoms`` and ``T = len(atom_types)`` (3,497 with the defaults).
+    Every element can be stepped: with the default ``illegal_action="penalize"`` an edit the mask forbids leaves the
+    molecule unchanged and pays ``illegal_penalty`` (most of the 3,497 are illegal in any state, so learners that
+    ignore the mask, such as DQN or plain PPO, run but learn slowly; `action_masks()` is for MaskablePPO).
 
     | actions                  | edit                                                                           |
     |--------------------------|--------------------------------------------------------------------------------|
@@ -85,15 +90,47 @@ class MoleculeEnv(gym.Env):
     ``f`` of the current molecule.
 
     ## Episode end
-    `terminated` by the stop action; `truncated` after ``max_steps`` edits. An illegal action raises
-    `IllegalEditError` (``illegal_action="raise"``) or, with ``"penalize"``, leaves the molecule unchanged, pays
-    ``illegal_penalty`` and sets ``info["illegal"] = True``.
+    `terminated` by the stop action; `truncated` after ``max_steps`` steps. An illegal action (default
+    ``illegal_action="penalize"``) leaves the molecule unchanged, pays ``illegal_penalty`` instead of the step's
+    reward, counts as a step and sets ``info["illegal_action"]``; with ``illegal_action="raise"`` (for debugging) it
+    raises `IllegalEditError` (a `ValueError`) naming the rule it breaks, and nothing changes. An action outside the
+    action space, or one that is not an integer, always raises ``ValueError``.
+
+    ## Reset
+    ``reset(seed=None, options=None)``: ``seed`` a non-negative integer or None; ``options={"smiles": S}`` starts
+    from ``S`` (a SMILES string) instead of ``start_smiles``. A bad seed, an unknown option key or a non-string
+    SMILES raises ``TypeError``/``ValueError`` naming it; an invalid SMILES raises `MoleculeError` (a `ValueError`).
 
     ## Info
-    ``smiles`` (canonical), ``action_mask``, ``score``, ``n_atoms``, ``steps_left``, ``illegal``.
+    | key              | when         | value                                                                     |
+    |------------------|--------------|---------------------------------------------------------------------------|
+    | `smiles`         | always       | canonical SMILES of the current molecule                                  |
+    | `action_mask`    | always       | bool (n_actions,): the valid edits (the stop action always)               |
+    | `score`          | always       | undiscounted objective ``f`` of the current molecule                      |
+    | `n_atoms`        | always       | heavy atoms                                                               |
+    | `steps_left`     | always       | ``max_steps`` − steps taken                                               |
+    | `illegal_action` | always       | True on a step whose action was illegal (penalised), else False           |
+    | `illegal_reason` | illegal step | the rule the edit breaks, e.g. "there is no atom 5 (the molecule has 1)"  |
 
     ## Arguments
-    See `__init__`.
+    | argument           | default         | meaning                                                                 |
+    |--------------------|-----------------|-------------------------------------------------------------------------|
+    | `objective`        | "qed"           | property to maximise (table above) or a callable ``f(mol) -> float``    |
+    | `objective_kwargs` | None            | extra arguments of the objective (``target``, ``start``, ``delta``, ``weights``) |
+    | `reward_fn`        | None            | a callable ``f(mol) -> float`` used instead of ``objective``            |
+    | `start_smiles`     | "C"             | the start molecule, or a list of them (one drawn per episode with the env's RNG) |
+    | `atom_types`       | C N O F S Cl    | elements the "add atom" actions may add                                 |
+    | `valences`         | None            | allowed total valences per element, merged over the defaults (C 4, N 3, O 2, F 1, S 2, Cl 1, Br 1, I 1, P 3), e.g. ``{"S": (2, 4, 6)}`` for sulfoxides and sulfones |
+    | `ring_sizes`       | (5, 6)          | ring sizes a new bond may close                                         |
+    | `max_atoms`        | 38              | heavy-atom cap (MolDQN's pLogP experiments)                             |
+    | `max_steps`        | 40              | steps per episode                                                       |
+    | `obs_type`         | "fingerprint"   | "fingerprint" or "graph"                                                |
+    | `fp_radius`, `fp_bits` | 3, 2048     | Morgan fingerprint radius and length (MolDQN's)                         |
+    | `reward_mode`      | "every_step"    | "every_step" or "final"                                                 |
+    | `discount`         | 1.0             | γ in the every-step reward ``f · γ^(steps left)``; in (0, 1]            |
+    | `illegal_action`   | "penalize"      | "penalize": an illegal action pays ``illegal_penalty`` and changes nothing; "raise": `IllegalEditError` |
+    | `illegal_penalty`  | −1.0            | reward of an illegal action under "penalize"                            |
+    | `render_mode`      | None            | "human" (pygame window) or "rgb_array"                                  |
 
     ## Version history
     * v0: initial version.
@@ -117,30 +154,11 @@ class MoleculeEnv(gym.Env):
         fp_bits: int = 2048,
         reward_mode: str = "every_step",
         discount: float = 1.0,
-        illegal_action: str = "raise",
+        illegal_action: str = "penalize",
         illegal_penalty: float = -1.0,
         render_mode: str | None = None,
     ):
-        """
-        Args:
-            objective: property to maximise (table above) or a callable ``f(mol) -> float``.
-            objective_kwargs: extra arguments of the objective (``target``, ``start``, ``delta``, ``weights``).
-            reward_fn: a callable ``f(mol) -> float`` used instead of ``objective``.
-            start_smiles: the start molecule, or a list of them (one drawn per episode with the env's RNG).
-            atom_types: elements the "add atom" actions may add.
-            valences: allowed total valences per element, merged over the defaults (C 4, N 3, O 2, F 1, S 2, Cl 1,
-                Br 1, I 1, P 3), e.g. ``{"S": (2, 4, 6)}`` for sulfoxides and sulfones.
-            ring_sizes: ring sizes a new bond may close.
-            max_atoms: heavy-atom cap (38 as in MolDQN's pLogP experiments).
-            max_steps: edits per episode.
-            obs_type: ``"fingerprint"`` or ``"graph"``.
-            fp_radius, fp_bits: Morgan fingerprint radius and length (MolDQN: 3 and 2048).
-            reward_mode: ``"every_step"`` or ``"final"``.
-            discount: γ in the every-step reward ``f · γ^(steps left)``; in (0, 1].
-            illegal_action: ``"raise"`` or ``"penalize"``.
-            illegal_penalty: reward for an illegal action under ``"penalize"``.
-            render_mode: ``"human"``, ``"rgb_array"`` or None.
-        """
+        """The arguments are in the class docstring's Arguments table; a bad value raises ValueError naming it."""
         super().__init__()
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
@@ -183,8 +201,9 @@ class MoleculeEnv(gym.Env):
         self._objective = None if self._per_start_objective else reward_lib.make_objective(
             self._objective_name, **self._objective_kwargs)
 
-        self._fp_gen = rdFingerprintGenerator.GetMorganGenerator(radius=int(fp_radius), fpSize=int(fp_bits))
+        self.fp_radius = int(fp_radius)
         self.fp_bits = int(fp_bits)
+        self._fp_gen = rdFingerprintGenerator.GetMorganGenerator(radius=self.fp_radius, fpSize=self.fp_bits)
         m = self.rules.max_atoms
         self.n_elements = len(self.rules.symbols)
         self.atom_feature_size = self.n_elements + (MAX_H + 2) + 2
@@ -268,11 +287,12 @@ class MoleculeEnv(gym.Env):
     # --- Gymnasium API --------------------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        seed = check_seed(seed)
+        options = check_options(options, ("smiles",), type(self).__name__)
+        if "smiles" in options and not isinstance(options["smiles"], str):
+            raise TypeError(f"options['smiles'] must be a SMILES string, got {options['smiles']!r} "
+                            f"({type(options['smiles']).__name__})")
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = set(options) - {"smiles"}
-        if unknown:
-            raise ValueError(f"unknown reset options {sorted(unknown)}; known: ['smiles']")
         if "smiles" in options:
             self.start = EditableMolecule.from_smiles(options["smiles"], self.rules)
         elif len(self._starts) > 1:
@@ -297,10 +317,12 @@ class MoleculeEnv(gym.Env):
         mask = self.action_masks()
         illegal = not mask[a]
         terminated = False
+        reason = None
         if illegal:
             if self.illegal_action == "raise":
                 self.mol.apply(self.codec, a)  # raises IllegalEditError with the reason
                 raise IllegalEditError(f"illegal action {a}", a, "masked")  # not reached: the mask is exact
+            reason = illegal_reason(self.mol, self.codec, a) or "masked"
         elif a == self.codec.stop:
             terminated = True
         else:
@@ -320,7 +342,7 @@ class MoleculeEnv(gym.Env):
         self._last_reward = float(reward)
         if self.render_mode == "human":
             self.render()
-        return self._observation(), float(reward), terminated, truncated, self._info(illegal=illegal)
+        return self._observation(), float(reward), terminated, truncated, self._info(illegal=illegal, reason=reason)
 
     def score(self) -> float:
         """The objective (undiscounted) of the current molecule; computed once per molecule."""
@@ -358,15 +380,30 @@ class MoleculeEnv(gym.Env):
             bonds[k - 1] = order == k
         return {"atoms": atoms, "bonds": bonds, "steps_left": np.array([left], dtype=np.float32)}
 
-    def _info(self, illegal: bool) -> dict[str, Any]:
-        return {
+    def _info(self, illegal: bool, reason: str | None = None) -> dict[str, Any]:
+        info = {
             "smiles": self.mol.smiles(),
             "action_mask": self.action_masks(),
             "score": self.score(),
             "n_atoms": self.mol.n,
             "steps_left": max(self.max_steps - self.steps, 0),
-            "illegal": bool(illegal),
+            "illegal_action": bool(illegal),
         }
+        if illegal:
+            info["illegal_reason"] = reason
+        return info
+
+    def __getstate__(self) -> dict[str, Any]:
+        # copy.deepcopy and pickle: RDKit's fingerprint generator cannot be copied (it is rebuilt from fp_radius and
+        # fp_bits) and the copy gets no window of its own (the view is made again on its first render()).
+        state = self.__dict__.copy()
+        state["_fp_gen"] = None
+        state["_view"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._fp_gen = rdFingerprintGenerator.GetMorganGenerator(radius=self.fp_radius, fpSize=self.fp_bits)
 
     # --- rendering ------------------------------------------------------------------------------------------------
 

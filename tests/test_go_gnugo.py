@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from deep_arena.envs.go import BLACK, GoGame
-from deep_arena.envs.go.gtp import GnuGo, gnugo_path
+from deep_arena.envs.go.gnugo import GnuGo, gnugo_path
 
 pytestmark = pytest.mark.skipif(gnugo_path() is None, reason="GNU Go not installed (apt-get install gnugo)")
 

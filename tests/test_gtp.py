@@ -1,28 +1,22 @@
-"""Tests for the GTP engine and clients (envs/go/gtp.py, scripts/gtp.py), including games against GNU Go."""
+"""Tests for GTP (envs/go/gtp.py, gtp_protocol.py, gtp_client.py, gnugo.py; scripts/gtp.py) and games with GNU Go."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from deep_arena.envs.go import gnugo, gtp, gtp_client, gtp_protocol
 from deep_arena.envs.go.coords import action_to_gtp, gtp_to_action
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
-from deep_arena.envs.go.gtp import (
-    RESIGN,
-    GnuGo,
-    GTPClient,
-    GTPEngine,
-    GTPError,
-    GTPProcessError,
-    format_score,
-    gnugo_path,
-    parse_colour,
-    parse_score,
-    random_policy,
-)
+from deep_arena.envs.go.gnugo import RESIGN, GnuGo, gnugo_path
+from deep_arena.envs.go.gtp import GTPEngine, random_policy
+from deep_arena.envs.go.gtp_client import GTPClient, GTPError, GTPProcessError
+from deep_arena.envs.go.gtp_protocol import format_score, parse_colour, parse_score
+from deep_arena.envs.go.opponents import random_move
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "gtp.py"
@@ -434,14 +428,33 @@ def test_random_policy_only_passes_when_forced() -> None:
 
 
 def test_random_policy_matches_random_move() -> None:
-    from deep_arena.envs.go.opponents import random_move
-
     policy, rng = random_policy(7), np.random.default_rng(7)
     game = GoGame(board_size=5)
     for _ in range(20):
         action = policy(game)
         assert action == random_move(game, rng)
         game.play(action)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Module layout: engine (gtp), wire format (gtp_protocol), client (gtp_client), GNU Go (gnugo), no import circle.
+
+
+@pytest.mark.parametrize("module", ["gtp", "gtp_protocol", "gtp_client", "gnugo", "opponents"])
+def test_each_gtp_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    done = subprocess.run([sys.executable, "-c", f"import deep_arena.envs.go.{module}"], capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+
+
+def test_names_from_before_the_split_still_import_from_gtp() -> None:
+    assert (gtp.GnuGo, gtp.gnugo_path, gtp.RESIGN) == (gnugo.GnuGo, gnugo.gnugo_path, gnugo.RESIGN)
+    assert (gtp.GTPClient, gtp.GTPError, gtp.GTPProcessError) == (
+        gtp_client.GTPClient, gtp_client.GTPError, gtp_client.GTPProcessError)
+    assert (gtp.parse_colour, gtp.colour_name, gtp.format_score, gtp.parse_score) == (
+        gtp_protocol.parse_colour, gtp_protocol.colour_name, gtp_protocol.format_score, gtp_protocol.parse_score)
+    assert all(hasattr(gtp, name) for name in gtp.__all__)
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # GTPClient, with our own script as the engine.
@@ -477,8 +490,6 @@ def test_client_talks_to_our_script() -> None:
 
 
 def test_script_survives_garbage_bytes_and_stops_at_quit() -> None:
-    import subprocess
-
     stdin = b"1 name\n\xff\xfe\x00 garbage \x80\n2 protocol_version\n3 quit\n4 name\n"
     done = subprocess.run([sys.executable, str(SCRIPT), "--seed", "0"], input=stdin, capture_output=True,
                           timeout=60, cwd=REPO)
@@ -489,8 +500,6 @@ def test_script_survives_garbage_bytes_and_stops_at_quit() -> None:
 
 
 def test_script_rejects_bad_options() -> None:
-    import subprocess
-
     done = subprocess.run([sys.executable, str(SCRIPT), "--board-size", "30"], capture_output=True, timeout=60,
                           cwd=REPO, stdin=subprocess.DEVNULL)
     assert done.returncode == 2 and b"--board-size" in done.stderr

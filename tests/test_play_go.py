@@ -18,7 +18,7 @@ import pytest
 
 from deep_arena.envs.go.coords import gtp_to_action
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
-from deep_arena.envs.go.gtp import gnugo_path
+from deep_arena.envs.go.gnugo import gnugo_path
 from deep_arena.envs.go.human import HumanGoSession, SessionWindow, random_agent, unique_path
 from deep_arena.envs.go.opponents import RESIGN, Opponent
 from deep_arena.envs.go.sgf import load_sgf, read_sgf

@@ -1,5 +1,6 @@
 """Go: a CGOS-rules engine (`GoGame`), a single-agent Gymnasium env (`arena/Go-v0`), a two-player PettingZoo AEC
-env (`envs.go.env`), a pygame goban (`envs.go.render`), SGF (`envs.go.sgf`) and GTP (`envs.go.gtp`)."""
+env (`envs.go.env`), a pygame goban (`envs.go.render`), SGF (`envs.go.sgf`), a GTP engine (`envs.go.gtp`),
+a GTP client (`envs.go.gtp_client`) and GNU Go (`envs.go.gnugo`)."""
 
 from deep_arena.envs.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from deep_arena.envs.go.coords import action_to_gtp
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
+from deep_arena.envs.go.gtp_client import GTPError
 from deep_arena.envs.go.opponents import RESIGN, GnuGoOpponent, Opponent, make_opponent, random_move
 from deep_arena.envs.go.render import GobanRenderer, HumanWindow, _pygame
 from deep_arena.envs.go.sgf import game_to_sgf, result_string
@@ -301,8 +302,6 @@ class HumanGoSession:
     def _undo_opponent(self, count: int) -> None:
         """Bring the opponent back in line with the game after ``count`` moves were taken back."""
         if isinstance(self.opponent, GnuGoOpponent):
-            from deep_arena.envs.go.gtp import GTPError
-
             try:
                 for _ in range(count):
                     self.opponent._engine.undo()

@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from deep_arena.envs.go.game import GoGame
+from deep_arena.envs.go.gnugo import GnuGo
 
 RESIGN = -1
 
@@ -67,8 +68,6 @@ class GnuGoOpponent(Opponent):
     """GNU Go over GTP, started as soon as the opponent is created; kept in sync by replaying every move into it."""
 
     def __init__(self, level: int, board_size: int, komi: float):
-        from deep_arena.envs.go.gtp import GnuGo  # only needed when this opponent is used
-
         self.level = level
         self.name = f"gnugo:{level}"
         self._engine = GnuGo(board_size=board_size, komi=komi, level=level, seed=0)

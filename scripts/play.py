@@ -24,12 +24,15 @@ Robot arm: watch a trained policy (scripts/train_arm.py) in a pygame window show
     .venv/bin/python scripts/play.py arm --task reach --model pretrained --episodes 5
     .venv/bin/python scripts/play.py arm --task push --model runs/arm/tqc-<time>/final_model.zip
 
-Each environment is a subcommand (`go`, `molecule`, `arm`).
+Each environment is a subcommand (`go`, `molecule`, `arm`). Each opens a window, or exits with status 1 and a
+one-line reason (no display, for instance); `--save-frames DIR` also writes every frame the window shows as a PNG.
+A crash in native code (SDL, Cairo, OpenGL) prints a Python traceback (faulthandler) instead of hanging.
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import sys
 from pathlib import Path
@@ -42,6 +45,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from deep_arena.runtime.argtypes import finite_float, int_in_range, positive_float, positive_int, seconds  # noqa: E402
 from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
+from deep_arena.runtime.display import NoDisplayError, display_problem, no_display_message  # noqa: E402
 
 
 
@@ -63,6 +67,45 @@ def opponent_spec(text: str) -> str:
     if name == "gnugo":
         raise argparse.ArgumentTypeError(f"GNU Go level must be an integer from 0 to 10 (e.g. gnugo:5), got {text!r}")
     raise argparse.ArgumentTypeError(f"use 'random' or 'gnugo:LEVEL' (LEVEL 0..10), got {text!r}")
+
+
+def add_save_frames(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--save-frames", type=Path, default=None, metavar="DIR",
+                        help="also write every frame the window shows as DIR/frameNNNNN.png")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Windows: checked before anything slow, opened before any drawing, frames saved from the window itself.
+
+
+def no_window(mode: str, detail_or_error: object, hint: str | None = None, *, detail: bool = False) -> int:
+    """Print ``play.py MODE: error: ...`` (one line) and return the exit status 1."""
+    text = no_display_message(str(detail_or_error), hint) if detail else str(detail_or_error)
+    print(f"play.py {mode}: error: {' '.join(text.split())}", file=sys.stderr)
+    return 1
+
+
+class FrameSaver:
+    """Writes the window's surface to ``DIR/frame00000.png``, ``frame00001.png``, ... (nothing without a DIR)."""
+
+    def __init__(self, folder: Path | None, parser: argparse.ArgumentParser):
+        self.folder, self.count = folder, 0
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                parser.error(f"--save-frames {folder}: {err}")
+
+    def save(self) -> None:
+        if self.folder is not None:
+            from deep_arena.runtime.display import save_window_frame
+
+            if save_window_frame(self.folder / f"frame{self.count:05d}.png") is not None:
+                self.count += 1
+
+    def report(self) -> None:
+        if self.folder is not None:
+            print(f"wrote {self.count} frames to {self.folder}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +152,7 @@ def add_go_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
     go.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     go.add_argument("--show-search", action="store_true",
                     help="show the agent's value estimate and most visited moves after each of its moves")
+    add_save_frames(go)
     # Test-only: quit after this many idle seconds (no event, no move), and events to inject, such as
     # "E5,p,u,s,esc" (a vertex clicks there; p/r/u/s/esc press that key).
     go.add_argument("--auto-quit-after", type=seconds, default=None, help=argparse.SUPPRESS)
@@ -162,9 +206,13 @@ def run_go(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.parser
     if args.test_events is not None and args.watch:
         parser.error("--test-events is for --human")
+    problem = display_problem()  # before loading a model or starting GNU Go
+    if problem is not None:
+        return no_window("go", problem, detail=True)
+    frames = FrameSaver(args.save_frames, parser)
 
     from deep_arena.envs.go.gtp import GTPError
-    from deep_arena.envs.go.human import HumanGoSession, NoDisplayError, random_agent
+    from deep_arena.envs.go.human import HumanGoSession, NoDisplayError as GoNoDisplayError, SessionWindow, random_agent
 
     agent = random_agent(None if args.seed is None else args.seed + 1) if args.watch else None
     agent_name = "random agent"
@@ -196,12 +244,19 @@ def run_go(args: argparse.Namespace) -> int:
     except (OSError, GTPError) as err:  # GNU Go missing or failing to start
         print(f"play.py go: error: {err}", file=sys.stderr)
         return 1
+    window = None
+    if args.save_frames is not None:
+        class FrameSavingWindow(SessionWindow):
+            def show(self, game, message=None, show_score=True):
+                super().show(game, message=message, show_score=show_score)
+                frames.save()
+
+        window = FrameSavingWindow(session.renderer, title=session._title())
     try:
         events = scripted_events(args.test_events, session.renderer) if args.test_events else None
-        session.run(auto_quit_after=args.auto_quit_after, events=events)
-    except NoDisplayError as err:
-        print(f"play.py go: error: {err}", file=sys.stderr)
-        return 1
+        session.run(window, auto_quit_after=args.auto_quit_after, events=events)
+    except (GoNoDisplayError, NoDisplayError) as err:
+        return no_window("go", err)
     except KeyboardInterrupt:
         session.quit()
         return 130
@@ -214,6 +269,7 @@ def run_go(args: argparse.Namespace) -> int:
         print(session.message.splitlines()[0])
     for path in session.saved_paths:
         print(f"saved {path}")
+    frames.report()
     return 0
 
 
@@ -242,6 +298,7 @@ def add_molecule_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentPa
     mol.add_argument("--fps", type=positive_float, default=2.0, metavar="F", help="edits per second (default 2)")
     mol.add_argument("--headless-frames", type=Path, default=None, metavar="DIR",
                      help="write every frame as a PNG into DIR instead of opening a window")
+    add_save_frames(mol)
     mol.add_argument("--seed", type=int, default=0, help="reset seed of the first episode (default 0)")
     mol.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     mol.set_defaults(run=run_molecule, parser=mol)
@@ -268,8 +325,19 @@ def _wait(seconds_: float, window: bool) -> bool:
         time.sleep(min(left, 0.02))
 
 
+MOLECULE_HINT = "Use --headless-frames DIR to write the frames as PNGs instead."
+ARM_HINT = "Evaluate headless with scripts/evaluate.py arm."
+
+
 def run_molecule(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.parser
+    headless = args.headless_frames is not None
+    if headless and args.save_frames is not None:
+        parser.error("--save-frames saves the window's frames; --headless-frames writes them without a window")
+    if not headless:
+        problem = display_problem()  # before loading the model
+        if problem is not None:
+            return no_window("molecule", problem, MOLECULE_HINT, detail=True)
     from deep_arena.runtime import CheckpointError
 
     try:
@@ -278,18 +346,33 @@ def run_molecule(args: argparse.Namespace) -> int:
         policy, act = load_molecule_agent(args.model, device=args.device)
     except (ValueError, CheckpointError, OSError) as err:
         parser.error(f"--model {args.model}: {err}")
-    headless = args.headless_frames is not None
     if headless:
         try:
             args.headless_frames.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             parser.error(f"--headless-frames {args.headless_frames}: {err}")
+    saver = FrameSaver(args.save_frames, parser)
+    if not headless:
+        # The window first: under X11, RDKit's Cairo drawing before SDL's first window crashes set_mode
+        # (envs/molecule/render.py explains why). The env's view then draws into this window.
+        from deep_arena.envs.molecule.render import MoleculeView
+        from deep_arena.runtime.display import open_window
+
+        view = MoleculeView()
+        try:
+            open_window(view.size, view.title, MOLECULE_HINT)
+        except NoDisplayError as err:
+            return no_window("molecule", err)
     env_kwargs = {"render_mode": "rgb_array" if headless else "human"}
     if args.start_smiles is not None:
         env_kwargs["start_smiles"] = args.start_smiles
     try:
         env = policy.make_env(objective=args.objective, **env_kwargs)
     except ValueError as err:  # a bad start SMILES, or an objective that needs arguments
+        if not headless:
+            import pygame
+
+            pygame.display.quit()
         parser.error(str(err))
     objective = args.objective or getattr(policy, "objective", "score")
     pause = 1.0 / args.fps
@@ -308,16 +391,20 @@ def run_molecule(args: argparse.Namespace) -> int:
             step, done = 0, False
             if headless:
                 save_frame(episode, step)
-            elif not _wait(pause, window=True):
-                break
+            else:
+                saver.save()
+                if not _wait(pause, window=True):
+                    break
             while not done:
                 obs, _, terminated, truncated, info = env.step(act(env, obs))
                 done = terminated or truncated
                 step += 1
                 if headless:
                     save_frame(episode, step)
-                elif not _wait(pause, window=True):
-                    break
+                else:
+                    saver.save()
+                    if not _wait(pause, window=True):
+                        break
             if not done:  # window closed mid-episode
                 break
             print(f"episode {episode + 1}: {info['smiles']}  {objective} {info['score']:.4f}  ({step} edits)")
@@ -325,17 +412,17 @@ def run_molecule(args: argparse.Namespace) -> int:
                 break
     except KeyboardInterrupt:
         return 130
-    except Exception as err:  # no display for the window (pygame.error): say so in one line
+    except Exception as err:  # the window went away (pygame.error): say so in one line
         import pygame
 
         if headless or not isinstance(err, pygame.error):
             raise
-        print(f"play.py molecule: error: cannot open a window ({err}); use --headless-frames DIR", file=sys.stderr)
-        return 1
+        return no_window("molecule", err, MOLECULE_HINT, detail=True)
     finally:
         env.close()
     if headless:
         print(f"wrote {frames} frames to {args.headless_frames}")
+    saver.report()
     return 0
 
 
@@ -360,12 +447,22 @@ def add_arm_parser(envs: argparse._SubParsersAction) -> argparse.ArgumentParser:
     arm.add_argument("--size", type=int_in_range(64, 2048), default=480, metavar="PIXELS",
                      help="window width and height (default 480)")
     arm.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    add_save_frames(arm)
     arm.set_defaults(run=run_arm, parser=arm)
     return arm
 
 
 def run_arm(args: argparse.Namespace) -> int:
-    os.environ.setdefault("MUJOCO_GL", "egl")  # MuJoCo renders off screen; pygame shows the frames
+    problem = display_problem()  # before loading the model
+    if problem is not None:
+        return no_window("arm", problem, ARM_HINT, detail=True)
+    # Before mujoco is imported and before any window exists: MuJoCo renders off screen through EGL (with or
+    # without a display), pygame shows the frames in a window with a software framebuffer (SDL's GLX one
+    # collides with the EGL context: X Error BadAccess, X_GLXMakeCurrent).
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    from deep_arena.runtime.display import open_window, software_framebuffer
+
+    software_framebuffer()
     from deep_arena.agents.arm import sb3_trainer as arm
 
     parser: argparse.ArgumentParser = args.parser
@@ -381,6 +478,12 @@ def run_arm(args: argparse.Namespace) -> int:
         parser.error(str(err))
     import pygame
 
+    saver = FrameSaver(args.save_frames, parser)
+    try:
+        open_window((args.size, args.size), "Deep Arena: robot arm", ARM_HINT)
+    except NoDisplayError as err:
+        env.close()
+        return no_window("arm", err)
     successes = 0
     try:
         for episode in range(args.episodes):
@@ -392,6 +495,7 @@ def run_arm(args: argparse.Namespace) -> int:
                 done = terminated or truncated
                 if not pygame.display.get_init():  # the env's view closed its window on a QUIT event
                     break
+                saver.save()
             if not done:
                 break
             successes += bool(info["is_success"])
@@ -401,16 +505,27 @@ def run_arm(args: argparse.Namespace) -> int:
             print(f"{successes}/{args.episodes} successes")
     except KeyboardInterrupt:
         return 130
-    except pygame.error as err:  # no display for the window: say so in one line
-        print(f"play.py arm: error: cannot open a window ({err}); evaluate headless with scripts/evaluate.py arm",
-              file=sys.stderr)
-        return 1
+    except pygame.error as err:  # the window went away: say so in one line
+        return no_window("arm", err, ARM_HINT, detail=True)
     finally:
         env.close()
+    saver.report()
     return 0
 
 
+def enable_faulthandler() -> None:
+    """A crash in native code (SDL, Cairo, OpenGL) prints the Python stack and ends the process, instead of
+    leaving it hung in a futex that ignores SIGTERM."""
+    if faulthandler.is_enabled():
+        return
+    try:
+        faulthandler.enable()
+    except (AttributeError, OSError, ValueError):  # stderr without a file descriptor (captured, pythonw)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    enable_faulthandler()
     args = build_parser().parse_args(argv)
     return args.run(args)
 

@@ -4,6 +4,10 @@
 software EGL works) or ``MUJOCO_GL=osmesa``, set before ``mujoco`` is first imported. If no OpenGL context can be
 made, it warns once, saying what to install, and draws a 2-D top view (x–y) and side view (x–z) with pygame
 instead, so rendering never fails deep inside GL. pygame is imported only here, only when a frame is drawn.
+
+The ``"human"`` window uses SDL's software framebuffer (``SDL_FRAMEBUFFER_ACCELERATION=0``, set before the window
+is made): it only shows blitted frames, and under X11 SDL's accelerated (GLX) framebuffer next to MuJoCo's EGL
+context kills the process with ``X Error ... BadAccess (X_GLXMakeCurrent)``.
 """
 
 from __future__ import annotations
@@ -126,6 +130,8 @@ class ArmRenderer:
 
     def _show(self, pg, surface) -> None:
         if self._window is None:
+            # Software framebuffer: a GLX one collides with MuJoCo's EGL context (BadAccess, X_GLXMakeCurrent).
+            os.environ["SDL_FRAMEBUFFER_ACCELERATION"] = "0"
             pg.display.init()
             self._window = pg.display.set_mode((self.width, self.height))
             pg.display.set_caption("Deep Arena: robot arm")

@@ -1,7 +1,15 @@
 """Rendering of molecules: RDKit 2D depictions as NumPy images, a pygame frame / window, image grids.
 
-Apart from the chemistry core: pygame is imported lazily inside the functions that need it, so importing this
-module (or the env) needs neither pygame nor a display. Headless use works with ``SDL_VIDEODRIVER=dummy``.
+Apart from the chemistry core: pygame and RDKit's drawing modules are imported lazily inside the functions that
+need them, so importing this module (or the env) needs neither pygame nor a display. Headless use works with
+``SDL_VIDEODRIVER=dummy``.
+
+X11 windows and RDKit's Cairo: the PyPI rdkit wheel bundles its own cairo and libxcb (renamed files, the same
+symbol names) and links the system libX11. Loading RDKit's drawing module first binds that libX11's ``xcb_*``
+calls to the bundled libxcb; a pygame/SDL X11 window opened afterwards then drives one X connection through two
+libxcb copies and ``pygame.display.set_mode`` segfaults. Hence: :func:`_draw_modules` loads the system libX11
+globally before RDKit's drawing modules (so libX11 keeps the system libxcb), and :meth:`MoleculeView.render` /
+:meth:`MoleculeView.open` open the window before any depiction is drawn.
 
 * :func:`draw_molecule` -- one depiction, ``(H, W, 3)`` ``uint8`` (``MolDraw2DCairo``; ``Draw.MolToImage``
   where Cairo is missing).
@@ -16,12 +24,12 @@ from __future__ import annotations
 import io
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 from rdkit import Chem, rdBase
-from rdkit.Chem import Draw
 
 __all__ = ["draw_molecule", "MoleculeView", "molecule_grid", "save_grid_png", "wrap_text"]
 
@@ -32,13 +40,39 @@ PANEL_TEXT = (232, 232, 232)
 PANEL_DIM = (160, 166, 178)
 PANEL_ACCENT = (240, 200, 110)
 
-try:  # Cairo is compiled into the PyPI wheels; some conda / source builds lack it
-    from rdkit.Chem.Draw import rdMolDraw2D
+_DRAW_MODULES: tuple[Any, Any] | None = None
 
-    _HAVE_CAIRO = hasattr(rdMolDraw2D, "MolDraw2DCairo")
-except ImportError:  # pragma: no cover - depends on the RDKit build
-    rdMolDraw2D = None  # type: ignore[assignment]
-    _HAVE_CAIRO = False
+
+def _load_system_x11() -> None:
+    """Load the system libX11 with ``RTLD_GLOBAL`` (if there is one) before RDKit's drawing modules: see the
+    module docstring. Harmless where it is missing (no X11 here, so no X11 window either) or already loaded."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL("libX11.so.6", mode=ctypes.RTLD_GLOBAL)
+    except OSError:
+        pass
+
+
+def _draw_modules() -> tuple[Any, Any]:
+    """``(rdkit.Chem.Draw, rdMolDraw2D or None)``, imported on first use; ``rdMolDraw2D`` is ``None`` where the
+    RDKit build has no Cairo (the PyPI wheels have it; some conda / source builds do not)."""
+    global _DRAW_MODULES
+    if _DRAW_MODULES is None:
+        if "rdkit.Chem.Draw" not in sys.modules:
+            _load_system_x11()
+        from rdkit.Chem import Draw
+
+        try:
+            from rdkit.Chem.Draw import rdMolDraw2D
+        except ImportError:  # pragma: no cover - depends on the RDKit build
+            rdMolDraw2D = None
+        if rdMolDraw2D is not None and not hasattr(rdMolDraw2D, "MolDraw2DCairo"):  # pragma: no cover
+            rdMolDraw2D = None
+        _DRAW_MODULES = (Draw, rdMolDraw2D)
+    return _DRAW_MODULES
 
 
 def _to_mol(mol_or_smiles: Chem.Mol | str | None, what: str = "molecule") -> Chem.Mol:
@@ -73,6 +107,7 @@ def _pil_to_array(img: Any) -> np.ndarray:
 
 def _prepared(mol: Chem.Mol) -> Chem.Mol:
     """A drawable copy (the caller's molecule is never given coordinates): kekulized if possible."""
+    rdMolDraw2D = _draw_modules()[1]
     with rdBase.BlockLogs():
         try:
             return rdMolDraw2D.PrepareMolForDrawing(Chem.Mol(mol), kekulize=True)
@@ -91,7 +126,8 @@ def draw_molecule(
     mol = _to_mol(mol)
     if mol.GetNumAtoms() == 0:
         return np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
-    if _HAVE_CAIRO:
+    Draw, rdMolDraw2D = _draw_modules()
+    if rdMolDraw2D is not None:
         drawer = rdMolDraw2D.MolDraw2DCairo(width, height)
         drawer.drawOptions().clearBackground = True
         drawer.DrawMolecule(_prepared(mol), legend=legend or "")
@@ -291,6 +327,21 @@ class MoleculeView:
     def is_open(self) -> bool:
         return self._window is not None
 
+    def open(self, size: tuple[int, int] | None = None) -> None:
+        """Open the pygame window (``size = (W, H)``, default :attr:`size`), or resize the open one.
+
+        Call it before the first frame is drawn: an X11 window opened after RDKit's Cairo drawing can crash
+        (see the module docstring). :meth:`render` does; :meth:`show` opens the window itself if needed.
+        """
+        w, h = self.size if size is None else (int(size[0]), int(size[1]))
+        if self._window is not None and self._window.get_size() == (w, h):
+            return
+        pg = self._pygame()
+        pg.display.init()
+        pg.display.set_caption(self.title)
+        self._window = pg.display.set_mode((w, h))
+        self._clock = pg.time.Clock()
+
     def show(self, frame: np.ndarray) -> bool:
         """Show an ``(H, W, 3)`` frame in a pygame window (opened on first call, resized to the frame).
 
@@ -302,11 +353,7 @@ class MoleculeView:
         if frame.ndim != 3 or frame.shape[2] != 3:
             raise ValueError(f"frame must be (H, W, 3), got shape {frame.shape}")
         h, w = frame.shape[:2]
-        if self._window is None or self._window.get_size() != (w, h):
-            pg.display.init()
-            pg.display.set_caption(self.title)
-            self._window = pg.display.set_mode((w, h))
-            self._clock = pg.time.Clock()
+        self.open((w, h))
         for event in pg.event.get():
             if event.type == pg.QUIT:
                 self.close()
@@ -318,7 +365,8 @@ class MoleculeView:
         return True
 
     def render(self, mol: Chem.Mol | str | None, info: Mapping[str, Any] | None = None) -> np.ndarray:
-        """Draw a frame, show it in the window, and return it."""
+        """Draw a frame, show it in the window, and return it. The window is opened before the first drawing."""
+        self.open()
         img = self.frame(mol, info)
         self.show(img)
         return img
@@ -361,6 +409,7 @@ def molecule_grid(
     if mols_per_row < 1:
         raise ValueError(f"mols_per_row must be >= 1, got {mols_per_row}")
     per_row = min(int(mols_per_row), len(mols))
+    Draw = _draw_modules()[0]
     with rdBase.BlockLogs():
         img = Draw.MolsToGridImage(
             [Chem.Mol(m) for m in mols],

@@ -1,0 +1,125 @@
+"""Windows that are really shown: the display checks and window plumbing shared by ``scripts/play.py``'s viewers.
+
+* :func:`display_problem` -- why no window can be shown here (no ``DISPLAY`` / ``WAYLAND_DISPLAY`` on an X11 or
+  Wayland platform), found without starting SDL, so a viewer can stop before it loads a model. ``None`` when a
+  window may open, and always when ``SDL_VIDEODRIVER`` names a driver on purpose (``dummy`` for tests).
+* :func:`open_window` -- open the pygame window, or raise :class:`NoDisplayError` with a one-line reason, also when
+  SDL found no display and fell back to its invisible ``offscreen`` / ``dummy`` driver without being asked to.
+  The window uses SDL's software framebuffer (``SDL_FRAMEBUFFER_ACCELERATION=0``): the viewers only blit
+  surfaces, and an accelerated (GLX) framebuffer fails with ``BadAccess (X_GLXMakeCurrent)`` next to MuJoCo's
+  EGL context.
+* :func:`save_window_frame` -- write what the window shows (its surface) to a PNG.
+
+pygame is imported inside the functions only; importing this module needs neither pygame nor a display.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["NoDisplayError", "display_problem", "no_display_message", "open_window", "save_window_frame",
+           "software_framebuffer"]
+
+#: SDL drivers that draw into memory only: a window "opened" with them is never seen.
+INVISIBLE_DRIVERS = ("offscreen", "dummy")
+
+_RUN_HINT = "Run it on a desktop session (or over X forwarding, or under a virtual display such as xvfb-run)."
+_TEST_HINT = "For automated tests only, SDL_VIDEODRIVER=dummy runs without showing anything."
+
+
+class NoDisplayError(RuntimeError):
+    """No window can be shown: no display, or SDL fell back to an invisible driver. The text is one line."""
+
+
+def _needs_display_variable() -> bool:
+    """True on platforms whose windows go through X11 or Wayland (not macOS, Windows or the browser)."""
+    return not (sys.platform.startswith(("win", "cygwin", "darwin", "emscripten", "wasi")))
+
+
+def display_problem() -> str | None:
+    """Why no window can be shown, or ``None`` if one may open (the final word is :func:`open_window`'s).
+
+    Cheap: reads environment variables only, so it can run before anything slow (loading a model). It does not
+    start SDL, which on a machine without a display also prints its own Wayland complaint on stderr.
+    """
+    if os.environ.get("SDL_VIDEODRIVER"):
+        return None  # a driver was chosen on purpose (dummy in tests, kmsdrm on a console, ...): SDL will say
+    if _needs_display_variable() and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        return "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
+    return None
+
+
+def no_display_message(detail: str, hint: str | None = None) -> str:
+    """``"cannot open a window: DETAIL. What to do."`` on one line; ``hint`` is added (e.g. a headless option)."""
+    driver = os.environ.get("SDL_VIDEODRIVER")
+    parts = [f"cannot open a window: {detail}."]
+    if driver:
+        parts.append(f"SDL_VIDEODRIVER is set to {driver!r}; unset it or pick a driver that works here.")
+    else:
+        parts.append(_RUN_HINT)
+    if hint:
+        parts.append(hint)
+    if not driver:
+        parts.append(_TEST_HINT)
+    return " ".join(parts)
+
+
+def software_framebuffer() -> None:
+    """Make SDL windows use its software framebuffer (set before the window exists). pygame viewers blit
+    surfaces, so acceleration buys nothing, and SDL's GLX framebuffer collides with MuJoCo's EGL context."""
+    os.environ["SDL_FRAMEBUFFER_ACCELERATION"] = "0"
+
+
+def _pygame() -> Any:
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    return pygame
+
+
+def open_window(size: tuple[int, int], title: str, hint: str | None = None) -> Any:
+    """Open (or resize) the pygame window and return its surface.
+
+    Raises :class:`NoDisplayError` (a one-line message, see :func:`no_display_message`) when there is no display
+    or SDL fell back to an invisible driver that ``SDL_VIDEODRIVER`` did not ask for; the display is shut down
+    again then. Open it before anything draws with RDKit's Cairo (see ``envs/molecule/render.py``) and before a
+    MuJoCo renderer exists.
+    """
+    problem = display_problem()
+    if problem is not None:
+        raise NoDisplayError(no_display_message(problem, hint))
+    software_framebuffer()
+    pg = _pygame()
+    try:
+        pg.display.init()
+        window = pg.display.set_mode((int(size[0]), int(size[1])))
+    except pg.error as err:
+        pg.display.quit()
+        raise NoDisplayError(no_display_message(str(err).strip() or "SDL error", hint)) from None
+    driver = pg.display.get_driver()
+    if not os.environ.get("SDL_VIDEODRIVER") and driver in INVISIBLE_DRIVERS:
+        pg.display.quit()
+        where = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        detail = (f"SDL could not connect to display {where!r} and fell back to the '{driver}' driver" if where
+                  else f"SDL found no display and fell back to the '{driver}' driver")
+        raise NoDisplayError(no_display_message(detail, hint))
+    pg.display.set_caption(title)
+    return window
+
+
+def save_window_frame(path: str | os.PathLike[str]) -> Path | None:
+    """Write the window's current surface (what was last flipped to the screen) to a PNG; ``None`` (nothing
+    written) when no window is open."""
+    pg = _pygame()
+    if not pg.display.get_init():
+        return None
+    surface = pg.display.get_surface()
+    if surface is None:
+        return None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pg.image.save(surface, str(path))
+    return path

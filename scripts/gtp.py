@@ -19,7 +19,6 @@ import io
 import math
 import os
 import sys
-from pathlib import Path
 
 # Let `python scripts/gtp.py` work from a checkout even without the editable install.
 
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.model is not None:
         import numpy as np
 
-        from deep_arena.agents.go_players import load_player
+        from deep_arena.agents.go.players import load_player
 
         try:
             player = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,

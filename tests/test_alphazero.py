@@ -25,6 +25,7 @@ from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
 from deep_arena.agents.alphazero.player import AlphaZeroPlayer, load_network
 from deep_arena.agents.alphazero.symmetry import (NUM_SYMMETRIES, inverse, transform_action, transform_planes,
                                        transform_policy)
+from deep_arena.runtime.trainer import RunResult, Trainer
 from deep_arena.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge, load_checkpoint, merge_config
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
@@ -432,7 +433,12 @@ def test_trainer_writes_checkpoints_model_and_logs(trained) -> None:
     assert (first["iteration"], second["iteration"]) == (1, 2)
     assert second["positions"] > first["positions"] > 0 and second["games"] >= first["games"] > 0
     assert second["train_steps"] > first["train_steps"] > 0
-    assert trained.result["iteration"] == 2 and trained.result["random"]["games"] == 2
+    result = trained.result
+    assert isinstance(trained.trainer, Trainer)  # the one trainer protocol
+    assert isinstance(result, RunResult) and result.counters["iteration"] == 2
+    assert result.details["iteration"] == 2 and result.details["random"]["games"] == 2
+    assert result.metrics["win_rate_vs_random"] == result.details["random"]["win_rate"]
+    assert result.model_path == trained.run_dir.path / "model.pt" and result.stopped_by == "budget"
     meta = load_checkpoint(run.path / "model.pt")["meta"]
     assert meta["board_size"] == 5 and meta["counters"]["iteration"] == 2
 

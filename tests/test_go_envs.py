@@ -25,7 +25,7 @@ from gymnasium.utils.env_checker import data_equivalence
 import deep_arena.envs  # noqa: F401  (registers arena/Go-v0)
 from deep_arena import envs
 from deep_arena.envs.go import BLACK, WHITE, GoGame, IllegalMoveError
-from deep_arena.envs.go.gtp import gnugo_path
+from deep_arena.envs.go.gnugo import gnugo_path
 from deep_arena.envs.go.gym_env import GoEnv
 
 ENV_ID = "arena/Go-v0"

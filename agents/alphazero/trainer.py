@@ -25,39 +25,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from deep_arena.agents.alphazero.config import AlphaZeroSettings
 from deep_arena.agents.alphazero.expert import ExpertConfig, expert_games, expert_samples
 from deep_arena.agents.alphazero.mcts import NetworkEvaluator
 from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet, count_parameters
 from deep_arena.agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
 from deep_arena.agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
-from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, latest_checkpoint, load_checkpoint, make_writer,
-                            prepare_training, save_checkpoint)
+from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
+                                save_checkpoint)
+from deep_arena.runtime.trainer import RunResult
 from deep_arena.envs.go import features
 
-DEFAULTS: dict[str, Any] = {
-    "board_size": 7,
-    "komi": 7.5,
-    "history_length": 4,
-    "minutes": None,  # wall-clock budget; training stops at whichever of minutes/iterations comes first
-    "iterations": None,
-    "net": {"channels": 48, "blocks": 4, "value_hidden": 64, "dropout": 0.0},
-    "selfplay": {"simulations": 64, "fast_simulations": 16, "full_search_prob": 0.25, "parallel_games": 32,
-                 "c_puct": 1.5, "fpu_reduction": 0.2, "dirichlet_alpha": None, "noise_fraction": 0.25,
-                 "temperature_moves": None, "pass_min_move": None},
-    "positions_per_iteration": 256,
-    "replay_capacity": 50_000,
-    "min_replay": 512,
-    "train": {"batch_size": 256, "sample_reuse": 4.0, "optimizer": "adamw", "lr": 2.0e-3, "weight_decay": 1.0e-4,
-              "momentum": 0.9, "value_weight": 1.0, "lr_schedule": "cosine", "min_lr_fraction": 0.1,
-              "lr_milestones": [0.5, 0.75], "lr_gamma": 0.3, "grad_clip": 5.0},
-    "eval_every": 10,
-    "eval": {"sims": 32, "games_vs_random": 10, "gnugo_level": 1, "games_vs_gnugo": 10},
-    "checkpoint_every": 5,
-    "threads": None,  # torch CPU threads; default all cores
-    "mixed_precision": True,
-    # Supervised start from GNU Go's own games before self-play (agents.alphazero.expert; games 0 = off)
-    "expert": {"games": 0, "gnugo_level": 1, "max_opening_moves": 4, "train_steps": 1000},
-}
+DEFAULTS: dict[str, Any] = AlphaZeroSettings.defaults()  # device and seed included; --set names: config.py
 
 
 class ReplayBuffer:
@@ -129,44 +108,7 @@ def lr_factor(config: dict[str, Any], progress: float) -> float:
 
 def validate_config(config: dict[str, Any]) -> None:
     """Raise ValueError naming the first bad setting (before any run directory is made)."""
-    if not 5 <= int(config["board_size"]) <= 19:
-        raise ValueError(f"board_size must be from 5 to 19, got {config['board_size']}")
-    if config["minutes"] is None and config["iterations"] is None:
-        raise ValueError("give a budget: minutes and/or iterations")
-    if config["minutes"] is not None and not (isinstance(config["minutes"], (int, float)) and config["minutes"] > 0
-                                              and math.isfinite(config["minutes"])):
-        raise ValueError(f"minutes must be a positive number, got {config['minutes']!r}")
-    positive = {"iterations": config["iterations"], "eval_every": config["eval_every"],
-                "checkpoint_every": config["checkpoint_every"], "positions_per_iteration":
-                config["positions_per_iteration"], "replay_capacity": config["replay_capacity"],
-                "train.batch_size": config["train"]["batch_size"], "selfplay.simulations":
-                config["selfplay"]["simulations"], "selfplay.parallel_games": config["selfplay"]["parallel_games"],
-                "eval.sims": config["eval"]["sims"]}
-    for key, value in positive.items():
-        if value is None and key == "iterations":
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
-    try:
-        ExpertConfig(**config["expert"]).validate()
-    except TypeError as err:
-        raise ValueError(f"expert: {err}") from None
-    sp = config["selfplay"]
-    if not (isinstance(sp["fast_simulations"], int) and sp["fast_simulations"] >= 1):
-        raise ValueError(f"selfplay.fast_simulations must be a positive integer, got {sp['fast_simulations']!r}")
-    for key in ("full_search_prob", "noise_fraction"):
-        low_ok = sp[key] > 0 if key == "full_search_prob" else sp[key] >= 0
-        if not (isinstance(sp[key], (int, float)) and low_ok and sp[key] <= 1):
-            raise ValueError(f"selfplay.{key} must be in {'(0, 1]' if key == 'full_search_prob' else '[0, 1]'}, "
-                             f"got {sp[key]!r}")
-    if not (isinstance(config["train"]["lr"], (int, float)) and config["train"]["lr"] > 0):
-        raise ValueError(f"train.lr must be a positive number, got {config['train']['lr']!r}")
-    if config["train"]["optimizer"] not in ("adamw", "sgd"):
-        raise ValueError(f"train.optimizer must be adamw or sgd, got {config['train']['optimizer']!r}")
-    lr_factor(config, 0.0)
-    features.check_history_length(config["history_length"])
-    if not 0.0 <= config["net"]["dropout"] < 1.0:
-        raise ValueError(f"net.dropout must be in [0, 1), got {config['net']['dropout']}")
+    AlphaZeroSettings.from_dict(config)
 
 
 class AlphaZeroTrainer:
@@ -296,7 +238,7 @@ class AlphaZeroTrainer:
         return {"loss/policy": policy_loss.item(), "loss/value": value_loss.item(), "loss/total": loss.item(),
                 "policy/entropy": entropy.item()}
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> RunResult:
         from deep_arena.runtime import log_hparams_text, progress
 
         cfg = self.config
@@ -367,7 +309,18 @@ class AlphaZeroTrainer:
         if not last_eval or last_eval.get("iteration") != self.counters["iteration"]:
             last_eval = self.evaluate(self.counters["iteration"])
         self.writer.close()
-        return last_eval
+        return self.result(last_eval)
+
+    def result(self, evaluation: dict[str, Any]) -> RunResult:
+        """The run's :class:`RunResult`: win rates per opponent as metrics, the last evaluation as details."""
+        metrics = {f"win_rate_vs_{name}": float(r["win_rate"]) for name, r in evaluation.items() if name != "iteration"}
+        cfg = self.config
+        by_minutes = cfg["minutes"] is not None and self.counters["elapsed"] >= 60.0 * cfg["minutes"]
+        return RunResult(run_dir=self.run_dir.path if self.run_dir is not None else None,
+                         model_path=self.run_dir.path / "model.pt" if self.run_dir is not None else None,
+                         metrics=metrics,
+                         counters={k: int(self.counters[k]) for k in ("iteration", "games", "positions", "train_steps")},
+                         stopped_by="minutes" if by_minutes else "budget", details=evaluation)
 
     def expert_stage(self) -> None:
         """GNU Go's games into the replay buffer, then ``expert.train_steps`` minibatch steps on them (learning rate

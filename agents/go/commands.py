@@ -128,7 +128,7 @@ def resume(args, parser) -> int:
 
 
 def _finish(trainer, run_dir: RunDir) -> int:
-    result = trainer.run()
+    result = trainer.run().details
     for name, r in result.items():
         if name != "iteration":
             lo, hi = r["interval"]

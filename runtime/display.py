@@ -8,20 +8,25 @@
   The window uses SDL's software framebuffer (``SDL_FRAMEBUFFER_ACCELERATION=0``): the viewers only blit
   surfaces, and an accelerated (GLX) framebuffer fails with ``BadAccess (X_GLXMakeCurrent)`` next to MuJoCo's
   EGL context.
-* :func:`save_window_frame` -- write what the window shows (its surface) to a PNG.
+* :func:`save_window_frame` -- write what the window shows (its surface) to a PNG; :class:`FrameSaver` does it for
+  every frame of a viewer's ``--save-frames DIR`` (:func:`add_save_frames`).
+* :func:`no_window` -- the viewers' one-line refusal; :func:`enable_faulthandler` -- a crash in native code prints
+  the Python stack instead of hanging.
 
 pygame is imported inside the functions only; importing this module needs neither pygame nor a display.
 """
 
 from __future__ import annotations
 
+import argparse
+import faulthandler
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NoDisplayError", "display_problem", "no_display_message", "open_window", "save_window_frame",
-           "software_framebuffer"]
+__all__ = ["FrameSaver", "NoDisplayError", "add_save_frames", "display_problem", "enable_faulthandler",
+           "no_display_message", "no_window", "open_window", "save_window_frame", "software_framebuffer"]
 
 #: SDL drivers that draw into memory only: a window "opened" with them is never seen.
 INVISIBLE_DRIVERS = ("offscreen", "dummy")
@@ -123,3 +128,47 @@ def save_window_frame(path: str | os.PathLike[str]) -> Path | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pg.image.save(surface, str(path))
     return path
+
+
+def add_save_frames(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--save-frames", type=Path, default=None, metavar="DIR",
+                        help="also write every frame the window shows as DIR/frameNNNNN.png")
+
+
+def no_window(mode: str, detail_or_error: object, hint: str | None = None, *, detail: bool = False) -> int:
+    """Print ``arena-play MODE: error: ...`` (one line) and return the exit status 1."""
+    text = no_display_message(str(detail_or_error), hint) if detail else str(detail_or_error)
+    print(f"arena-play {mode}: error: {' '.join(text.split())}", file=sys.stderr)
+    return 1
+
+
+class FrameSaver:
+    """Writes the window's surface to ``DIR/frame00000.png``, ``frame00001.png``, ... (nothing without a DIR)."""
+
+    def __init__(self, folder: Path | None, parser: argparse.ArgumentParser):
+        self.folder, self.count = folder, 0
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                parser.error(f"--save-frames {folder}: {err}")
+
+    def save(self) -> None:
+        if self.folder is not None:
+            if save_window_frame(self.folder / f"frame{self.count:05d}.png") is not None:
+                self.count += 1
+
+    def report(self) -> None:
+        if self.folder is not None:
+            print(f"wrote {self.count} frames to {self.folder}")
+
+
+def enable_faulthandler() -> None:
+    """A crash in native code (SDL, Cairo, OpenGL) prints the Python stack and ends the process, instead of
+    leaving it hung in a futex that ignores SIGTERM."""
+    if faulthandler.is_enabled():
+        return
+    try:
+        faulthandler.enable()
+    except (AttributeError, OSError, ValueError):  # stderr without a file descriptor (captured, pythonw)
+        pass

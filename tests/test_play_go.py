@@ -1,4 +1,4 @@
-"""Human play and watch mode for Go (envs/go/human.py, scripts/play.py), headless."""
+"""Human play and watch mode for Go (agents/go/human.py, scripts/play.py), headless."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 from deep_arena.envs.go.coords import gtp_to_action
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 from deep_arena.envs.go.gnugo import gnugo_path
-from deep_arena.envs.go.human import HumanGoSession, SessionWindow, random_agent, unique_path
+from deep_arena.agents.go.human import HumanGoSession, SessionWindow, random_agent, unique_path
 from deep_arena.envs.go.opponents import RESIGN, Opponent
 from deep_arena.envs.go.sgf import load_sgf, read_sgf
 
@@ -301,7 +301,7 @@ def test_run_loop_waits_without_burning_cpu() -> None:
 
 
 def test_session_window_refuses_an_invisible_window(monkeypatch) -> None:
-    from deep_arena.envs.go.human import NoDisplayError
+    from deep_arena.agents.go.human import NoDisplayError
 
     monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
     monkeypatch.setattr(pygame.display, "get_driver", lambda: "offscreen")
@@ -350,7 +350,7 @@ def test_play_script_missing_model_is_a_clear_error(mode: str, capsys) -> None:
 @pytest.mark.parametrize(
     "args, expected",
     [
-        ([], "required: ENV"),
+        ([], "usage: arena-play ENV"),
         (["go"], "one of the arguments --human --watch is required"),
         (["go", "--human", "--watch"], "not allowed with argument"),
         (["go", "--human", "--board-size", "4"], "--board-size: must be from 5 to 19"),
@@ -358,13 +358,15 @@ def test_play_script_missing_model_is_a_clear_error(mode: str, capsys) -> None:
         (["go", "--human", "--color", "red"], "invalid choice: 'red'"),
         (["go", "--human", "--opponent", "gnugo:11"], "GNU Go level must be an integer from 0 to 10"),
         (["go", "--human", "--opponent", "alphago"], "use 'random' or 'gnugo:LEVEL'"),
-        (["chess"], "invalid choice: 'chess'"),
+        (["chess"], "unknown environment family 'chess'; choose one of go, arm, molecule"),
     ],
 )
 def test_play_script_bad_arguments(args: list[str], expected: str, capsys) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        load_play_script().main(args)
-    assert exit_info.value.code == 2
+    try:  # argparse exits; the registry's dispatch returns its status
+        code = load_play_script().main(args)
+    except SystemExit as exit_info:
+        code = exit_info.code
+    assert code == 2
     assert expected in capsys.readouterr().err
 
 

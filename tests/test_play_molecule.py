@@ -117,7 +117,7 @@ def expect_error(argv: list[str], capsys, pattern: str) -> None:
     err = capsys.readouterr().err
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
-    assert last.startswith("play.py molecule: error:") and re.search(pattern, last), last
+    assert last.startswith("arena-play molecule: error:") and re.search(pattern, last), last
 
 
 def test_bad_models_give_one_line_errors(tmp_path, capsys):

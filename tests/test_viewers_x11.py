@@ -224,7 +224,7 @@ def test_no_display_at_all_is_one_line_and_status_1(mode):
     assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith(f"play.py {mode}: error: cannot open a window: no display"), lines[0]
+    assert lines[0].startswith(f"arena-play {mode}: error: cannot open a window: no display"), lines[0]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
@@ -243,7 +243,7 @@ def test_unreachable_display_is_refused_not_shown_offscreen(mode):
     proc = run_play(MODES[mode], clean_env(DISPLAY=display))
     assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"play.py {mode}: error: cannot open a window: SDL could not connect to display "
+    assert last.startswith(f"arena-play {mode}: error: cannot open a window: SDL could not connect to display "
                            f"'{display}'"), last
     assert "Traceback" not in proc.stderr
     assert "episode" not in proc.stdout and "successes" not in proc.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from deep_arena.agents import pretrained
-from deep_arena.agents.arm import commands
+from deep_arena.agents.arm import commands, play
 from deep_arena.agents.registry import DemoJob, Task
 
 
@@ -23,6 +23,7 @@ TASK = Task(
     algorithms=commands.ALGOS,
     train=commands.train,
     evaluate=commands.evaluate,
+    play=play.play,
     load_pretrained=load_pretrained,
     pretrained=tuple(pretrained.ARM_MODELS),
     demo_jobs=(

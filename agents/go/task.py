@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deep_arena.agents.go import commands, players
+from deep_arena.agents.go import commands, play, players
 from deep_arena.agents.registry import DemoJob, Task
 
 TASK = Task(
@@ -12,6 +12,7 @@ TASK = Task(
     algorithms=("alphazero", "maskable_ppo"),
     train=commands.train,
     evaluate=commands.evaluate,
+    play=play.play,
     load_pretrained=players.load_pretrained,
     pretrained=("go-7x7", "go-9x9"),
     demo_jobs=(

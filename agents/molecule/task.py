@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deep_arena.agents import pretrained
-from deep_arena.agents.molecule import commands, players
+from deep_arena.agents.molecule import commands, play, players
 from deep_arena.agents.registry import DemoJob, Task
 
 TASK = Task(
@@ -13,6 +13,7 @@ TASK = Task(
     algorithms=("moldqn", "maskable_ppo"),
     train=commands.train,
     evaluate=commands.evaluate,
+    play=play.play,
     load_pretrained=players.load_pretrained,
     pretrained=tuple(pretrained.MOLECULE_MODELS),
     demo_jobs=(

@@ -46,7 +46,7 @@ class RandomOpponent(Opponent):
 def random_move(game: GoGame, rng: np.random.Generator) -> int:
     """The one uniform-random Go move policy: uniform over legal moves other than pass, drawn with ``rng``;
     pass only when nothing else is legal. ``RandomOpponent``, ``envs.go.gtp.random_policy`` and
-    ``envs.go.human.random_agent`` all call it, so the same seed gives the same moves everywhere."""
+    ``agents.go.human.random_agent`` all call it, so the same seed gives the same moves everywhere."""
     moves = np.flatnonzero(game._legal_mask_cached()[:-1])
     if len(moves) == 0:
         return game.pass_action

@@ -1,9 +1,11 @@
-"""MolDQN: a tiny run end to end, resume, bootstrap targets, outputs, loading, config errors."""
+"""MolDQN: a tiny run end to end, resume (an old run's config.yml too), bootstrap targets, outputs, loading, typed
+settings and config errors."""
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +15,15 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import numpy as np
 import pytest
 import torch
+import yaml
 from rdkit import Chem
 
+from deep_arena.agents.moldqn.config import MolDQNSettings
 from deep_arena.agents.moldqn.player import MolDQNPolicy
 from deep_arena.agents.moldqn.trainer import DEFAULTS, MolDQNTrainer, validate_config
-from deep_arena.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge
+from deep_arena.agents.molecule import commands
+from deep_arena.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_merge, merge_config
+from deep_arena.runtime.trainer import RunResult, Trainer
 
 
 def tiny_config(**changes):
@@ -34,8 +40,13 @@ def test_tiny_run_outputs_and_resume(tmp_path):
     run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
     trainer = MolDQNTrainer(tiny_config(), run_dir, progress_bar=False)
     result = trainer.run()
-    assert result["episodes"] == 4 and trainer.counters["env_steps"] == 20
+    assert isinstance(trainer, Trainer) and isinstance(result, RunResult) and result.stopped_by == "budget"
+    assert result.counters == {"episodes": 4, "env_steps": 20, "updates": trainer.counters["updates"]}
     assert trainer.counters["updates"] > 0
+    best = trainer.top.best()
+    assert result.details["top"] == best and result.details["episodes"] == 4
+    assert result.metrics == {f"top{k}": best[k - 1][0] for k in range(1, min(3, len(best)) + 1)}
+    assert result.run_dir == run_dir.path and result.model_path == run_dir.path / "model.pt"
     rows = list(csv.DictReader(open(run_dir.path / "top_molecules.csv")))
     assert rows and {"smiles", "objective", "qed", "plogp", "sa"} <= set(rows[0])
     assert all(Chem.MolFromSmiles(r["smiles"]) is not None for r in rows)
@@ -46,8 +57,63 @@ def test_tiny_run_outputs_and_resume(tmp_path):
     again.load(run_dir.latest_checkpoint())
     assert again.counters["episode"] == 4 and again.replay.size == trainer.replay.size
     assert again.top.best() == trainer.top.best()
-    again.run()
-    assert again.counters["episode"] == 6 and again.counters["env_steps"] == 30
+    assert again.run().counters["episodes"] == 6 and again.counters["env_steps"] == 30
+
+
+def test_an_old_runs_config_yml_resumes_with_the_newer_settings_defaulted(tmp_path, capsys):
+    run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
+    MolDQNTrainer(tiny_config(episodes=2, device="cpu"), run_dir, progress_bar=False).run()
+    # config.yml as the first MolDQN runs wrote it: no env.reward_mode, target_values, epsilon.mid, restart,
+    # gan_reward or gan_lambda yet
+    old = {"device": "cpu", "seed": 0, "objective": "qed", "delta": 0.4, "target": None, "weights": None,
+           "start_smiles": "C", "start_file": None, "episodes": 2, "minutes": None,
+           "env": {"atom_types": ["C", "N", "O"], "valences": {}, "ring_sizes": [5, 6], "max_atoms": 8,
+                   "max_steps": 5, "fp_radius": 3, "fp_bits": 64, "discount": 0.9},
+           "net": {"hidden": [32, 16], "heads": 1}, "gamma": 1.0, "lr": 1.0e-4, "batch_size": 8,
+           "replay_capacity": 200, "learning_starts": 8, "train_every": 2, "polyak": 0.995, "grad_clip": 10.0,
+           "epsilon": {"start": 1.0, "end": 0.01, "decay_fraction": 0.5}, "bootstrap_mask_prob": 0.5,
+           "allow_stop": False, "top_k": 10, "log_every": 1, "checkpoint_every": 2, "threads": 1}
+    run_dir.config_path.write_text(yaml.safe_dump(old))
+    assert commands.train(["--resume", str(run_dir.path), "--episodes", "3", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming" in out and "stopped by budget after episodes 3, env_steps 15" in out and "top-1: " in out
+    saved = yaml.safe_load(run_dir.config_path.read_text())   # rewritten whole: every setting named
+    assert saved == MolDQNSettings.from_dict(saved).to_dict() == deep_merge(DEFAULTS, old) | {"episodes": 3}
+    assert saved["target_values"] == "collection" and saved["env"]["reward_mode"] == "every_step"
+    assert saved["restart"] == {"prob": 0.0, "elites": 10} and saved["epsilon"]["mid"] is None
+    # An unknown key in a saved config is still an error, named.
+    run_dir.config_path.write_text(yaml.safe_dump(old | {"learning_rate": 0.1}))
+    with pytest.raises(SystemExit):
+        commands.train(["--resume", str(run_dir.path), "--episodes", "4", "--no-progress"])
+    assert "learning_rate" in capsys.readouterr().err
+
+
+def test_settings_are_the_defaults_and_the_checks():
+    assert DEFAULTS == MolDQNSettings.defaults() and DEFAULTS["env"]["reward_mode"] == "every_step"
+    config = merge_config(DEFAULTS, overrides=[])
+    validate_config(config)
+    for override, message in (["lr=0", "lr must be a positive number, got 0"],
+                              ["learning_starts=-1", "learning_starts must be an integer >= 0, got -1"],
+                              ["threads=0", "threads must be a positive integer, got 0"],
+                              ["minutes=0", "minutes must be a positive number, got 0"],
+                              ["net.heads=0", "net.heads must be a positive integer, got 0"],
+                              ["net.hidden=[]", "net.hidden must be a non-empty list of positive integers"],
+                              ["polyak=1.5", "polyak must be a number in [0, 1], got 1.5"],
+                              ["restart.elites=0", "restart.elites must be a positive integer, got 0"],
+                              ["epsilon.decay_fraction=0", "epsilon.decay_fraction must be a number in (0, 1]"],
+                              ["objective=qdd", "objective must be one of 'qed', "],
+                              ["objective=similarity", "target must be a SMILES for objective 'similarity'"],
+                              ["env.reward_mode=last", "env.reward_mode must be one of 'every_step', 'final'"],
+                              ["env.max_atoms=1", "env.max_atoms must be from 2 to 200, got 1"],
+                              ["env.discount=0", "env.discount must be a number in (0, 1], got 0"],
+                              ["start_smiles=[]", "start_smiles must be a SMILES or a non-empty list"],
+                              ["gan_lambda=2", "gan_lambda must be a number in [0, 1], got 2"],
+                              ["allow_stop=1", "allow_stop must be true or false, got 1"]):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            validate_config(merge_config(config, overrides=[override]))
+    with pytest.raises(ValueError, match=re.escape("unknown setting(s) net.width")):
+        validate_config(deep_merge(config, {"net": {"width": 3}}))
+    validate_config(merge_config(config, overrides=["start_smiles=[CCO, c1ccccc1]", "epsilon.mid=0.1"]))
 
 
 def test_each_transition_records_the_online_networks_best_next_candidate():

@@ -28,6 +28,10 @@ is only where exploration spends its episodes: near the best molecules found so 
 
 Checkpoints hold both networks, the optimizer, the replay buffer, the top molecules, counters and RNG states;
 ``--resume`` continues the run and its TensorBoard curves.
+
+`MolDQNTrainer` follows the trainer protocol (``runtime.trainer``): built from a config whose settings, defaults and
+bounds are ``agents.moldqn.config.MolDQNSettings``, ``load(checkpoint)`` to resume, ``run()`` returning a
+``RunResult``.
 """
 
 from __future__ import annotations
@@ -42,94 +46,26 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from deep_arena.agents.moldqn.config import MolDQNSettings
 from deep_arena.agents.moldqn.network import QNetwork, candidate_features
+from deep_arena.agents.molecule.evaluation import read_smiles_file
 from deep_arena.agents.molecule.outputs import TopMolecules, write_top_molecules
+from deep_arena.envs.molecule.env import MoleculeEnv
 from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
-                            progress, save_checkpoint)
+                                progress, save_checkpoint)
+from deep_arena.runtime.trainer import RunResult
 
-DEFAULTS: dict[str, Any] = {
-    "objective": "qed",
-    "delta": 0.4,           # sim_plogp: similarity threshold
-    "target": None,         # similarity: target SMILES
-    "weights": None,        # multi: {"qed": 0.5, ...}
-    "start_smiles": "C",    # one SMILES, or a list
-    "start_file": None,     # a file with one SMILES per line (overrides start_smiles)
-    "episodes": 2000,
-    "minutes": None,        # wall-clock budget on top of episodes
-    "env": {"atom_types": ["C", "N", "O"], "valences": {}, "ring_sizes": [5, 6], "max_atoms": 38, "max_steps": 40,
-            "fp_radius": 3, "fp_bits": 2048, "discount": 0.9, "reward_mode": "every_step"},
-    # MolDQN used hidden [1024, 512, 128, 32]; [512, 128, 32] halves the CPU time per update and keeps a saved model
-    # (fp32) under 5 MB.
-    "net": {"hidden": [512, 128, 32], "heads": 1},
-    "gamma": 1.0,            # Q-learning discount (the reward is already discounted by steps left)
-    "target_values": "collection",   # when s'* is valued: "collection" (stored) or "update" (fresh; needs gamma < 1)
-    "lr": 1.0e-4,
-    "batch_size": 128,
-    "replay_capacity": 20_000,   # transitions (40 per episode)
-    "learning_starts": 500,      # transitions before the first update
-    "train_every": 2,            # env steps per update (MolDQN: 1; 4 was used for the QED run in the README)
-    "polyak": 0.995,             # target network: θ' ← polyak θ' + (1 − polyak) θ after each update
-    "grad_clip": 10.0,
-    # Linear from start to end over decay_fraction of the episodes; with ``mid`` set, start -> mid over decay_fraction,
-    # then mid -> end over the rest (MolDQN: 1.0 -> 0.1 at half -> 0.01 at the end).
-    "epsilon": {"start": 1.0, "mid": None, "end": 0.01, "decay_fraction": 0.5},
-    "bootstrap_mask_prob": 0.5,   # with heads > 1: probability each head trains on a transition
-    "allow_stop": False,          # MolDQN has no stop: episodes run max_steps edits
-    "top_k": 10,
-    # Elite restarts (see the module docstring): probability an episode replays part of one of the best episodes.
-    "restart": {"prob": 0.0, "elites": 10},
-    "gan_reward": None,     # a GAN generator file or "pretrained": reward = λ·D + (1 − λ)·objective (train_molecule.py)
-    "gan_lambda": 0.3,
-    "log_every": 10,            # episodes
-    "checkpoint_every": 100,    # episodes
-    "threads": None,
-}
+DEFAULTS: dict[str, Any] = MolDQNSettings.defaults()  # device and seed included; --set names: config.py
 
 
 def validate_config(config: dict[str, Any]) -> None:
     """ValueError naming the first bad setting (before a run directory exists)."""
-    def positive_int(key: str, value: Any, allow_none: bool = False) -> None:
-        if value is None and allow_none:
-            return
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
-
-    for key in ("episodes", "batch_size", "replay_capacity", "train_every", "top_k", "log_every",
-                "checkpoint_every"):
-        positive_int(key, config[key])
-    positive_int("learning_starts", config["learning_starts"] + 1)
-    positive_int("net.heads", config["net"]["heads"])
-    positive_int("threads", config["threads"], allow_none=True)
-    if config["minutes"] is not None and not (isinstance(config["minutes"], (int, float)) and config["minutes"] > 0
-                                              and math.isfinite(config["minutes"])):
-        raise ValueError(f"minutes must be a positive number, got {config['minutes']!r}")
-    for key in ("lr", "grad_clip"):
-        if not (isinstance(config[key], (int, float)) and config[key] > 0 and math.isfinite(config[key])):
-            raise ValueError(f"{key} must be a positive number, got {config[key]!r}")
-    if config["target_values"] not in ("collection", "update"):
-        raise ValueError(f"target_values must be 'collection' or 'update', got {config['target_values']!r}")
-    restart = config["restart"]
-    if not (isinstance(restart.get("prob"), (int, float)) and 0 <= restart["prob"] <= 1):
-        raise ValueError(f"restart.prob must be in [0, 1], got {restart.get('prob')!r}")
-    positive_int("restart.elites", restart.get("elites"))
-    for key in ("gamma", "polyak", "bootstrap_mask_prob"):
-        if not (isinstance(config[key], (int, float)) and 0 <= config[key] <= 1):
-            raise ValueError(f"{key} must be in [0, 1], got {config[key]!r}")
-    eps = config["epsilon"]
-    if not (0 <= eps["end"] <= eps["start"] <= 1 and 0 < eps["decay_fraction"] <= 1):
-        raise ValueError(f"epsilon needs 0 <= end <= start <= 1 and 0 < decay_fraction <= 1, got {eps}")
-    mid = eps.get("mid")
-    if mid is not None and not (isinstance(mid, (int, float)) and eps["end"] <= mid <= eps["start"]):
-        raise ValueError(f"epsilon.mid must lie between end and start, got {eps}")
-    if not config["net"]["hidden"] or any(not isinstance(h, int) or h < 1 for h in config["net"]["hidden"]):
-        raise ValueError(f"net.hidden must be a list of positive integers, got {config['net']['hidden']!r}")
+    MolDQNSettings.from_dict(config)
 
 
 def load_start_smiles(config: dict[str, Any]) -> list[str]:
     """The start molecules: ``start_file`` (one SMILES per line, first column) or ``start_smiles``."""
     if config["start_file"]:
-        from deep_arena.agents.molecule.evaluation import read_smiles_file
-
         return read_smiles_file(config["start_file"])
     start = config["start_smiles"]
     return [start] if isinstance(start, str) else list(start)
@@ -138,8 +74,6 @@ def load_start_smiles(config: dict[str, Any]) -> list[str]:
 def make_env(config: dict[str, Any], reward_fn=None, start_smiles: list[str] | None = None, render_mode=None):
     """The molecule env a MolDQN config describes (by default MolDQN's every-step reward, discounted by steps
     left; ``env.reward_mode: final`` with ``allow_stop: true`` pays only the molecule the agent stops at)."""
-    from deep_arena.envs.molecule.env import MoleculeEnv
-
     e = config["env"]
     kwargs = {k: config[k] for k in ("delta", "target", "weights") if config.get(k) is not None}
     if config["objective"] != "sim_plogp":
@@ -149,7 +83,7 @@ def make_env(config: dict[str, Any], reward_fn=None, start_smiles: list[str] | N
         start_smiles=start_smiles or load_start_smiles(config), atom_types=tuple(e["atom_types"]),
         valences=e["valences"], ring_sizes=tuple(e["ring_sizes"]), max_atoms=e["max_atoms"],
         max_steps=e["max_steps"], fp_radius=e["fp_radius"], fp_bits=e["fp_bits"], discount=e["discount"],
-        reward_mode=e.get("reward_mode", "every_step"), render_mode=render_mode)
+        reward_mode=e["reward_mode"], render_mode=render_mode)
 
 
 class Replay:
@@ -358,7 +292,8 @@ class MolDQNTrainer:
 
     # --- the loop -----------------------------------------------------------------------------------------------
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> RunResult:
+        """Train until ``episodes`` (or ``minutes``) is reached, checkpoint, and report (see :meth:`result`)."""
         if self.run_dir is None:
             raise ValueError("MolDQNTrainer.run needs a run directory")
         cfg = self.config
@@ -367,12 +302,14 @@ class MolDQNTrainer:
         budget = cfg["minutes"] * 60.0 if cfg["minutes"] else math.inf
         started = time.perf_counter()
         seconds_before = self.counters["seconds"]
+        stopped_by = "budget"
         window: list[dict[str, Any]] = []
         steps_at_window, time_at_window = self.counters["env_steps"], time.perf_counter()
         with progress(total=cfg["episodes"], initial=start_episode, desc="moldqn", unit="ep",
                       disable=not self.progress_bar) as bar:
             while self.counters["episode"] < cfg["episodes"]:
                 if time.perf_counter() - started >= budget:
+                    stopped_by = "minutes"
                     break
                 result = self.run_episode()
                 self.counters["episode"] += 1
@@ -398,8 +335,22 @@ class MolDQNTrainer:
         self.save_checkpoint()
         self.write_outputs(image_to_tb=True)
         self.writer.close()
+        return self.result(stopped_by)
+
+    def result(self, stopped_by: str = "budget") -> RunResult:
+        """The run's :class:`RunResult`: the top-3 scores as metrics (``top1``..), episodes, env steps and updates as
+        counters, and as details the best molecules (``top``: ``[(score, smiles), ...]`` best first), the episodes
+        and the seconds trained."""
         best = self.top.best()
-        return {"episodes": self.counters["episode"], "top": best, "seconds": self.counters["seconds"]}
+        path = self.run_dir.path if self.run_dir is not None else None
+        return RunResult(run_dir=path, model_path=path / "model.pt" if path is not None else None,
+                         metrics={f"top{k}": float(score) for k, (score, _) in enumerate(best[:3], 1)},
+                         counters={"episodes": int(self.counters["episode"]),
+                                   "env_steps": int(self.counters["env_steps"]),
+                                   "updates": int(self.counters["updates"])},
+                         stopped_by=stopped_by,
+                         details={"episodes": self.counters["episode"], "top": best,
+                                  "seconds": self.counters["seconds"]})
 
     def _log(self, window: list[dict[str, Any]], steps_per_second: float | None) -> None:
         w, ep = self.writer, self.counters["episode"]
@@ -456,6 +407,8 @@ class MolDQNTrainer:
         return path
 
     def load(self, path: Path) -> None:
+        """Restore a checkpoint (networks, optimizer, replay, top molecules, counters, RNGs): the next ``run()``
+        continues that run (``--resume``)."""
         state = load_checkpoint(path, map_location="cpu")
         if state.get("kind") != "moldqn":
             raise CheckpointError(path, "is not a MolDQN checkpoint")

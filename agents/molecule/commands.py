@@ -26,6 +26,7 @@ from pathlib import Path
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import device, finite_float, minutes, positive_int
 from deep_arena.runtime.cli import add_output_args, evaluation_dir, resume_run, seed_arg
+from deep_arena.runtime.trainer import RunResult
 
 OBJECTIVES = ["qed", "plogp", "plogp_zinc", "sim_plogp", "multi", "similarity", "logp"]
 
@@ -72,12 +73,14 @@ def train(argv: Sequence[str] | None = None) -> int:
         result = molecule_ppo.train(config, run_dir, progress_bar=not args.no_progress, reward_fn=reward_fn)
         return _report(result, run_dir)
 
-    from deep_arena.agents.moldqn import trainer as dqn
+    from deep_arena.agents.moldqn import trainer as dqn  # lazy on purpose: torch only when MolDQN trains
 
     if args.steps is not None:
         parser.error("--steps applies to --algo maskable_ppo; use --episodes for moldqn")
     try:
         config = build_config(args, dqn.DEFAULTS, cli_keys=_cli_keys(steps_key=None))
+        if config["start_file"] is not None:  # --start-file is a Path; the setting (and config.yml) holds a string
+            config["start_file"] = str(config["start_file"])
         _gan_starts(args, config)
         trainer = dqn.MolDQNTrainer(config, None, reward_fn=_reward_fn(config), progress_bar=not args.no_progress)
     except (ValueError, OSError) as err:  # bad config, SMILES, objective, device, GAN model
@@ -139,7 +142,7 @@ def _new_run(args, algo: str, config: dict) -> RunDir:
 
 
 def resume(args, parser) -> int:
-    from deep_arena.agents.moldqn import trainer as dqn
+    from deep_arena.agents.moldqn import trainer as dqn  # lazy on purpose: torch only when MolDQN trains
 
     fixed = {"--algo": args.algo, "--objective": args.objective, "--start-smiles": args.start_smiles,
              "--start-file": args.start_file, "--config": args.config, "--steps": args.steps,
@@ -158,12 +161,17 @@ def resume(args, parser) -> int:
     return _report(trainer.run(), run_dir)
 
 
-def _report(result: dict, run_dir: RunDir) -> int:
-    top = result.get("top") or []
+def _report(result: RunResult | dict, run_dir: RunDir) -> int:
+    """Print a finished run: a trainer's ``RunResult`` (its summary, then the top-3 molecules in ``details["top"]``),
+    or the dict MaskablePPO's ``train`` returns."""
+    if isinstance(result, RunResult):
+        print(result.summary())
+        top, model = result.details.get("top") or [], None  # the summary names the model
+    else:
+        top, model = result.get("top") or [], result.get("model_path") or run_dir.path / "model.pt"
     for rank, (score, smiles) in enumerate(top[:3], 1):
         print(f"top-{rank}: {score:.4f}  {smiles}")
-    model = result.get("model_path") or run_dir.path / "model.pt"
-    print(f"top molecules: {run_dir.path / 'top_molecules.csv'}   model: {model}")
+    print(f"top molecules: {run_dir.path / 'top_molecules.csv'}" + (f"   model: {model}" if model else ""))
     return 0
 
 

@@ -1,9 +1,9 @@
 """The task registry: what the generic commands (``arena-train``, ``arena-evaluate``, ``arena-play``, ``make demo``)
-need to know about each environment family, declared once in that family's own ``task.py``.
+need to know about each environment family, declared once in that family's own ``agents/<family>/task.py``.
 
 A family (Go, the robot arm, molecule design, or one you add) registers a :class:`Task`; the scripts never branch on
-a family's name. Built-in families are found by module path in :data:`BUILTIN_TASKS` and imported on first use, so
-``arena-train go`` does not import MuJoCo or RDKit. A family outside this repository registers itself by calling
+a family's name. Built-in families are the packages under ``agents/`` that hold a ``task.py`` (:data:`BUILTIN_TASKS`,
+found without importing them); each is imported on first use, so ``arena-train go`` does not import MuJoCo or RDKit. A family outside this repository registers itself by calling
 :func:`register_task` (for example from the module it names with ``--task-module``, or from its own package's import).
 
     from deep_arena.agents.registry import Task, register_task
@@ -25,9 +25,12 @@ family keeps its own flags and help text:
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import pkgutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 __all__ = ["BUILTIN_TASKS", "DemoJob", "Task", "get_task", "register_task", "task_for_pretrained", "task_names"]
@@ -67,12 +70,20 @@ class Task:
                 raise TypeError(f"task {self.name!r}: {hook} must be callable or None, got {type(value).__name__}")
 
 
+def _discover_builtin_tasks() -> dict[str, str]:
+    """family name -> module path of every ``deep_arena.agents.<family>.task`` module, found without importing it:
+    a new family's glue package with a ``task.py`` is registered by being there."""
+    found = {}
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).resolve().parent)]),
+                       key=lambda i: _ORDER.get(i.name, 99)):
+        if info.ispkg and importlib.util.find_spec(f"deep_arena.agents.{info.name}.task") is not None:
+            found[info.name] = f"deep_arena.agents.{info.name}.task"
+    return found
+
+
+_ORDER = {"go": 0, "arm": 1, "molecule": 2}  # the order help texts list the shipped families in; others after
 # family name -> module whose TASK attribute is its Task (imported on first lookup)
-BUILTIN_TASKS: dict[str, str] = {
-    "go": "deep_arena.agents.go.task",
-    "arm": "deep_arena.agents.arm.task",
-    "molecule": "deep_arena.agents.molecule.task",
-}
+BUILTIN_TASKS: dict[str, str] = _discover_builtin_tasks()
 
 _registered: dict[str, Task] = {}
 

@@ -37,14 +37,14 @@ import torch.nn.functional as F
 from rdkit import Chem, RDLogger
 from torch import nn
 
+from deep_arena.gan.config import DECODINGS, MAX_ATOMS  # the settings' choices and default live with the settings
+
 __all__ = ["ATOMS", "BONDS", "MAX_ATOMS", "MAX_VALENCE", "encode_mol", "encode_smiles", "decode_graph",
            "valence_project", "graphs_to_tensors",
            "Generator", "RGCNCritic", "MolGAN", "canonical"]
 
 ATOMS: tuple[str, ...] = ("", "C", "N", "O", "F")
 BONDS: tuple[Any, ...] = (None, Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE)
-MAX_ATOMS = 9
-DECODINGS = ("sample", "argmax", "valence")
 _BOND_INDEX = {b: i for i, b in enumerate(BONDS) if b is not None}
 
 

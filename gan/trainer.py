@@ -12,6 +12,11 @@ generated graphs score 0): ``qed`` raw, ``logp`` and ``sa`` with MolGAN's normal
 
 One "epoch" is one pass of critic batches over the encoded data set: ``len(data) // (batch_size · n_critic)``
 generator steps.
+
+The settings are :class:`gan.config.MolGANSettings` (:data:`DEFAULTS` and :func:`validate_config` derive from them).
+:class:`MolGANTrainer` follows the trainer protocol of :mod:`runtime.trainer`: built from a config (missing keys take
+their defaults, so an old run's ``config.yml`` resumes) and a run directory, ``load(checkpoint)`` to resume, ``run()``
+returns a :class:`RunResult`.
 """
 
 from __future__ import annotations
@@ -20,91 +25,44 @@ import math
 import time
 from collections import Counter, deque
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from rdkit import Chem
 
-from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
-                            progress, save_checkpoint)
+from deep_arena.envs.molecule import rewards
+from deep_arena.gan.config import CUSTOM_OBJECTIVE, OBJECTIVES, MolGANSettings
 from deep_arena.gan.data import load_dataset
-from deep_arena.gan.molgan import MolGAN, RGCNCritic, canonical, decode_graph, encode_smiles, graphs_to_tensors, gumbel_hard
+from deep_arena.gan.metrics import property_histograms
+from deep_arena.gan.molgan import (MolGAN, RGCNCritic, canonical, decode_graph, encode_smiles, graphs_to_tensors,
+                                   gumbel_hard)
 from deep_arena.gan.wgan import WGANGP, NonFiniteLossError
+from deep_arena.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress,
+                                save_checkpoint)
+from deep_arena.runtime.trainer import RunResult
 
-DEFAULTS: dict[str, Any] = {
-    "dataset": "qm9",
-    "limit": None,            # use only the first N SMILES of the data set
-    "epochs": 1,
-    "minutes": None,          # wall-clock budget on top of epochs
-    "batch_size": 32,
-    # minibatch_std: measured on QM9 it did not raise uniqueness and the run degraded sooner (README), so it is off.
-    "model": {"latent_dim": 32, "generator_hidden": [128, 256, 512], "max_atoms": 9, "minibatch_std": False,
-              "critic_gcn": [64, 32], "decode": "sample", "temperature": 1.0},  # decode/temperature: sampling only
-    # Gulrajani et al.'s lr is 1e-4 (gan.wgan.WGANConfig's default); MolGAN used 1e-3. On QM9 (CPU, minutes) 1e-3
-    # reached the best validity (~43% sampled) at ~500 steps and then degraded; 2e-4 peaked lower (~27% at 1,000)
-    # and degraded too. Keep checkpoints and pick one with scripts/evaluate.py gan.
-    "wgan": {"gp_weight": 10.0, "n_critic": 5, "lr_generator": 1e-3, "lr_critic": 1e-3, "betas": [0.5, 0.9],
-             "amp": True},
-    "tau": 1.0,               # Gumbel-softmax temperature
-    "lambda_rl": 1.0,         # L_G = λ·L_WGAN + (1−λ)·L_RL; 1 = no RL
-    "objective": "qed",       # qed | logp | sa (MolGAN normalisations)
-    "reward_lr": 1e-4,
-    # ORGAN's answer to the RL term's mode collapse: a generated molecule's reward is divided by how often it occurs
-    # among the last rl_memory generated molecules (0 = off, MolGAN's plain reward).
-    "rl_memory": 0,
-    "log_every": 50,          # generator steps
-    "sample_every": 500,      # generator steps: validity/uniqueness/QED of samples, image grid, histograms
-    "sample_n": 1000,
-    "checkpoint_every": 1000,  # generator steps
-    "threads": None,
-}
+__all__ = ["DEFAULTS", "OBJECTIVES", "MolGANTrainer", "encode_dataset", "objective_fn", "validate_config"]
 
-OBJECTIVES = ("qed", "logp", "sa")
+DEFAULTS: dict[str, Any] = MolGANSettings.defaults()  # device and seed included; --set names: gan/config.py
 
 
-def validate_config(config: dict[str, Any], custom_objective: bool = False) -> None:
-    """ValueError naming the first bad setting."""
-    def pos_int(key: str, value: Any, none_ok: bool = False) -> None:
-        if value is None and none_ok:
-            return
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+def validate_config(config: Mapping[str, Any], custom_objective: bool = False) -> MolGANSettings:
+    """The checked settings; ValueError naming the first bad setting (missing keys take their defaults).
 
-    for key in ("epochs", "batch_size", "log_every", "sample_every", "sample_n", "checkpoint_every"):
-        pos_int(key, config[key])
-    pos_int("limit", config["limit"], none_ok=True)
-    pos_int("threads", config["threads"], none_ok=True)
-    if config["minutes"] is not None and not (isinstance(config["minutes"], (int, float))
-                                              and 0 < config["minutes"] < math.inf):
-        raise ValueError(f"minutes must be a positive number, got {config['minutes']!r}")
-    lam = config["lambda_rl"]
-    if not (isinstance(lam, (int, float)) and 0 <= lam <= 1):
-        raise ValueError(f"lambda_rl must be in [0, 1] (weight of the WGAN term), got {lam!r}")
-    if config["objective"] == "custom":
-        if not custom_objective:
-            raise ValueError("objective 'custom' is a user callable: pass it as MolGANTrainer(..., objective=fn)")
-    elif config["objective"] not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {config['objective']!r}")
-    memory = config["rl_memory"]
-    if isinstance(memory, bool) or not isinstance(memory, int) or memory < 0:
-        raise ValueError(f"rl_memory must be a non-negative integer (0 = off), got {memory!r}")
-    for key in ("tau", "reward_lr"):
-        if not (isinstance(config[key], (int, float)) and 0 < config[key] < math.inf):
-            raise ValueError(f"{key} must be a positive number, got {config[key]!r}")
-    if config["batch_size"] < 2:
-        raise ValueError("batch_size must be at least 2")
-    from deep_arena.gan.wgan import WGANConfig
-
-    w = dict(config["wgan"])
-    WGANConfig(**{**w, "betas": tuple(w["betas"])}).validate()
+    ``objective: custom`` names a user callable that a config cannot hold, so it is accepted only with
+    ``custom_objective`` (the trainer passes it when it was given ``objective=fn``)."""
+    settings = MolGANSettings.from_dict(config)
+    if settings.objective == CUSTOM_OBJECTIVE and not custom_objective:
+        raise ValueError(f"objective {CUSTOM_OBJECTIVE!r} is a user callable: pass it as "
+                         "MolGANTrainer(..., objective=fn)")
+    return settings
 
 
 def objective_fn(name: str | Callable[[Any], float]):
     """``mol -> float in [0, 1]`` for the reward network (``None`` molecule -> 0): a name of ``OBJECTIVES`` or any
     user callable ``mol -> float`` (clipped to [0, 1]; an exception or a non-finite value scores 0)."""
-    from deep_arena.envs.molecule import rewards
-
     fn = name if callable(name) else {"qed": rewards.qed, "logp": rewards.logp_norm, "sa": rewards.sa_norm}[name]
 
     def score(mol) -> float:
@@ -140,13 +98,12 @@ class MolGANTrainer:
                  smiles: list[str] | None = None, objective: Callable[[Any], float] | None = None) -> None:
         """``objective``: a user callable ``mol -> float`` (values in [0, 1]) for the RL term's reward network, in
         place of ``config["objective"]`` (recorded there as ``"custom"``; pass it again when resuming)."""
-        config = deep_merge(DEFAULTS, config)   # a run saved before a setting existed resumes with its old default
         if objective is not None:
             if not callable(objective):
                 raise ValueError(f"objective must be a callable mol -> float, got {objective!r}")
-            config["objective"] = "custom"
-        validate_config(config, custom_objective=objective is not None)
-        self.config = config
+            config = {**config, "objective": CUSTOM_OBJECTIVE}
+        # a run saved before a setting existed resumes with that setting's default
+        self.config = config = validate_config(config, custom_objective=objective is not None).to_dict()
         self.run_dir = run_dir
         self.progress_bar = progress_bar
         self.device = prepare_training(config)
@@ -167,6 +124,7 @@ class MolGANTrainer:
         self.recent_counts: Counter[str] = Counter()
         # best_score: the highest fraction of unique valid molecules among sampled graphs so far (best_generator.pt)
         self.counters = {"step": 0, "epoch": 0.0, "seconds": 0.0, "best_score": -1.0, "best_step": 0}
+        self.last_samples: dict[str, float] = {}   # the last evaluate_samples() figures
         self.writer = None
         self.steps_per_epoch = max(1, len(self.smiles) // (config["batch_size"] * config["wgan"]["n_critic"]))
 
@@ -180,8 +138,6 @@ class MolGANTrainer:
 
     def _real_score(self, i: int) -> float:
         if i not in self.real_scores:
-            from rdkit import Chem
-
             self.real_scores[i] = self.score(Chem.MolFromSmiles(self.smiles[i]))
         return self.real_scores[i]
 
@@ -231,7 +187,9 @@ class MolGANTrainer:
 
     # --- loop -------------------------------------------------------------------------------------------------------
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> RunResult:
+        """Train until ``epochs`` (in all, continuing a loaded checkpoint) or ``minutes`` run out; the last samples'
+        figures, the best sample score and the counters as a :class:`RunResult` (see :meth:`result`)."""
         if self.run_dir is None:
             raise ValueError("MolGANTrainer.run needs a run directory")
         cfg = self.config
@@ -267,20 +225,32 @@ class MolGANTrainer:
         self.evaluate_samples()
         self.save()
         self.writer.close()
-        return {"step": self.counters["step"], "epoch": self.counters["epoch"], "seconds": self.counters["seconds"],
-                "generator": self.run_dir.path / "generator.pt", "last_samples": getattr(self, "last_samples", {}),
-                "best_step": self.counters["best_step"], "best_score": self.counters["best_score"]}
+        return self.result(stopped_by="budget" if self.counters["step"] >= total else "minutes")
+
+    def result(self, stopped_by: str = "budget") -> RunResult:
+        """The run's :class:`RunResult`. metrics: the last samples' ``validity``, ``uniqueness``, ``unique_valid``
+        (and ``objective_mean`` when a sample was valid), ``best_unique_valid`` (best_generator.pt's score),
+        ``epochs`` (fractional) and ``seconds``; counters: ``steps``, ``best_step`` (where best_generator.pt comes
+        from) and ``steps_per_epoch``; details: the record ``run()`` returned before (step, epoch, seconds,
+        generator, last_samples, best_step, best_score)."""
+        c = self.counters
+        samples = dict(self.last_samples)
+        path = self.run_dir.path / "generator.pt" if self.run_dir is not None else None
+        metrics = {**{k: float(v) for k, v in samples.items()}, "best_unique_valid": float(c["best_score"]),
+                   "epochs": float(c["epoch"]), "seconds": float(c["seconds"])}
+        details = {"step": c["step"], "epoch": c["epoch"], "seconds": c["seconds"], "generator": path,
+                   "last_samples": samples, "best_step": c["best_step"], "best_score": c["best_score"]}
+        return RunResult(run_dir=self.run_dir.path if self.run_dir is not None else None, model_path=path,
+                         metrics=metrics, counters={"steps": int(c["step"]), "best_step": int(c["best_step"]),
+                                                    "steps_per_epoch": int(self.steps_per_epoch)},
+                         stopped_by=stopped_by, details=details)
 
     def evaluate_samples(self) -> dict[str, float]:
         """Sample, log validity / uniqueness / mean objective, an image grid and property histograms."""
-        from deep_arena.gan.metrics import property_histograms
-
         cfg, step = self.config, self.counters["step"]
         smiles = self.model.sample(cfg["sample_n"], seed=12345)
         valid = [s for s in smiles if s is not None]
         out = {"validity": len(valid) / len(smiles), "uniqueness": len(set(valid)) / max(1, len(valid))}
-        from rdkit import Chem
-
         if valid:
             out["objective_mean"] = float(np.mean([self.score(Chem.MolFromSmiles(s)) for s in valid[:300]]))
         out["unique_valid"] = len(set(valid)) / len(smiles)
@@ -294,6 +264,7 @@ class MolGANTrainer:
             self.model.save(self.run_dir.path / "best_generator.pt")
         if valid:
             try:
+                # lazy on purpose: render.py loads the system libX11 and RDKit's Cairo drawing (envs/molecule/render.py)
                 from deep_arena.envs.molecule.render import molecule_grid
 
                 distinct = list(dict.fromkeys(valid))[:16]

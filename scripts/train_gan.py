@@ -24,6 +24,9 @@ sampling on the target class). The run directory runs/gan/tabular-<time>/ gets m
 synthetic.csv (as many rows per class as the data), marginals.png (real vs synthetic per class) and TensorBoard
 scalars. Bad CSVs stop with a message naming the column, value and line.
 
+Settings (--set KEY=VALUE, --config FILE): gan/config.py (molecules) and gan/tabular/config.py (tabular) list every
+key with its bounds; unknown keys are errors.
+
 --resume RUN_DIR continues a run (either kind) from its newest checkpoint with its saved config: counters, optimizer
 and RNG states, and TensorBoard steps continue (events the interrupted run logged after that checkpoint are hidden).
 Only --epochs (and --minutes for molecules), --device and --set may be given with it; for tabular, --epochs must
@@ -35,12 +38,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
-
-from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device  # noqa: E402
-from deep_arena.runtime.cli import resume_run, was_given  # noqa: E402
-from deep_arena.runtime.argtypes import finite_float, minutes, positive_int  # noqa: E402
+from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
+from deep_arena.runtime.argtypes import finite_float, minutes, positive_int
+from deep_arena.runtime.cli import resume_run, was_given
+from deep_arena.runtime.trainer import RunResult
 
 
 def unit_float(text: str) -> float:
@@ -74,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="treat this column as categorical (repeatable)")
     tab.add_argument("--epochs", type=positive_int, default=None, help="passes of max(1, rows // batch) steps "
                                                                         "(default 300)")
-    tab.add_argument("--batch-size", type=positive_int, default=None, help="default 500 (rows drawn with replacement)")
+    tab.add_argument("--batch-size", type=positive_int, default=None, help="default 128 (rows drawn with replacement)")
     tab.add_argument("--resume", type=Path, default=None, help="continue a run directory (--epochs: new total)")
     tab.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(tab)
@@ -90,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.kind == "tabular":
         return _tabular(args, parser, argv)
+    # each kind imports its own stack only when chosen (torch and RDKit here, torch and scikit-learn for tabular)
     from deep_arena.gan.data import DataError
     from deep_arena.gan.trainer import DEFAULTS, MolGANTrainer, validate_config
 
@@ -106,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir.write_config(config)
         run_dir.write_command(["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv))
         print(f"resuming {run_dir.path} from {ckpt.name} (step {trainer.counters['step']})")
-        return _report(trainer.run(), run_dir)
+        return _report(trainer.run())
 
     try:
         config = build_config(args, DEFAULTS, cli_keys=CLI_KEYS)
@@ -120,13 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.write_command(["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv))
     trainer.run_dir = run_dir
     print(f"run directory: {run_dir.path}  ({len(trainer.smiles)} molecules, {trainer.steps_per_epoch} steps/epoch)")
-    return _report(trainer.run(), run_dir)
+    return _report(trainer.run())
 
 
 def _tabular(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
-    import tempfile
-
-    from deep_arena.gan.tabular import DEFAULTS, load_table, train_run, validate_config
+    # lazy on purpose, as in main(): the tabular stack (torch, scikit-learn) only for this kind
+    from deep_arena.gan.tabular import DEFAULTS, load_table, validate_config
+    from deep_arena.gan.tabular.run import TabularGANTrainer
 
     if args.resume is not None:
         return _tabular_resume(args, parser, argv)
@@ -149,55 +154,47 @@ def _tabular(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
     kinds = [table.kinds[c] for c in table.feature_columns]
     print(f"run directory: {run_dir.path}  ({table.n_rows} rows, classes {table.class_counts()}, "
           f"{kinds.count('continuous')} continuous + {kinds.count('categorical')} categorical feature columns)")
-    result = train_run(config, run_dir, table, progress_bar=not args.no_progress)
-    return _tabular_report(result, run_dir)
+    trainer = TabularGANTrainer(config, run_dir, progress_bar=not args.no_progress, table=table)
+    return _tabular_report(trainer.run())
 
 
 def _tabular_resume(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
-    from deep_arena.runtime import prepare_training
-    from deep_arena.gan.tabular import TabularTrainer, load_table, read_checkpoint, train_run, validate_config
+    from deep_arena.gan.tabular import DEFAULTS
+    from deep_arena.gan.tabular.run import TabularGANTrainer
 
     fixed = {"--data": args.data, "--target": args.target, "--categorical": args.categorical,
              "--batch-size": args.batch_size, "--config": args.config,
              "--seed": args.seed if was_given(args, "seed") else None}
     run_dir, ckpt, config = resume_run(
-        args, parser, fixed, {"epochs": args.epochs}, "--epochs",
+        args, parser, fixed, {"epochs": args.epochs}, "--epochs", defaults=DEFAULTS,
         no_checkpoint=lambda _: "not a tabular GAN run directory (no checkpoints/checkpoint_<step>.pt in it)")
     try:
-        state = read_checkpoint(ckpt)
-        validate_config(config)
-        done = int(state["counters"]["step"])
-        steps_per_epoch = max(1, int(state["data"]["rows"]) // config["batch_size"])
-        if config["epochs"] * steps_per_epoch <= done:
-            raise ValueError(f"{run_dir.path} has already trained {done / steps_per_epoch:g} epochs ({done} steps); "
-                             f"give --epochs above that to continue")
-        table = load_table(config)            # the saved config names the CSV (a demo run's copy in the run dir)
-        device = prepare_training(dict(config))
-        trainer = TabularTrainer.from_checkpoint(state, table, config, device=device, path=ckpt)
-    except (ValueError, KeyError, CheckpointError) as err:
-        parser.error(str(err) if not isinstance(err, KeyError) else f"{run_dir.path}: config.yml lacks {err}")
+        # the saved config names the CSV (a demo run's copy in the run dir); it must still hold the same table
+        trainer = TabularGANTrainer(config, run_dir, progress_bar=not args.no_progress)
+        trainer.load(ckpt)
+    except (ValueError, CheckpointError) as err:
+        parser.error(str(err))
     run_dir.write_config(config)
     run_dir.write_command(["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv))
-    print(f"resuming {run_dir.path} from {ckpt.name} (step {trainer.wgan.step}, epoch "
-          f"{trainer.wgan.step / trainer.steps_per_epoch:g} of {config['epochs']})")
-    return _tabular_report(train_run(config, run_dir, table, progress_bar=not args.no_progress, trainer=trainer),
-                           run_dir)
+    step, per_epoch = trainer.loop.wgan.step, trainer.loop.steps_per_epoch
+    print(f"resuming {run_dir.path} from {ckpt.name} (step {step}, epoch {step / per_epoch:g} of {config['epochs']})")
+    return _tabular_report(trainer.run())
 
 
-def _tabular_report(result: dict, run_dir: RunDir) -> int:
-    print(f"steps {result['steps']} ({result['epochs']:.0f} epochs of {result['steps_per_epoch']}) in "
-          f"{result['seconds']:.0f} s; per-class mean gap {result['mean_gap_std']:.3f} std")
-    print(f"model: {result['model']}   samples: {run_dir.path / 'synthetic.csv'}   plot: "
-          f"{run_dir.path / 'marginals.png'}")
+def _tabular_report(result: RunResult) -> int:
+    m, c, d = result.metrics, result.counters, result.details
+    print(f"steps {c['steps']} ({m['epochs']:.0f} epochs of {c['steps_per_epoch']}) in {m['seconds']:.0f} s; "
+          f"per-class mean gap {m['mean_gap_std']:.3f} std")
+    print(f"model: {result.model_path}   samples: {d['synthetic']}   plot: {d['marginals']}")
     return 0
 
 
-def _report(result: dict, run_dir: RunDir) -> int:
-    s = result.get("last_samples") or {}
-    print(f"steps {result['step']} (epoch {result['epoch']:.2f}) in {result['seconds']:.0f} s; "
-          f"samples: validity {s.get('validity', 0):.3f}, uniqueness {s.get('uniqueness', 0):.3f}")
-    print(f"generator: {result['generator']}   best sampled (unique valid {result.get('best_score', 0):.3f} at step "
-          f"{result.get('best_step', 0)}): {run_dir.path / 'best_generator.pt'}")
+def _report(result: RunResult) -> int:
+    m, c = result.metrics, result.counters
+    print(f"steps {c['steps']} (epoch {m['epochs']:.2f}) in {m['seconds']:.0f} s; "
+          f"samples: validity {m.get('validity', 0):.3f}, uniqueness {m.get('uniqueness', 0):.3f}")
+    print(f"generator: {result.model_path}   best sampled (unique valid {m['best_unique_valid']:.3f} at step "
+          f"{c['best_step']}): {result.run_dir / 'best_generator.pt'}")
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
@@ -183,6 +184,8 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     (run,) = list((tmp_path / "gan").iterdir())
     for name in ("model.pt", "synthetic.csv", "marginals.png", "config.yml", "command.txt"):
         assert (run / name).is_file(), name
+    out = capsys.readouterr().out
+    assert "steps 6 (2 epochs of 3)" in out and "per-class mean gap" in out and str(run / "model.pt") in out
     assert any(p.name.startswith("events.out.tfevents") for p in run.iterdir())
     assert read_csv(run / "synthetic.csv", "label").class_counts() == {"A": 80, "B": 30}
     capsys.readouterr()
@@ -200,6 +203,53 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     (tmp_path / "junk.pt").write_bytes(b"junk")
     assert evaluate.main(["tabular", "--model", str(tmp_path / "junk.pt"), "--data", str(csv_path)]) == 2
     assert "cannot read tabular GAN model" in capsys.readouterr().err
+
+
+def test_settings_are_the_defaults_and_name_bad_values():
+    from deep_arena.gan.tabular import validate_config
+    from deep_arena.gan.tabular.config import TabularGANSettings
+
+    assert DEFAULTS == TabularGANSettings.defaults()
+    assert DEFAULTS["wgan"]["n_critic"] == 1 and DEFAULTS["wgan"]["amp"] is False   # not the core's 5 / True
+    for change, message in (({"model": {"dropout": 1.0}}, "model.dropout must be a number in [0, 1), got 1.0"),
+                            ({"checkpoint_every": -1}, "checkpoint_every must be an integer >= 0, got -1"),
+                            ({"class_sampling": "x"}, "class_sampling must be one of 'log', 'uniform', 'frequency'"),
+                            ({"wgan": {"lr_critic": 0}}, "wgan.lr_critic must be a positive number, got 0"),
+                            ({"model": {"critic_hidden": [0]}}, "model.critic_hidden must be a list of positive"),
+                            ({"modle": {}}, "unknown setting(s) modle")):
+        with pytest.raises(ValueError) as err:
+            validate_config(small_config(**change))
+        assert message in str(err.value)
+    # a config saved before a setting existed: missing keys (here in nested groups) take that group's defaults
+    old = small_config()
+    del old["checkpoint_every"], old["model"]["pac"], old["wgan"]["n_critic"]
+    settings = validate_config(old)
+    assert (settings.checkpoint_every, settings.model.pac, settings.wgan.n_critic) == (50, 1, 1)
+
+
+def test_trainer_protocol_and_run_result(tmp_path):
+    from deep_arena.gan.tabular.run import TabularGANTrainer
+    from deep_arena.runtime import RunDir
+    from deep_arena.runtime.trainer import RunResult, Trainer
+
+    csv_path = write_table(tmp_path / "t.csv", 80, 30)
+    config = small_config(data=str(csv_path), target="label", epochs=2, batch_size=32, device="cpu", threads=1,
+                          model={**SMALL["model"], "generator_hidden": [32], "critic_hidden": [32]})
+    run_dir = RunDir.create("gan", "tabular", root=tmp_path)
+    trainer = TabularGANTrainer(config, run_dir, progress_bar=False)     # reads the config's CSV
+    assert isinstance(trainer, Trainer) and trainer.loop is None
+    result = trainer.run()
+    assert isinstance(result, RunResult) and result.stopped_by == "budget"
+    assert result.counters == {"steps": 6, "steps_per_epoch": 3} and result.metrics["epochs"] == 2.0
+    assert result.model_path == run_dir.path / "model.pt" and result.model_path.is_file()
+    assert result.metrics["mean_gap_std"] >= 0 and result.details["classes"] == {"A": 80, "B": 30}
+    # load() refuses a budget that is already spent, naming what was trained
+    again = TabularGANTrainer(config, run_dir, progress_bar=False)
+    with pytest.raises(ValueError, match=r"has already trained 2 epochs \(6 steps\)"):
+        again.load(run_dir.latest_checkpoint())
+    more = TabularGANTrainer({**config, "epochs": 3}, run_dir, progress_bar=False)
+    more.load(run_dir.latest_checkpoint())
+    assert more.loop.wgan.step == 6 and more.run().counters["steps"] == 9
 
 
 def test_demo_table(tmp_path):
@@ -239,6 +289,11 @@ def test_resume_continues_and_equals_straight_run(tmp_path, capsys):
     run = _train(tmp_path / "resumed", csv_path, 2)
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["checkpoint_000000003.pt",
                                                                          "checkpoint_000000006.pt"]
+    # a config.yml saved before model.pac and wgan.amp existed still resumes: missing keys take their defaults (the
+    # values this run had), so the resumed run still equals the straight one
+    saved = yaml.safe_load((run / "config.yml").read_text())
+    del saved["model"]["pac"], saved["wgan"]["amp"]
+    (run / "config.yml").write_text(yaml.safe_dump(saved))
     capsys.readouterr()
     assert train_gan.main(["tabular", "--resume", str(run), "--epochs", "4", "--no-progress"]) == 0
     assert "from checkpoint_000000006.pt (step 6, epoch 2 of 4)" in capsys.readouterr().out
@@ -246,7 +301,8 @@ def test_resume_continues_and_equals_straight_run(tmp_path, capsys):
     assert ckpts == [f"checkpoint_{s:09d}.pt" for s in (3, 6, 9, 12)]
     state = torch.load(run / "checkpoints" / ckpts[-1], weights_only=True)
     assert state["counters"]["step"] == 12 and state["counters"]["epoch"] == 4 and state["wgan"]["step"] == 12
-    assert "epochs: 4" in (run / "config.yml").read_text()
+    resumed = yaml.safe_load((run / "config.yml").read_text())
+    assert resumed["epochs"] == 4 and resumed["model"]["pac"] == 1 and resumed["wgan"]["amp"] is False
     # the model file is rewritten and its weights equal the straight 4-epoch run's bit for bit
     a, b = TabularGAN.load(straight / "model.pt"), TabularGAN.load(run / "model.pt")
     assert a.steps == b.steps == 12

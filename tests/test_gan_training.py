@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "qm9_sample.smi"
@@ -38,7 +39,15 @@ def test_tiny_run_resume_and_evaluate(tmp_path, capsys):
 
     first = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
     assert first["counters"]["step"] == 7
+    out = capsys.readouterr().out
+    assert "steps 7 (epoch 1.00)" in out and "best sampled (unique valid" in out and str(run / "generator.pt") in out
+    # a config.yml saved before rl_memory and model.temperature existed still resumes (they take their defaults)
+    saved = yaml.safe_load((run / "config.yml").read_text())
+    del saved["rl_memory"], saved["model"]["temperature"]
+    (run / "config.yml").write_text(yaml.safe_dump(saved))
     assert train_gan.main(["molecules", "--resume", str(run), "--epochs", "2", *TINY[-3:]]) == 0
+    resumed = yaml.safe_load((run / "config.yml").read_text())
+    assert resumed["rl_memory"] == 0 and resumed["model"]["temperature"] == 1.0 and resumed["epochs"] == 2
     last = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
     assert last["counters"]["step"] == 14 and last["wgan"]["step"] == 14 and last["wgan"]["critic_steps"] == 28
     assert last["counters"]["best_score"] >= first["counters"]["best_score"] >= 0
@@ -98,8 +107,9 @@ def test_rl_term_with_a_user_callable_objective(tmp_path):
     """The reward network can learn any ``mol -> float`` (the issue: QED, logP, SA "or a user callable")."""
     from rdkit import Chem
 
-    from deep_arena.runtime import RunDir
     from deep_arena.gan.trainer import DEFAULTS, MolGANTrainer, validate_config
+    from deep_arena.runtime import RunDir
+    from deep_arena.runtime.trainer import RunResult, Trainer
 
     def heavy_atom_fraction(mol):
         return mol.GetNumAtoms() / 9.0
@@ -113,13 +123,40 @@ def test_rl_term_with_a_user_callable_objective(tmp_path):
     assert trainer.config["objective"] == "custom"
     assert trainer.score(Chem.MolFromSmiles("CCO")) == pytest.approx(3 / 9) and trainer.score(None) == 0.0
     assert trainer._real_score(0) == pytest.approx(Chem.MolFromSmiles(trainer.smiles[0]).GetNumAtoms() / 9)
-    assert trainer.run()["step"] >= 1
+    assert isinstance(trainer, Trainer)
+    result = trainer.run()
+    assert isinstance(result, RunResult) and result.stopped_by == "budget" and result.counters["steps"] >= 1
+    assert result.model_path == run.path / "generator.pt" and result.model_path.is_file()
+    assert {"validity", "uniqueness", "unique_valid", "best_unique_valid", "epochs", "seconds"} <= set(result.metrics)
+    assert result.details["step"] == result.counters["steps"] and "last_samples" in result.details
     broken = MolGANTrainer(config, None, progress_bar=False, smiles=smiles, objective=lambda m: float("nan"))
     assert broken.score(Chem.MolFromSmiles("CCO")) == 0.0                 # non-finite scores count as 0
     with pytest.raises(ValueError, match="callable"):
         MolGANTrainer(config, None, progress_bar=False, smiles=smiles, objective="qed!")
     with pytest.raises(ValueError, match="custom"):
         validate_config({**config, "objective": "custom"})
+
+
+def test_settings_are_the_defaults_and_name_bad_values():
+    """DEFAULTS and validate_config derive from gan.config.MolGANSettings; an old config lacking newer keys loads."""
+    from deep_arena.gan.config import MolGANSettings
+    from deep_arena.gan.trainer import DEFAULTS, validate_config
+
+    assert DEFAULTS == MolGANSettings.defaults() and DEFAULTS["wgan"]["lr_generator"] == 1e-3
+    for change, message in (({"wgan": {"n_critic": 0}}, "wgan.n_critic must be a positive integer, got 0"),
+                            ({"batch_size": 1}, "batch_size must be an integer >= 2, got 1"),
+                            ({"lambda_rl": 1.5}, "lambda_rl must be a number in [0, 1], got 1.5"),
+                            ({"model": {"decode": "greedy"}}, "model.decode must be one of 'sample'"),
+                            ({"wgan": {"betas": [0.5, 1.0]}}, "wgan.betas must be two numbers in [0, 1)"),
+                            ({"wgan": {"typo": 1}}, "unknown setting(s) wgan.typo")):
+        with pytest.raises(ValueError) as err:
+            validate_config({**DEFAULTS, **change})
+        assert message in str(err.value)
+    old = {k: v for k, v in DEFAULTS.items() if k != "rl_memory"}
+    old["model"] = {k: v for k, v in DEFAULTS["model"].items() if k != "temperature"}
+    settings = validate_config(old)
+    assert settings.rl_memory == 0 and settings.model.temperature == 1.0 and settings.wgan.lr_critic == 1e-3
+    assert validate_config({"objective": "custom"}, custom_objective=True).objective == "custom"
 
 
 def test_bad_inputs_give_clear_errors(tmp_path, capsys):

@@ -79,8 +79,7 @@ class TabularTrainer:
 
     def __init__(self, table: Table, config: Mapping[str, Any], device: str | torch.device = "cpu",
                  seed: int = 0, transformer: TabularTransformer | None = None) -> None:
-        config = dict(config)
-        validate_config(config)
+        config = validate_config(config).to_dict()   # missing keys (an older run's config) take their defaults
         check_classes(table, config["min_class_rows"])
         torch.manual_seed(seed)
         self.seed = seed
@@ -144,7 +143,7 @@ class TabularTrainer:
         """
         cfg = self.config
         total = (epochs or cfg["epochs"]) * self.steps_per_epoch
-        every = int(cfg.get("checkpoint_every", 0)) * self.steps_per_epoch
+        every = int(cfg["checkpoint_every"]) * self.steps_per_epoch
         start = self.wgan.step
         self._began = time.perf_counter()
         self.model.generator.train()

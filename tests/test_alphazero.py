@@ -585,6 +585,41 @@ def test_resume_after_sigkill_continues_iterations_and_logs(tmp_path: Path) -> N
     assert steps == list(range(1, k + 3)), steps
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_saves_reports_the_resume_command_and_exits_130(tmp_path: Path, sig) -> None:
+    """Ctrl-C (or SIGTERM) during training: the iteration finishes, a checkpoint and model.pt are written, the exact
+    --resume command is printed, no traceback, exit status 130; the printed command then continues the run."""
+    cmd = [sys.executable, str(TRAIN_GO), "--algo", "alphazero", "--board-size", "5", "--minutes", "5",
+           "--no-progress", "--device", "cpu", "--run-root", str(tmp_path), *_tiny_sets()]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            assert proc.poll() is None, f"training exited early:\n{proc.communicate()}"
+            runs = list((tmp_path / "go").glob("alphazero-*"))
+            if runs and RunDir(runs[0]).latest_checkpoint() is not None:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("no checkpoint within 180 s")
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err and f"{signal.Signals(sig).name}: stopping" in err
+    (run,) = (tmp_path / "go").glob("alphazero-*")
+    resume = f"continue with: arena-train go --resume {run}"
+    assert resume in err, err
+    k = load_checkpoint(RunDir(run).latest_checkpoint())["counters"]["iteration"]
+    assert load_checkpoint(run / "model.pt")["meta"]["counters"]["iteration"] == k >= 1
+    done = subprocess.run([sys.executable, str(TRAIN_GO), "--resume", str(run), "--steps", str(k + 1), "--no-progress"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and f"(iteration {k})" in done.stdout, done.stdout + done.stderr
+
+
 def test_train_go_alphazero_one_iteration(tmp_path: Path, capsys) -> None:
     train_go = _load_train_go()
     code = train_go.main(["--algo", "alphazero", "--board-size", "5", "--steps", "1", "--no-progress",

@@ -33,6 +33,7 @@ from deep_arena.agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
 from deep_arena.agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
 from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
                                 save_checkpoint)
+from deep_arena.runtime.interrupts import GracefulStop
 from deep_arena.runtime.trainer import RunResult
 from deep_arena.envs.go import features
 
@@ -253,9 +254,25 @@ class AlphaZeroTrainer:
             self.expert_stage()
         bar = progress(total=total, desc="alphazero", disable=not self.progress_bar, unit="it")
         bar.update(self.counters["iteration"])
-        last_eval: dict[str, Any] = {}
+        self._last_eval: dict[str, Any] = {}
+        with GracefulStop() as stop:  # Ctrl-C / SIGTERM: finish the iteration, save, report (runtime.interrupts)
+            self._loop(stop, bar)
+        bar.close()
+        self.save()
+        if stop.requested:  # no final evaluation: the user asked to stop
+            self.writer.close()
+            return self.result(self._last_eval, stopped_by="interrupt")
+        last_eval = self._last_eval
+        if not last_eval or last_eval.get("iteration") != self.counters["iteration"]:
+            last_eval = self.evaluate(self.counters["iteration"])
+        self.writer.close()
+        return self.result(last_eval)
+
+    def _loop(self, stop: GracefulStop, bar) -> None:
+        """Iterations until the budget is spent or a stop is requested; the last evaluation in ``self._last_eval``."""
+        cfg = self.config
         last_tick = time.time()
-        while self.progress() < 1.0:
+        while self.progress() < 1.0 and not stop.requested:
             it_start = time.time()
             samples, stats = self.selfplay.generate(int(cfg["positions_per_iteration"]))
             for sample, z in samples:
@@ -298,20 +315,14 @@ class AlphaZeroTrainer:
                 for key in losses[0]:
                     w.add_scalar(key, float(np.mean([l[key] for l in losses])), it)
             if it % cfg["eval_every"] == 0:
-                last_eval = self.evaluate(it)
+                self._last_eval = self.evaluate(it)
             if it % cfg["checkpoint_every"] == 0:
                 self.save()
             bar.update(1)
             bar.set_postfix(games=self.counters["games"], loss=f"{losses[-1]['loss/total']:.3f}" if losses else "-",
                             it_s=f"{time.time() - it_start:.1f}")
-        bar.close()
-        self.save()
-        if not last_eval or last_eval.get("iteration") != self.counters["iteration"]:
-            last_eval = self.evaluate(self.counters["iteration"])
-        self.writer.close()
-        return self.result(last_eval)
 
-    def result(self, evaluation: dict[str, Any]) -> RunResult:
+    def result(self, evaluation: dict[str, Any], stopped_by: str | None = None) -> RunResult:
         """The run's :class:`RunResult`: win rates per opponent as metrics, the last evaluation as details."""
         metrics = {f"win_rate_vs_{name}": float(r["win_rate"]) for name, r in evaluation.items() if name != "iteration"}
         cfg = self.config
@@ -320,7 +331,7 @@ class AlphaZeroTrainer:
                          model_path=self.run_dir.path / "model.pt" if self.run_dir is not None else None,
                          metrics=metrics,
                          counters={k: int(self.counters[k]) for k in ("iteration", "games", "positions", "train_steps")},
-                         stopped_by="minutes" if by_minutes else "budget", details=evaluation)
+                         stopped_by=stopped_by or ("minutes" if by_minutes else "budget"), details=evaluation)
 
     def expert_stage(self) -> None:
         """GNU Go's games into the replay buffer, then ``expert.train_steps`` minibatch steps on them (learning rate

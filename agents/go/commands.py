@@ -26,6 +26,7 @@ from pathlib import Path
 from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import device, finite_float, int_in_range, minutes, positive_int
+from deep_arena.runtime.interrupts import report_interrupted
 from deep_arena.runtime.cli import add_output_args, evaluation_dir, resume_run, seed_arg
 
 
@@ -128,7 +129,11 @@ def resume(args, parser) -> int:
 
 
 def _finish(trainer, run_dir: RunDir) -> int:
-    result = trainer.run().details
+    run = trainer.run()
+    if run.stopped_by == "interrupt":
+        return report_interrupted(run_dir.path, ["arena-train", "go", "--resume", str(run_dir.path)],
+                                  saved=[run_dir.latest_checkpoint(), run.model_path])
+    result = run.details
     for name, r in result.items():
         if name != "iteration":
             lo, hi = r["interval"]

@@ -81,7 +81,7 @@ from deep_arena.gan.tabular.evaluate import (evaluate_utility, format_table, pee
 from deep_arena.gan.tabular.figure import marginal_figure
 from deep_arena.gan.tabular.model import MODEL_KIND, TabularGAN
 from deep_arena.gan.tabular.networks import Critic, Generator, activate
-from deep_arena.gan.tabular.run import train_run
+from deep_arena.gan.tabular.run import TabularGANTrainer, train_run
 from deep_arena.gan.tabular.trainer import (CHECKPOINT_KIND, TabularTrainer, class_probabilities, read_checkpoint,
                                             table_fingerprint, train_model)
 from deep_arena.gan.tabular.transformer import TabularTransformer
@@ -95,6 +95,6 @@ __all__ = [
     "TabularGAN", "CHECKPOINT_KIND", "TabularTrainer", "train_model", "class_probabilities", "read_checkpoint",
     "table_fingerprint",
     # runs and evaluation
-    "train_run", "marginal_figure", "evaluate_utility", "format_table", "peer_available", "utility_chart",
+    "TabularGANTrainer", "train_run", "marginal_figure", "evaluate_utility", "format_table", "peer_available", "utility_chart",
     "write_results",
 ]

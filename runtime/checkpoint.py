@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "latest_checkpoint",
+    "prune_checkpoints",
+    "folder_size_text",
 ]
 
 #: Sub-folder of a run directory that holds its checkpoints.
@@ -179,3 +181,35 @@ def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
             if best is None or step > best[0]:
                 best = (step, candidate)
     return None if best is None else best[1]
+
+
+def prune_checkpoints(run_dir: str | os.PathLike[str], keep_last: int | None,
+                      keep: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
+    """Delete all but the newest ``keep_last`` ``checkpoint_<step>.pt`` files of a run (``None``: keep every one),
+    never those in ``keep`` (say the best); return the deleted paths. Runs stay small: a MolDQN checkpoint with its
+    replay buffer is about 20 MB, and resuming needs only the newest."""
+    if keep_last is None:
+        return []
+    if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1:
+        raise ValueError(f"keep_last must be a positive integer or None, got {keep_last!r}")
+    run_dir = Path(run_dir)
+    folder = run_dir / CHECKPOINT_DIR_NAME if (run_dir / CHECKPOINT_DIR_NAME).is_dir() else run_dir
+    kept = {Path(p).resolve() for p in keep}
+    found = sorted((int(m.group(1)), p) for p in folder.iterdir()
+                   if (m := _CHECKPOINT_PATTERN.match(p.name)) and p.is_file())
+    deleted = []
+    for _, path in found[:-keep_last]:
+        if path.resolve() not in kept:
+            path.unlink()
+            deleted.append(path)
+    return deleted
+
+
+def folder_size_text(folder: str | os.PathLike[str]) -> str:
+    """``'38.2 MB in 7 files'``: what a run directory holds, printed at the end of a run."""
+    files = [p for p in Path(folder).rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit} in {len(files)} files"
+    return f"{size} bytes in {len(files)} files"

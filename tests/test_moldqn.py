@@ -60,6 +60,16 @@ def test_tiny_run_outputs_and_resume(tmp_path):
     assert again.run().counters["episodes"] == 6 and again.counters["env_steps"] == 30
 
 
+def test_old_checkpoints_are_pruned_to_the_newest_few(tmp_path):
+    run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
+    MolDQNTrainer(tiny_config(episodes=10, checkpoint_every=1, keep_checkpoints=2), run_dir, progress_bar=False).run()
+    assert sorted(p.name for p in run_dir.checkpoints_dir.iterdir()) == ["checkpoint_000000009.pt",
+                                                                          "checkpoint_000000010.pt"]
+    every = RunDir.create("molecule", "moldqn", root=tmp_path / "all")
+    MolDQNTrainer(tiny_config(episodes=3, checkpoint_every=1, keep_checkpoints=None), every, progress_bar=False).run()
+    assert len(list(every.checkpoints_dir.iterdir())) == 3
+
+
 def test_an_old_runs_config_yml_resumes_with_the_newer_settings_defaulted(tmp_path, capsys):
     run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
     MolDQNTrainer(tiny_config(episodes=2, device="cpu"), run_dir, progress_bar=False).run()

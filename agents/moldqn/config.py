@@ -113,6 +113,8 @@ class MolDQNSettings(RunSettings):
     gan_lambda: float = setting(0.3, low=0.0, high=1.0, help="λ, the GAN critic's weight")
     log_every: int = setting(10, low=1, help="episodes")
     checkpoint_every: int = setting(100, low=1, help="episodes")
+    keep_checkpoints: int | None = setting(3, low=1, help="newest checkpoints kept (each ~20 MB with its replay "
+                                                          "buffer); null keeps every one")
     threads: int | None = setting(None, low=1, help="torch CPU threads; default all cores")
 
     def check(self) -> None:

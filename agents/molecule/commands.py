@@ -25,6 +25,7 @@ from pathlib import Path
 
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import device, finite_float, minutes, positive_int
+from deep_arena.runtime.checkpoint import folder_size_text
 from deep_arena.runtime.cli import add_output_args, evaluation_dir, resume_run, seed_arg
 from deep_arena.runtime.trainer import RunResult
 
@@ -172,6 +173,7 @@ def _report(result: RunResult | dict, run_dir: RunDir) -> int:
     for rank, (score, smiles) in enumerate(top[:3], 1):
         print(f"top-{rank}: {score:.4f}  {smiles}")
     print(f"top molecules: {run_dir.path / 'top_molecules.csv'}" + (f"   model: {model}" if model else ""))
+    print(f"run directory: {run_dir.path} ({folder_size_text(run_dir.path)})")
     return 0
 
 

@@ -40,10 +40,12 @@ Command = Callable[[Sequence[str]], int]
 
 @dataclass(frozen=True)
 class DemoJob:
-    """One ``make demo`` job: a title and the arguments of ``arena-train`` (the family name first)."""
+    """One ``make demo`` job: a title, the arguments of ``arena-train`` (the family name first), and commands to try
+    on the run it makes once the demo is over (``{run}`` stands for its run directory)."""
 
     title: str
     argv: tuple[str, ...]
+    hints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

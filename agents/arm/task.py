@@ -29,7 +29,9 @@ TASK = Task(
     demo_jobs=(
         DemoJob("Robot arm reach, TQC + HER (2,000 steps, about a minute; the shipped model trained for 20,000)",
                 ("arm", "--task", "reach", "--algo", "tqc", "--her", "--steps", "2000", "--set", "eval_every=1000",
-                 "--set", "eval_episodes=10", "--set", "checkpoint_every=1000")),
+                 "--set", "eval_episodes=10", "--set", "checkpoint_every=1000"),
+                ("arena-play arm --task reach --model {run}/final_model.zip",
+                 "arena-evaluate arm --task reach --model {run}/final_model.zip --episodes 50")),
         DemoJob("Robot arm push, TQC + HER after an expert start: 100 scripted demonstrations, cloning, 1 DAgger "
                 "round, critic warm-up, then 1,000 agent steps (one to two minutes; the README's run used 1,000 "
                 "demonstrations and 5 rounds)",
@@ -37,10 +39,13 @@ TASK = Task(
                  "--set", "expert.bc_steps=2000", "--set", "expert.dagger_rounds=1", "--set",
                  "expert.dagger_episodes=50", "--set", "expert.critic_steps=300", "--set", "expert.bc_alpha=1.0",
                  "--set", "eval_every=1000", "--set", "eval_episodes=10", "--set", "checkpoint_every=1000",
-                 "--set", "threads=1")),
+                 "--set", "threads=1"),
+                ("arena-play arm --task push --model {run}/final_model.zip",
+                 "arena-evaluate arm --task push --model {run}/final_model.zip --episodes 50")),
         DemoJob("Robot arm reach on the wide goal space with a Goal GAN curriculum (2,000 steps, about a minute)",
                 ("arm", "--task", "reach", "--curriculum", "goalgan", "--goal-space", "wide", "--steps", "2000",
                  "--coverage", "3", "--set", "eval_every=2000", "--set", "eval_episodes=10",
-                 "--set", "checkpoint_every=2000")),
+                 "--set", "checkpoint_every=2000"),
+                ("arena-evaluate arm --task reach --model {run}/final_model.zip --coverage --goal-space wide",)),
     ),
 )

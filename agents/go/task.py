@@ -18,9 +18,13 @@ TASK = Task(
     demo_jobs=(
         DemoJob("Go 5x5, AlphaZero self-play (2 minutes; evaluation vs random and GNU Go level 1 at the end)",
                 ("go", "--algo", "alphazero", "--board-size", "5", "--minutes", "2", "--set", "eval_every=1000",
-                 "--set", "eval.games_vs_random=10", "--set", "eval.games_vs_gnugo=4")),
+                 "--set", "eval.games_vs_random=10", "--set", "eval.games_vs_gnugo=4"),
+                ("arena-evaluate go --model {run}/model.pt --board-size 5 --opponent random --opponent gnugo:1 "
+                 "--games 20 --opening-moves 2",
+                 "arena-play go --human --model {run}/model.pt --board-size 5 --show-search")),
         DemoJob("Go 5x5, MaskablePPO against a self-play pool (about a minute)",
                 ("go", "--algo", "maskable_ppo", "--board-size", "5", "--steps", "12000", "--set", "eval_every=4000",
-                 "--set", "eval_games=20", "--set", "selfplay.snapshot_every=2000")),
+                 "--set", "eval_games=20", "--set", "selfplay.snapshot_every=2000"),
+                ("arena-evaluate go --model {run}/final_model.zip --board-size 5 --opponent random --games 20",)),
     ),
 )

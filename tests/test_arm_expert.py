@@ -40,7 +40,7 @@ def test_scripted_expert_pushes_the_cube_to_the_goal():
 def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_only(tmp_path, monkeypatch):
     config = _push_config(episodes=6, bc_steps=300, dagger_rounds=1, dagger_episodes=2, critic_steps=20, bc_alpha=2.5,
                           q_filter=True)
-    trainer = arm._Trainer(config, RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False)
+    trainer = arm.ArmTrainer(config, RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False)
     # setup() runs the expert start; watch what it changes
     calls = {}
     real_bc = arm_expert.behaviour_cloning
@@ -69,7 +69,7 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     assert model.replay_buffer.sample(16).rewards.shape == (16, 1)   # HER can relabel the expert's episodes
     obs, actions = arm_expert.labelled_states(arm_expert.collect_demonstrations(
         arm.make_env(config), 3, seed=0)["transitions"])
-    fresh = arm._Trainer(_push_config(), RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False).setup()
+    fresh = arm.ArmTrainer(_push_config(), RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False).setup()
     losses = real_bc(fresh.model, obs, actions, 300)
     assert np.mean(losses[-30:]) < 0.5 * np.mean(losses[:30])
     # the warm-up trained the critics and left the actor as cloned; the entropy coefficient starts at 0.01
@@ -79,8 +79,9 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
     assert vars(model.actor.optimizer)["step"] == trainer.regulariser._step   # the freeze is undone, the
                                                                                 # cloning term installed
     # while RL trains, the Q-filtered cloning term rides on every actor step
-    result = trainer.learn()
-    assert result["steps"] == 100
+    result = trainer.run()
+    assert result.counters["env_steps"] == 100 and result.details["steps"] == 100
+    assert result.model_path == trainer.run_dir.path / "final_model.zip" and result.stopped_by == "budget"
     loaded = arm.load_model(trainer.run_dir.path / "final_model.zip", device="cpu")   # statistics travel along
     assert torch.equal(loaded.actor.features_extractor.std, model.actor.features_extractor.std)
     stats = trainer.regulariser.stats

@@ -38,7 +38,7 @@ def tiny_config(**changes) -> dict:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     run_dir = RunDir.create("molecule", "maskable_ppo", root=tmp_path_factory.mktemp("runs"))
-    result = mp.train(tiny_config(), run_dir, progress_bar=False)
+    result = mp.MoleculePPOTrainer(tiny_config(), run_dir, progress_bar=False).run()
     return run_dir.path, result
 
 
@@ -53,8 +53,12 @@ def scalars(path) -> dict[str, list[float]]:
 
 
 def test_train_result_and_files(run):
-    path, result = run
+    path, run_result = run
+    result = run_result.details
     assert result["steps"] >= TOTAL_STEPS and result["seconds"] > 0 and result["episodes"] > 0
+    assert run_result.counters == {"env_steps": result["steps"], "episodes": result["episodes"]}
+    assert run_result.model_path == path / "final_model.zip" and run_result.stopped_by == "budget"
+    assert run_result.metrics["top1"] == result["top"][0][0]
     top = result["top"]
     assert 1 <= len(top) <= 5
     assert [s for s, _ in top] == sorted((s for s, _ in top), reverse=True)
@@ -67,7 +71,7 @@ def test_train_result_and_files(run):
 
 
 def test_top_molecules_csv(run):
-    path, result = run
+    path, result = run[0], run[1].details
     with open(path / TOP_CSV, newline="") as handle:
         rows = list(csv.DictReader(handle))
     expected = ["rank", "smiles", "objective", *rewards.property_table(Chem.MolFromSmiles("C"))]
@@ -148,6 +152,11 @@ def test_policy_mask_keeps_stop_only_when_nothing_else_is_legal():
     ("env.obs_type", "pixels", "env.obs_type"),
     ("env.reward_mode", "sometimes", "env.reward_mode"),
     ("env.allow_stop", "yes", "env.allow_stop"),
+    ("env.fp_radius", 7, "env.fp_radius must be from 0 to 6"),
+    ("env.ring_sizes", [2], "env.ring_sizes must all be >= 3"),
+    ("objective", "bogus", "objective must be one of"),
+    ("start_smiles", [], "start_smiles must be a SMILES or a non-empty list"),
+    ("no_such_key", 1, "unknown setting(s) no_such_key"),
 ])
 def test_validate_config_names_the_bad_key(key, value, message):
     config = tiny_config()
@@ -156,8 +165,14 @@ def test_validate_config_names_the_bad_key(key, value, message):
     for p in parents:
         node = node[p]
     node[leaf] = value
-    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+    with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("(", r"\(").replace(")", r"\)")):
         mp.validate_config(config)
+
+
+def test_resume_is_refused_with_a_clear_message(tmp_path):
+    trainer = mp.MoleculePPOTrainer(tiny_config(), RunDir.create("molecule", "maskable_ppo", root=tmp_path))
+    with pytest.raises(ValueError, match="resuming maskable_ppo runs is not supported"):
+        trainer.load(tmp_path / "model_000000100.zip")
 
 
 def test_make_env_rejects_bad_smiles_and_objectives(tmp_path):

@@ -68,7 +68,7 @@ def ppo_model(tmp_path_factory) -> Path:
     config["env"].update({"max_atoms": 8, "max_steps": 4, "fp_bits": 64})
     config["ppo"].update({"n_steps": 64, "batch_size": 32, "n_epochs": 1})
     run_dir = RunDir.create("molecule", "maskable_ppo", root=tmp_path_factory.mktemp("runs"))
-    return Path(mp.train(config, run_dir, progress_bar=False)["model_path"])
+    return mp.MoleculePPOTrainer(config, run_dir, progress_bar=False).run().model_path
 
 
 def episodes(text: str) -> list[tuple[str, str, float, int]]:

@@ -225,8 +225,14 @@ def test_train_with_selfplay_grows_and_saves_the_pool(tmp_path) -> None:
     config["selfplay"] = {**config["selfplay"], "snapshot_every": 128, "max_size": 4}
     assert go_ppo.DEFAULTS["opponent"] == "selfplay"
     run_dir = RunDir.create("go", "maskable_ppo", root=tmp_path)
-    model, win_rate = go_ppo.train(config, run_dir, progress_bar=False)
+    trainer = go_ppo.GoPPOTrainer(config, run_dir, progress_bar=False)
+    result = trainer.run()
+    model, win_rate = trainer.model, result.metrics["win_rate_vs_random"]
     assert model.num_timesteps >= 512 and 0.0 <= win_rate <= 1.0
+    assert result.counters["env_steps"] == model.num_timesteps and result.stopped_by == "budget"
+    assert result.model_path == run_dir.path / "final_model.zip" and result.model_path.is_file()
+    assert 0.0 <= result.metrics["win_rate_vs_latest_snapshot"] <= 1.0
+    assert result.details["sample_game"] == run_dir.path / "sample_game.sgf"
     ckpts = run_dir.checkpoints_dir
     assert (ckpts / "model_000000256.zip").is_file()
     mid = torch.load(ckpts / "pool_000000256.pt", weights_only=True)
@@ -254,6 +260,24 @@ def test_train_with_selfplay_grows_and_saves_the_pool(tmp_path) -> None:
 
     assert len(load_sgf(run_dir.path / "sample_game.sgf").history) > 0
     assert (run_dir.path / "sample_game.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_settings_name_the_bad_key_and_resume_is_refused(tmp_path) -> None:
+    from deep_arena.runtime import RunDir
+
+    for key, value, message in (("selfplay", {"snapshot_every": 0}, "selfplay.snapshot_every must be a positive "
+                                                                   "integer"),
+                                ("ppo", {"gamma": 1.5}, r"ppo.gamma must be a number in \[0, 1\]"),
+                                ("opponent", "gnugo:11", "opponent must be selfplay, random or gnugo:LEVEL"),
+                                ("board_size", 4, "board_size must be from 5 to 19")):
+        config = small_config()
+        config[key] = {**config[key], **value} if isinstance(value, dict) else value
+        with pytest.raises(ValueError, match=message):
+            go_ppo.validate_config(config)
+    assert go_ppo.validate_config(small_config(opponent="gnugo:3")).opponent == "gnugo:3"
+    trainer = go_ppo.GoPPOTrainer(small_config(), RunDir.create("go", "maskable_ppo", root=tmp_path))
+    with pytest.raises(ValueError, match="resuming maskable_ppo runs is not supported"):
+        trainer.load(tmp_path / "model_000000100.zip")
 
 
 def test_make_env_refuses_selfplay_without_a_pool() -> None:

@@ -27,9 +27,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from deep_arena.runtime import RunDir, add_common_args, build_config, was_given
+from deep_arena.runtime import RunDir, add_common_args, build_config, load_config, resolve_device, was_given
 from deep_arena.runtime.argtypes import device, minutes, positive_int
 from deep_arena.runtime.cli import add_output_args, evaluation_dir, resume_run, seed_arg
+from deep_arena.runtime.trainer import RunResult
 
 TASKS = ("reach", "push", "pick_and_place")
 ALGOS = ("sac", "tqc", "td3", "ppo")
@@ -67,7 +68,7 @@ def build_curriculum(config: dict):
     """The Goal GAN curriculum the config asks for (None without one), over a throwaway env's goal box."""
     if not config["curriculum"]:
         return None
-    from deep_arena.agents.arm import sb3_trainer as arm
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy on purpose: SB3 and the GAN only when needed
     from deep_arena.gan.goalgan import GoalGANCurriculum
 
     env = arm.make_env(config)
@@ -86,7 +87,7 @@ def train(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     parser = build_parser()
     args = parser.parse_args(argv)
-    from deep_arena.agents.arm import sb3_trainer as arm
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy on purpose: SB3 only when the arm trains
 
     if args.resume is not None:
         return resume(args, parser)
@@ -101,7 +102,7 @@ def train(argv: Sequence[str] | None = None) -> int:
             raise ValueError("task and algo are chosen with --task and --algo (the hyperparameters depend on them), "
                              "not with --config or --set")
         arm.validate_config(config)
-        arm.resolve_device(config["device"])
+        resolve_device(config["device"])
         curriculum = build_curriculum(config)
     except ValueError as err:  # unknown --set key, bad --config file, ppo + her, no CUDA, bad goalgan setting...
         parser.error(str(err))
@@ -110,11 +111,12 @@ def train(argv: Sequence[str] | None = None) -> int:
     run_dir.write_config(config)
     run_dir.write_command(None if argv is None else ["scripts/train_arm.py", *argv])
     print(f"run directory: {run_dir.path}")
-    return _finish(arm.train(config, run_dir, progress_bar=not args.no_progress, curriculum=curriculum), run_dir)
+    trainer = arm.ArmTrainer(config, run_dir, progress_bar=not args.no_progress, curriculum=curriculum)
+    return _finish(trainer.run())
 
 
 def resume(args, parser) -> int:
-    from deep_arena.agents.arm import sb3_trainer as arm
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy on purpose: SB3 only when the arm trains
 
     fixed = {"--task": args.task, "--algo": args.algo, "--her": args.her, "--reward-type": args.reward_type,
              "--control": args.control, "--config": args.config, "--curriculum": args.curriculum,
@@ -122,29 +124,30 @@ def resume(args, parser) -> int:
     changes = {"total_steps": args.steps, "minutes": args.minutes,
                "seed": args.seed if was_given(args, "seed") else None}
     # The newest model that has its replay buffer beside it (see arm.latest_model_checkpoint).
+    # The saved config is laid over today's defaults: a run saved before a setting existed resumes with its default.
     run_dir, ckpt, config = resume_run(
         args, parser, fixed, changes, "--steps, --minutes, --seed", find_checkpoint=arm.latest_model_checkpoint,
-        no_checkpoint=lambda _: "no checkpoint to resume from (checkpoints/model_*.zip)")
+        no_checkpoint=lambda _: "no checkpoint to resume from (checkpoints/model_*.zip)", defaults=arm.DEFAULTS)
     try:
-        if "task" not in config or "algo" not in config:
+        if not {"task", "algo"} <= set(load_config(run_dir.config_path)):
             raise ValueError(f"{run_dir.config_path} has no task/algo: not a train_arm.py run")
         arm.validate_config(config)
-        arm.resolve_device(config["device"])
+        resolve_device(config["device"])
         arm.saved_algo(ckpt)  # a readable SB3 zip
-        curriculum = build_curriculum(config)
-        if curriculum is not None:  # a corrupt curriculum file fails here, not after the model is built
-            arm.load_curriculum(run_dir, int(arm.MODEL_RE.match(ckpt.name).group(1)), curriculum)
+        trainer = arm.ArmTrainer(config, run_dir, progress_bar=not args.no_progress,
+                                 curriculum=build_curriculum(config))
+        trainer.load(ckpt)  # model, replay buffer, curriculum (a corrupt curriculum file fails here, named)
     except ValueError as err:
         parser.error(str(err))
     run_dir.write_config(config)
     print(f"resuming {run_dir.path} from {ckpt.name}")
-    return _finish(arm.resume(config, run_dir, ckpt, progress_bar=not args.no_progress, curriculum=curriculum),
-                   run_dir)
+    return _finish(trainer.run())
 
 
-def _finish(result: dict, run_dir: RunDir) -> int:
+def _finish(run: RunResult) -> int:
     from deep_arena.agents.stats import wilson_interval
 
+    result = run.details
     k = round(result["success_rate"] * result["episodes"])
     lo, hi = wilson_interval(k, result["episodes"])
     print(f"after {result['steps']} steps: success rate {result['success_rate']:.2f} "
@@ -152,7 +155,7 @@ def _finish(result: dict, run_dir: RunDir) -> int:
           f"mean final distance {result['mean_final_distance']:.3f} m")
     if "coverage" in result:
         print(f"coverage: {result['coverage']:.3f} of {result['coverage_goals']} test goals reached")
-    print(f"model: {run_dir.path / 'final_model.zip'}   evaluations: {run_dir.path / 'evaluations.npz'}")
+    print(f"model: {run.model_path}   evaluations: {run.run_dir / 'evaluations.npz'}")
     return 0
 
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
 HOVER_Z = 0.48        # travel height of the grip point (the cube's top is at 0.45)
 LOW_Z = 0.425         # pushing height: the cube's centre (the controller clips targets at z >= 0.42)
@@ -120,8 +122,6 @@ def behaviour_cloning(model, obs: dict[str, np.ndarray], actions: np.ndarray, st
     Squared error rather than a full likelihood fit: the expert saturates many components at +-1, which tanh
     reaches only at infinity, and a likelihood fit chases those at the cost of the rest (it cloned a policy with
     2 % success where squared error gave about 55 %)."""
-    import torch
-
     if steps <= 0:
         return []
     actor = model.actor
@@ -186,15 +186,11 @@ class ClonedActionRegulariser:
         self.optimizer.step = self._step
 
     def _q(self, obs, actions):
-        import torch
-
         q = self.model.critic(obs, actions)
         # TQC: (batch, critics, quantiles); SAC: a tuple of (batch, 1)
         return q.mean(dim=(1, 2)) if isinstance(q, torch.Tensor) else torch.cat(q, dim=1).mean(dim=1)
 
     def _step(self, *args, **kwargs):
-        import torch
-
         model, actor = self.model, self.model.actor
         idx = self.rng.integers(len(self.actions), size=self.batch_size)
         obs, _ = model.policy.obs_to_tensor({k: v[idx] for k, v in self.obs.items()})
@@ -215,13 +211,7 @@ class ClonedActionRegulariser:
             del self.optimizer.step
 
 
-def _features_extractor_base():
-    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
-
-    return BaseFeaturesExtractor
-
-
-class NormalisedDictExtractor(_features_extractor_base()):
+class NormalisedDictExtractor(BaseFeaturesExtractor):
     """SB3 features extractor for Dict observations: the keys flattened and concatenated (as SB3's
     ``CombinedExtractor`` does for vectors), then standardised with a fixed mean and std and clipped to +-5 (as the
     HER baselines normalise inputs). The statistics are buffers, so they are saved and loaded with the policy; they
@@ -231,8 +221,6 @@ class NormalisedDictExtractor(_features_extractor_base()):
     "behind the cube" from "beside it" much sooner."""
 
     def __init__(self, observation_space) -> None:
-        import torch
-
         keys = sorted(observation_space.spaces)
         dim = int(sum(np.prod(observation_space.spaces[k].shape) for k in keys))
         super().__init__(observation_space, features_dim=dim)
@@ -241,21 +229,15 @@ class NormalisedDictExtractor(_features_extractor_base()):
         self.register_buffer("std", torch.ones(dim))
 
     def flat(self, observations):
-        import torch
-
         return torch.cat([observations[k].flatten(1).float() for k in self.keys], dim=1)
 
     def forward(self, observations):
-        import torch
-
         return torch.clamp((self.flat(observations) - self.mean) / self.std, -5.0, 5.0)
 
 
 def set_input_statistics(model, obs: dict[str, np.ndarray]) -> int:
     """Fill every :class:`NormalisedDictExtractor` of ``model``'s policy with the mean and std of ``obs`` (std
     floored at 1e-3 for constant inputs). Returns how many extractors were set."""
-    import torch
-
     extractors = [m for m in model.policy.modules() if isinstance(m, NormalisedDictExtractor)]
     for ex in extractors:
         x = np.concatenate([obs[k].reshape(len(obs[k]), -1) for k in ex.keys], axis=1).astype(np.float32)

@@ -1,185 +1,73 @@
-"""SAC, TD3, TQC (optionally with hindsight experience replay) and PPO on the robot arm (``arena/Arm*-v0``).
+"""SAC, TD3, TQC (optionally with hindsight experience replay) and PPO on the robot arm (``arena/Arm*-v0``): the
+arm's glue to the generic SB3 runner (:mod:`agents.sb3`); settings in :mod:`agents.arm.config`.
 
-:func:`train` builds the env (a ``DummyVecEnv``/``SubprocVecEnv`` of ``n_envs`` copies), the algorithm and, with
-``her``, SB3's ``HerReplayBuffer`` (``future`` goals by default), then learns while a callback
+:class:`ArmTrainer` builds the env (a ``DummyVecEnv``/``SubprocVecEnv`` of ``n_envs`` copies), the algorithm and,
+with ``her``, SB3's ``HerReplayBuffer`` (``future`` goals by default), then learns with the runner's callbacks:
 
-* evaluates every ``eval_every`` env steps: ``eval_episodes`` seeded episodes (episode ``i`` resets with seed
+* evaluation every ``eval_every`` env steps: ``eval_episodes`` seeded episodes (episode ``i`` resets with seed
   ``eval_seed + i``) with the deterministic policy, logging ``eval/success_rate`` (success at the last step, as
   Fetch and rl-zoo count it), ``eval/mean_return`` and ``eval/mean_final_distance`` to TensorBoard and appending
   them to ``evaluations.npz``; with ``eval_frames`` the first episode is also rendered and a horizontal strip of
   every ``frame_stride``-th frame goes to TensorBoard (``eval/frames``; without OpenGL the env draws its 2-D view,
   and if rendering fails altogether the strip is skipped with a warning);
 * checkpoints every ``checkpoint_every`` steps into ``<run>/checkpoints``: ``model_<steps>.zip`` (policy,
-  optimizers, step counter) and, for off-policy algorithms, ``replay_buffer_<steps>.pkl`` (only the newest buffer
-  is kept: they are large), so that :func:`resume` continues exactly where the checkpoint left off;
-* stops early when the optional wall-clock budget ``minutes`` is spent.
+  optimizers, step counter), for off-policy algorithms ``replay_buffer_<steps>.pkl`` (only the newest buffer is
+  kept: they are large) and with a goal curriculum ``curriculum_<steps>.pt``, so that :meth:`ArmTrainer.load`
+  continues exactly where the checkpoint left off;
+* a stop when the optional wall-clock budget ``minutes`` is spent.
 
 At the end ``final_model.zip`` (no replay buffer; what ``evaluate.py arm`` and ``play.py arm`` load) and a last
 checkpoint are written. Hyperparameters come from ``agents/hyperparams/<algo>.yml`` keyed by env id; ``model`` is
 an open bag of keyword arguments for the algorithm's constructor (``learning_rate``, ``batch_size``,
 ``policy_kwargs``...).
+
+MuJoCo is imported by the first :func:`make_env` (``gym.make`` loads the arm env), after it has chosen a headless
+OpenGL backend (``MUJOCO_GL`` must be set before mujoco is imported).
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
-import re
 import sys
 import time
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
+from stable_baselines3 import HerReplayBuffer
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.noise import NormalActionNoise
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-from deep_arena.agents.hyperparams import load_hyperparams
-from deep_arena.runtime import RunDir, deep_merge, prepare_training, resolve_device
-from deep_arena.runtime.legacy_names import legacy_module_names
+import deep_arena.envs  # noqa: F401  (registers the arena/* ids; the arm env and mujoco load at gym.make)
+from deep_arena.agents.arm import expert as arm_expert
+from deep_arena.agents.arm.config import (ALGOS, DEFAULTS, OFF_POLICY, TASKS, ArmSettings, default_config,
+                                          env_id)
+from deep_arena.agents.sb3.callbacks import CheckpointCallback, EvaluationCallback, frame_strip, log_image
+from deep_arena.agents.sb3.checkpoints import (MODEL_RE, Checkpointer, buffer_path, checkpoint_steps,
+                                               latest_model_checkpoint, state_path)
+from deep_arena.agents.sb3.models import algo_class, load_saved, restore_replay_buffer, saved_algo as _saved_algo
+from deep_arena.agents.sb3.trainer import FINAL_MODEL, SB3Trainer
+from deep_arena.runtime import (CheckpointError, RunDir, load_checkpoint, load_config, progress as progress_bar,
+                                save_checkpoint)
+from deep_arena.runtime.trainer import RunResult
 
-TASKS = {"reach": "arena/ArmReach-v0", "push": "arena/ArmPush-v0", "pick_and_place": "arena/ArmPickAndPlace-v0"}
-ALGOS = ("sac", "tqc", "td3", "ppo")
-OFF_POLICY = ("sac", "tqc", "td3")
-REWARD_TYPES = ("sparse", "dense")
-CURRICULA = (None, "goalgan")
-MODEL_RE = re.compile(r"^model_(\d+)\.zip$")
-BUFFER_RE = re.compile(r"^replay_buffer_(\d+)\.pkl$")
-
-DEFAULTS: dict[str, Any] = {
-    "task": "reach",
-    "algo": "tqc",
-    "her": False,
-    "her_kwargs": {"n_sampled_goal": 4, "goal_selection_strategy": "future"},
-    "reward_type": "sparse",
-    "control": "ee",
-    "env_kwargs": {},           # more ArmEnv arguments (goal_space, timestep, substeps...)
-    "total_steps": 20_000,
-    "minutes": None,            # optional wall-clock budget on top of total_steps
-    "threads": None,            # torch CPU threads; default all cores
-    "n_envs": 1,
-    "vec_env": "dummy",         # or "subproc"
-    "policy": "MultiInputPolicy",
-    "action_noise_sigma": None,  # off-policy: Gaussian exploration noise (std, in action units), e.g. for TD3
-    "model": {},                # keyword arguments of the algorithm's constructor
-    "eval_every": 2_000,
-    "eval_episodes": 20,
-    "eval_seed": 1_000_000,
-    "eval_frames": True,
-    "frame_size": 128,
-    "frame_stride": 5,
-    "checkpoint_every": 10_000,
-    "save_replay_buffer": True,
-    "curriculum": None,         # None (the env samples goals uniformly) or "goalgan" (built by the script)
-    "goalgan": {},              # gan.goalgan.GoalGANConfig fields
-    # Expert start (push with SAC/TQC only; agents.arm.expert), all before the first agent step, off by default:
-    # demonstrations into the replay buffer, behaviour cloning of the actor, DAgger rounds, critic warm-up with the
-    # actor fixed; then optionally a cloning term in the actor loss while RL trains.
-    "expert": {
-        "episodes": 0,           # scripted expert episodes (into the replay buffer and the cloning set)
-        "bc_steps": 0,           # cloning steps (batch 256) after the demonstrations and after each DAgger round
-        "dagger_rounds": 0,      # rounds of: the policy plays, the expert labels its states, refit
-        "dagger_episodes": 100,  # policy episodes per DAgger round
-        "critic_steps": 0,       # critic warm-up steps with the actor and entropy coefficient fixed
-        "push_speed": 0.3,       # the expert's speed cap while pushing (action units)
-        "seed": 10_000_000,      # reset seed of the first demonstration (then +1 per episode)
-        "ent_coef": 0.01,        # starting entropy coefficient (auto ent_coef only): SB3's 1 would wash the
-                                 # clone out within a few hundred updates
-        "bc_alpha": 0.0,         # > 0: cloning term in the actor loss while RL trains, weight mean|Q|/alpha
-                                 # (TD3+BC's alpha is 2.5; smaller holds the actor closer to the expert)
-        "q_filter": False,       # count that term only where the critic prefers the expert's action
-        "normalise_inputs": True,  # standardise the networks' inputs with the demonstrations' mean and std
-    },
-    "coverage_per_axis": None,  # test-goal grid per axis for eval/coverage; None: 4 with a curriculum or a
-                                # non-default goal_space, else off; 0: off
-}
+__all__ = ["ALGOS", "DEFAULTS", "MODEL_RE", "OFF_POLICY", "TASKS", "ArmTrainer", "GoalCurriculumWrapper",
+           "check_spaces", "coverage_goals", "coverage_per_axis", "default_config", "env_id", "frame_strip",
+           "latest_model_checkpoint", "load_curriculum", "load_model", "make_env", "resolve_model", "run_episodes",
+           "saved_algo", "saved_env_config", "validate_config"]
 
 
-def env_id(task: str) -> str:
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
-    return TASKS[task]
-
-
-def default_config(task: str = "reach", algo: str = "tqc") -> dict[str, Any]:
-    """DEFAULTS updated with the shipped ``<algo>.yml`` entry for the task's env id."""
-    if algo not in ALGOS:
-        raise ValueError(f"unknown algorithm {algo!r}; choose from {', '.join(ALGOS)}")
-    config = deep_merge(copy.deepcopy(DEFAULTS), load_hyperparams(algo, env_id(task)))
-    config["task"], config["algo"] = task, algo
-    return config
-
-
-def _positive_int(config: dict[str, Any], key: str, allow_none: bool = False) -> None:
-    value = config[key]
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{key} must be a positive integer, got {value!r}")
-
-
-def validate_config(config: dict[str, Any]) -> None:
-    """Raise ``ValueError`` naming the first bad value (before any run directory or model is made)."""
-    env_id(config["task"])
-    if config["algo"] not in ALGOS:
-        raise ValueError(f"unknown algorithm {config['algo']!r}; choose from {', '.join(ALGOS)}")
-    if not isinstance(config["her"], bool):
-        raise ValueError(f"her must be true or false, got {config['her']!r}")
-    if config["her"] and config["algo"] not in OFF_POLICY:
-        raise ValueError(f"--her needs an off-policy algorithm ({', '.join(OFF_POLICY)}): hindsight relabelling "
-                         f"rewrites stored transitions, and {config['algo']} keeps no replay buffer")
-    if config["reward_type"] not in REWARD_TYPES:
-        raise ValueError(f"reward_type must be one of {REWARD_TYPES}, got {config['reward_type']!r}")
-    for key in ("total_steps", "n_envs", "eval_every", "eval_episodes", "checkpoint_every", "frame_size",
-                "frame_stride"):
-        _positive_int(config, key)
-    _positive_int(config, "threads", allow_none=True)
-    if config["minutes"] is not None:
-        m = config["minutes"]
-        if isinstance(m, bool) or not isinstance(m, (int, float)) or not m > 0:
-            raise ValueError(f"minutes must be a positive number or null, got {m!r}")
-    if config["vec_env"] not in ("dummy", "subproc"):
-        raise ValueError(f"vec_env must be 'dummy' or 'subproc', got {config['vec_env']!r}")
-    sigma = config["action_noise_sigma"]
-    if sigma is not None and (isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or sigma < 0):
-        raise ValueError(f"action_noise_sigma must be a non-negative number or null, got {sigma!r}")
-    if sigma is not None and config["algo"] == "ppo":
-        raise ValueError("action_noise_sigma applies to off-policy algorithms; PPO explores with its own noise")
-    if config["curriculum"] not in CURRICULA:
-        raise ValueError(f"curriculum must be one of {', '.join(map(str, CURRICULA))}, got {config['curriculum']!r}")
-    if config["curriculum"] and config["vec_env"] == "subproc" and config["n_envs"] > 1:
-        raise ValueError("a goal curriculum learns from every episode in this process; use vec_env=dummy with it")
-    per_axis = config["coverage_per_axis"]
-    if per_axis is not None and (isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 0):
-        raise ValueError(f"coverage_per_axis must be an integer >= 0 or null, got {per_axis!r}")
-    expert = config["expert"]
-    for key in ("episodes", "bc_steps", "critic_steps", "dagger_rounds", "dagger_episodes"):
-        value = expert.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"expert.{key} must be an integer >= 0, got {value!r}")
-    if expert["dagger_rounds"] and not expert["dagger_episodes"]:
-        raise ValueError("expert.dagger_rounds needs expert.dagger_episodes >= 1 (the policy's episodes per round)")
-    if expert["episodes"] and (config["task"] != "push" or config["algo"] not in ("sac", "tqc")):
-        raise ValueError(f"the expert start has a scripted expert for push and fits a SAC/TQC actor; "
-                         f"got task {config['task']!r}, algo {config['algo']!r}")
-    if (expert["bc_steps"] or expert["critic_steps"] or expert["bc_alpha"] or expert["dagger_rounds"]) \
-            and not expert["episodes"]:
-        raise ValueError("expert.bc_steps, dagger_rounds, critic_steps and bc_alpha need expert.episodes > 0 "
-                         "(demonstrations)")
-    alpha = expert["bc_alpha"]
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (alpha >= 0 and np.isfinite(alpha)):
-        raise ValueError(f"expert.bc_alpha must be a number >= 0, got {alpha!r}")
-    if not isinstance(expert["normalise_inputs"], bool):
-        raise ValueError(f"expert.normalise_inputs must be true or false, got {expert['normalise_inputs']!r}")
-    if not isinstance(expert["q_filter"], bool):
-        raise ValueError(f"expert.q_filter must be true or false, got {expert['q_filter']!r}")
-    for key in ("model", "env_kwargs", "her_kwargs", "goalgan"):
-        if not isinstance(config[key], dict):
-            raise ValueError(f"{key} must be a mapping, got {config[key]!r}")
-    # The env's own checks (control, goal_space, ...) run on a throwaway env.
-    make_env(config).close()
+def validate_config(config: dict[str, Any]) -> ArmSettings:
+    """The checked settings; ``ValueError`` naming the first bad value (before any run directory or model is made).
+    The env's own checks (goal_space, ...) run on a throwaway env."""
+    settings = ArmSettings.from_dict(config)
+    make_env(settings.to_dict()).close()
+    return settings
 
 
 def _setup_mujoco_gl() -> None:
@@ -190,23 +78,9 @@ def _setup_mujoco_gl() -> None:
 
 def make_env(config: dict[str, Any], render_mode: str | None = None, **extra: Any):
     """One ``arena/Arm*-v0`` env (50-step TimeLimit) for ``config``."""
-    _setup_mujoco_gl()
-    import gymnasium as gym
-
-    import deep_arena.envs  # noqa: F401  (registers arena/* ids)
-
+    _setup_mujoco_gl()  # before gym.make imports envs.arm.env and with it mujoco
     kwargs = {"reward_type": config["reward_type"], "control": config["control"], **config["env_kwargs"], **extra}
     return gym.make(env_id(config["task"]), render_mode=render_mode, **kwargs)
-
-
-def algo_class(algo: str):
-    if algo == "tqc":
-        from sb3_contrib import TQC
-
-        return TQC
-    import stable_baselines3 as sb3
-
-    return {"sac": sb3.SAC, "td3": sb3.TD3, "ppo": sb3.PPO}[algo]
 
 
 class GoalCurriculumWrapper(gym.Wrapper):
@@ -261,9 +135,6 @@ def coverage_goals(low, high, per_axis: int) -> np.ndarray:
 
 
 def _make_vec_env(config: dict[str, Any], curriculum=None):
-    from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
-
     def factory():
         env = make_env(config)
         if curriculum is not None:
@@ -276,22 +147,21 @@ def _make_vec_env(config: dict[str, Any], curriculum=None):
     return DummyVecEnv(fns)
 
 
+def _action_noise(config: dict[str, Any], venv) -> NormalActionNoise:
+    dim = venv.action_space.shape[0]
+    return NormalActionNoise(np.zeros(dim), config["action_noise_sigma"] * np.ones(dim))
+
+
 def _algo_kwargs(config: dict[str, Any], venv) -> dict[str, Any]:
     kwargs = copy.deepcopy(config["model"])
     if config["her"]:
-        from stable_baselines3 import HerReplayBuffer
-
         kwargs["replay_buffer_class"] = HerReplayBuffer
         kwargs["replay_buffer_kwargs"] = dict(config["her_kwargs"])
     if config["expert"]["episodes"] and config["expert"]["normalise_inputs"]:
-        from deep_arena.agents.arm.expert import NormalisedDictExtractor
-
-        kwargs["policy_kwargs"] = {**kwargs.get("policy_kwargs", {}), "features_extractor_class": NormalisedDictExtractor}
+        kwargs["policy_kwargs"] = {**kwargs.get("policy_kwargs", {}),
+                                   "features_extractor_class": arm_expert.NormalisedDictExtractor}
     if config["action_noise_sigma"]:
-        from stable_baselines3.common.noise import NormalActionNoise
-
-        dim = venv.action_space.shape[0]
-        kwargs["action_noise"] = NormalActionNoise(np.zeros(dim), config["action_noise_sigma"] * np.ones(dim))
+        kwargs["action_noise"] = _action_noise(config, venv)
     return kwargs
 
 
@@ -307,8 +177,6 @@ def run_episodes(model, env, episodes: int, seed: int, deterministic: bool = Tru
     and ``lengths``, and ``frames``: every ``frames_of_first``-th frame of the first episode (``env`` must then
     render ``rgb_array``; ``[]`` when ``frames_of_first`` is 0 or rendering failed).
     """
-    from deep_arena.runtime import progress as progress_bar
-
     returns, successes, distances, lengths, frames = [], [], [], [], []
     if goals is not None:
         episodes = len(goals)
@@ -351,181 +219,133 @@ def _grab(env, frames: list) -> bool:
     return True
 
 
-def frame_strip(frames: list[np.ndarray], gap: int = 2) -> np.ndarray:
-    """Frames side by side (HWC uint8) with ``gap`` white pixels between them."""
-    h = max(f.shape[0] for f in frames)
-    parts = []
-    for k, f in enumerate(frames):
-        if f.shape[0] < h:
-            f = np.pad(f, ((0, h - f.shape[0]), (0, 0), (0, 0)))
-        parts.append(f)
-        if k < len(frames) - 1 and gap:
-            parts.append(np.full((h, gap, 3), 255, np.uint8))
-    return np.concatenate(parts, axis=1)
-
-
 # -- training --------------------------------------------------------------------------------------------------
 
 
-def _checkpoints(run_dir: RunDir, pattern: re.Pattern) -> list[tuple[int, Path]]:
-    if not run_dir.checkpoints_dir.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in run_dir.checkpoints_dir.iterdir() if (m := pattern.match(p.name))]
-    return sorted(found)
+class ArmTrainer(SB3Trainer):
+    """The arm's SB3 trainer (see the module docstring). ``curriculum`` (required when ``config["curriculum"]`` is
+    set): the goal source of the training episodes, an object with ``next_goal()``, ``record(goal, success)``,
+    ``log_values()``, ``image()``, ``state_dict()`` and ``load_state_dict()`` (e.g.
+    :class:`gan.goalgan.GoalGANCurriculum`); it is checkpointed with the model. :meth:`load` resumes a run from a
+    ``checkpoints/model_<steps>.zip`` (model, replay buffer, curriculum, step counter) up to ``total_steps``."""
 
+    settings_class = ArmSettings
 
-def latest_model_checkpoint(run_dir: RunDir) -> Path | None:
-    """The checkpoint to resume from: the newest ``model_*.zip`` that has its replay buffer beside it (a run killed
-    between the two saves leaves a model without one), else the newest model."""
-    found = _checkpoints(run_dir, MODEL_RE)
-    buffers = {steps for steps, _ in _checkpoints(run_dir, BUFFER_RE)}
-    with_buffer = [path for steps, path in found if steps in buffers]
-    if with_buffer:
-        return with_buffer[-1]
-    return found[-1][1] if found else None
-
-
-class _Trainer:
-    def __init__(self, config: dict[str, Any], run_dir: RunDir, progress_bar: bool, curriculum=None):
-        self.config, self.run_dir, self.progress_bar = config, run_dir, progress_bar
-        self.curriculum = curriculum
-        if bool(config["curriculum"]) != (curriculum is not None):
-            raise ValueError(f"config curriculum is {config['curriculum']!r} but "
+    def __init__(self, config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True, curriculum=None):
+        super().__init__(config, run_dir, progress_bar)
+        if bool(self.config["curriculum"]) != (curriculum is not None):
+            raise ValueError(f"config curriculum is {self.config['curriculum']!r} but "
                              f"{'a' if curriculum is not None else 'no'} curriculum object was given")
-
-    def setup(self, resume_from: Path | None = None):
-        from stable_baselines3.common.logger import configure
-
-        config = self.config
-        device = prepare_training(config)
-        self.venv = _make_vec_env(config, self.curriculum)
-        cls = algo_class(config["algo"])
-        if resume_from is None:
-            self.model = cls(config["policy"], self.venv, seed=config["seed"], device=device, verbose=0,
-                             **_algo_kwargs(config, self.venv))
-        else:
-            custom = {}
-            if config["action_noise_sigma"]:
-                custom["action_noise"] = _algo_kwargs(config, self.venv)["action_noise"]
-            with legacy_module_names():  # runs saved before the deep_arena root
-                self.model = cls.load(resume_from, env=self.venv, device=device, custom_objects=custom or None)
-            self.model.set_random_seed(config["seed"] + self.model.num_timesteps)
-            buffer = self.run_dir.checkpoints_dir / f"replay_buffer_{self.model.num_timesteps:09d}.pkl"
-            if config["algo"] in OFF_POLICY:
-                if buffer.is_file():
-                    self.model.load_replay_buffer(buffer)
-                else:  # refill before learning again (HER cannot sample before an episode is complete)
-                    starts = int(config["model"].get("learning_starts", 100))
-                    self.model.learning_starts = self.model.num_timesteps + max(starts, 100)
-                    warnings.warn(f"{buffer} is missing: training continues with an empty replay buffer, "
-                                  f"learning again after {self.model.learning_starts} steps", stacklevel=2)
-        if resume_from is not None and self.curriculum is not None:
-            self._load_curriculum(self.model.num_timesteps)
-        self.model.set_logger(configure(str(self.run_dir.path), ["tensorboard"]))
+        self.curriculum = curriculum
         self.regulariser = None
-        if resume_from is None and config["expert"]["episodes"]:
+        self.coverage_goals: np.ndarray | None = None
+        self.eval_env = None
+        self.evaluation: EvaluationCallback | None = None
+        self.checkpointer: Checkpointer | None = None
+
+    def algo_name(self) -> str:
+        return self.config["algo"]
+
+    def policy_name(self) -> str:
+        return self.config["policy"]
+
+    def make_venv(self):
+        return _make_vec_env(self.config, self.curriculum)
+
+    def model_kwargs(self, venv) -> dict[str, Any]:
+        return _algo_kwargs(self.config, venv)
+
+    def load(self, checkpoint: Path) -> None:
+        if self.curriculum is not None:  # a corrupt curriculum file fails before any env or model is built
+            load_curriculum(self.run_dir, checkpoint_steps(checkpoint), self.curriculum)
+        model = self.load_model(checkpoint)
+        if self.config["algo"] in OFF_POLICY:
+            restore_replay_buffer(model, buffer_path(self.run_dir, model.num_timesteps),
+                                  int(self.config["model"].get("learning_starts", 100)))
+
+    def prepare(self) -> None:
+        config = self.config
+        state = {"curriculum": self._save_curriculum} if self.curriculum is not None else None
+        self.checkpointer = Checkpointer(self.run_dir.checkpoints_dir, state=state,
+                                         replay_buffer=config["algo"] in OFF_POLICY and config["save_replay_buffer"])
+        if self.resumed_from is None and config["expert"]["episodes"]:
             self._expert_start()
         elif config["expert"]["bc_alpha"]:
             self._add_regulariser(*self._load_expert_states())
         per_axis = coverage_per_axis(config)
-        self.coverage_goals = None
         if per_axis:
             probe = make_env(config)
             self.coverage_goals = coverage_goals(probe.unwrapped.goal_low, probe.unwrapped.goal_high, per_axis)
             probe.close()
         self.eval_env = make_env(config, render_mode="rgb_array" if config["eval_frames"] else None,
                                  width=config["frame_size"], height=config["frame_size"])
-        return self
 
-    def learn(self) -> dict[str, Any]:
-        from stable_baselines3.common.callbacks import BaseCallback
-        from stable_baselines3.common.logger import Image
+    def callbacks(self) -> list:
+        self.evals_path = self.run_dir.path / "evaluations.npz"
+        self.history = _load_history(self.evals_path, upto=self.model.num_timesteps)
+        self.evaluation = EvaluationCallback(self.config["eval_every"], self.evaluate)
+        return [self.evaluation, CheckpointCallback(self.config["checkpoint_every"], self.checkpointer)]
 
-        config, run_dir, model, trainer = self.config, self.run_dir, self.model, self
-        evals_path = run_dir.path / "evaluations.npz"
-        history = _load_history(evals_path, upto=model.num_timesteps)
+    def evaluate(self, model) -> dict[str, Any]:
+        """One evaluation (see the module docstring): into ``evaluations.npz`` and TensorBoard (the callback adds
+        the speed and dumps)."""
+        config, log, step = self.config, model.logger, model.num_timesteps
+        stride = config["frame_stride"] if config["eval_frames"] else 0
+        r = run_episodes(model, self.eval_env, config["eval_episodes"], config["eval_seed"], frames_of_first=stride)
+        self.history["timesteps"].append(step)
+        for key in ("returns", "successes", "final_distances", "lengths"):
+            self.history[key].append(r[key])
+        _save_history(self.evals_path, self.history)
+        log.record("eval/success_rate", float(r["successes"].mean()))
+        log.record("eval/mean_return", float(r["returns"].mean()))
+        log.record("eval/mean_final_distance", float(r["final_distances"].mean()))
+        if self.regulariser is not None and self.regulariser.stats:
+            for key, value in self.regulariser.stats.items():
+                log.record(f"expert/cloning_{key}", value)
+        if r["frames"]:
+            log_image(log, "eval/frames", frame_strip(r["frames"]))
+        if self.coverage_goals is not None:
+            c = run_episodes(model, self.eval_env, None, config["eval_seed"], goals=self.coverage_goals)
+            r["coverage"] = float(c["successes"].mean())
+            log.record("eval/coverage", r["coverage"])
+            _append_coverage(self.run_dir.path / "coverage.npz", step, self.coverage_goals, c["successes"])
+        if self.curriculum is not None:
+            for key, value in self.curriculum.log_values().items():
+                log.record(f"curriculum/{key}", value)
+            picture = self.curriculum.image()
+            if picture is not None:
+                log_image(log, "curriculum/goals", picture)
+        return r
 
-        class ArmCallback(BaseCallback):
-            def __init__(self):
-                super().__init__()
-                self.started = time.time()
-                self.start_steps = model.num_timesteps
-                self.next_eval = _next_multiple(model.num_timesteps, config["eval_every"])
-                self.next_ckpt = _next_multiple(model.num_timesteps, config["checkpoint_every"])
-                self.last: dict[str, Any] | None = None
-
-            def _on_step(self) -> bool:
-                if self.num_timesteps >= self.next_eval:
-                    self.next_eval = _next_multiple(self.num_timesteps, config["eval_every"])
-                    self.evaluate()
-                if self.num_timesteps >= self.next_ckpt:
-                    self.next_ckpt = _next_multiple(self.num_timesteps, config["checkpoint_every"])
-                    trainer.checkpoint()
-                if config["minutes"] is not None and time.time() - self.started > 60.0 * config["minutes"]:
-                    return False
-                return True
-
-            def evaluate(self) -> dict[str, Any]:
-                stride = config["frame_stride"] if config["eval_frames"] else 0
-                r = run_episodes(model, trainer.eval_env, config["eval_episodes"], config["eval_seed"],
-                                 frames_of_first=stride)
-                self.last = r
-                step = model.num_timesteps
-                history["timesteps"].append(step)
-                for key in ("returns", "successes", "final_distances", "lengths"):
-                    history[key].append(r[key])
-                _save_history(evals_path, history)
-                log = model.logger
-                log.record("eval/success_rate", float(r["successes"].mean()))
-                log.record("eval/mean_return", float(r["returns"].mean()))
-                log.record("eval/mean_final_distance", float(r["final_distances"].mean()))
-                if trainer.regulariser is not None and trainer.regulariser.stats:
-                    for key, value in trainer.regulariser.stats.items():
-                        log.record(f"expert/cloning_{key}", value)
-                if r["frames"]:
-                    log.record("eval/frames", Image(frame_strip(r["frames"]), "HWC"),
-                               exclude=("stdout", "log", "json", "csv"))
-                elapsed = time.time() - self.started
-                if elapsed > 0:
-                    log.record("time/steps_per_second", (step - self.start_steps) / elapsed)
-                if trainer.coverage_goals is not None:
-                    c = run_episodes(model, trainer.eval_env, None, config["eval_seed"], goals=trainer.coverage_goals)
-                    r["coverage"] = float(c["successes"].mean())
-                    log.record("eval/coverage", r["coverage"])
-                    _append_coverage(run_dir.path / "coverage.npz", step, trainer.coverage_goals, c["successes"])
-                if trainer.curriculum is not None:
-                    for key, value in trainer.curriculum.log_values().items():
-                        log.record(f"curriculum/{key}", value)
-                    picture = trainer.curriculum.image()
-                    if picture is not None:
-                        log.record("curriculum/goals", Image(picture, "HWC"), exclude=("stdout", "log", "json", "csv"))
-                log.dump(step)
-                return r
-
-        callback = ArmCallback()
-        remaining = config["total_steps"] - model.num_timesteps
-        if remaining > 0:
-            model.learn(total_timesteps=remaining, callback=callback, progress_bar=self.progress_bar,
-                        reset_num_timesteps=False)
-        done_here = history["timesteps"] and history["timesteps"][-1] == model.num_timesteps
-        last = callback.last if done_here and callback.last is not None else callback.evaluate()
-        self.checkpoint()
-        model.save(run_dir.path / "final_model.zip")
-        self.venv.close()
-        self.eval_env.close()
-        result = {"steps": int(model.num_timesteps), "success_rate": float(last["successes"].mean()),
-                  "mean_return": float(last["returns"].mean()),
-                  "mean_final_distance": float(last["final_distances"].mean()),
-                  "episodes": int(len(last["successes"]))}
+    def finish(self) -> RunResult:
+        model = self.model
+        done_here = self.history["timesteps"] and self.history["timesteps"][-1] == model.num_timesteps
+        last = self.evaluation.last if done_here and self.evaluation.last is not None \
+            else self.evaluation.evaluate_now(model)
+        self.checkpointer.save(model)
+        model.save(self.run_dir.path / FINAL_MODEL)
+        figures = {"steps": int(model.num_timesteps), "success_rate": float(last["successes"].mean()),
+                   "mean_return": float(last["returns"].mean()),
+                   "mean_final_distance": float(last["final_distances"].mean()),
+                   "episodes": int(len(last["successes"]))}
         if "coverage" in last:
-            result["coverage"], result["coverage_goals"] = last["coverage"], len(self.coverage_goals)
-        return result
+            figures["coverage"], figures["coverage_goals"] = last["coverage"], len(self.coverage_goals)
+        metrics = {k: figures[k] for k in ("success_rate", "mean_return", "mean_final_distance", "coverage")
+                   if k in figures}
+        return self.result(metrics, details=figures, counters={"eval_episodes": figures["episodes"]})
+
+    def close(self) -> None:
+        super().close()
+        if self.eval_env is not None:
+            self.eval_env.close()
+
+    def custom_objects(self, venv) -> dict[str, Any]:
+        # the exploration noise is not taken from the zip: a fresh one with today's sigma
+        return {"action_noise": _action_noise(self.config, venv)} if self.config["action_noise_sigma"] else {}
 
     def _expert_start(self) -> None:
         """Demonstrations, cloning, DAgger and critic warm-up before step 0 (see agents.arm.expert); a resumed
         run has them in its saved model and buffer, and its labelled states in ``checkpoints/expert_states.npz``."""
-        from deep_arena.agents.arm import expert as arm_expert
-
         cfg, model, log = self.config["expert"], self.model, self.model.logger
         seed, started = self.config["seed"], time.time()
         env = make_env(self.config)
@@ -553,8 +373,6 @@ class _Trainer:
         np.savez_compressed(self.run_dir.checkpoints_dir / "expert_states.npz", actions=actions,
                             **{f"obs_{k}": v for k, v in obs.items()})
         if getattr(model, "log_ent_coef", None) is not None and cfg["ent_coef"]:
-            import torch
-
             with torch.no_grad():
                 model.log_ent_coef.fill_(float(np.log(cfg["ent_coef"])))
         arm_expert.critic_warmup(model, cfg["critic_steps"])
@@ -567,7 +385,7 @@ class _Trainer:
             log.record("expert/bc_loss_last", float(np.mean(losses[-100:])))
         log.record("expert/seconds", time.time() - started)
         log.dump(0)
-        self.checkpoint()   # model_000000000.zip: the expert start alone, to evaluate or to start other runs from
+        self.checkpointer.save(model)  # model_000000000.zip: the expert start alone, to evaluate or start runs from
         print(f"expert start: {cfg['episodes']} demonstrations ({demos['successes'].mean():.0%} successful), "
               f"{cfg['dagger_rounds']} DAgger rounds, {len(actions)} labelled states, {cfg['critic_steps']} critic "
               f"steps in {time.time() - started:.0f} s", flush=True)
@@ -581,37 +399,18 @@ class _Trainer:
             raise ValueError(f"{path}: cannot read the expert's labelled states for expert.bc_alpha ({err})") from None
 
     def _add_regulariser(self, obs: dict[str, np.ndarray], actions: np.ndarray) -> None:
-        from deep_arena.agents.arm import expert as arm_expert
-
         cfg = self.config["expert"]
         self.regulariser = arm_expert.ClonedActionRegulariser(self.model, obs, actions, cfg["bc_alpha"],
                                                               seed=self.config["seed"], q_filter=cfg["q_filter"])
 
-    def checkpoint(self) -> Path:
-        steps = self.model.num_timesteps
-        path = self.run_dir.checkpoints_dir / f"model_{steps:09d}.zip"
-        self.model.save(path)
-        if self.config["algo"] in OFF_POLICY and self.config["save_replay_buffer"]:
-            self.model.save_replay_buffer(self.run_dir.checkpoints_dir / f"replay_buffer_{steps:09d}.pkl")
-            for old_steps, old in _checkpoints(self.run_dir, BUFFER_RE):
-                if old_steps != steps:
-                    old.unlink(missing_ok=True)
-        if self.curriculum is not None:
-            from deep_arena.runtime import save_checkpoint
-
-            save_checkpoint(self.run_dir.checkpoints_dir / f"curriculum_{steps:09d}.pt", self.curriculum.state_dict())
-        return path
-
-    def _load_curriculum(self, steps: int) -> None:
-        load_curriculum(self.run_dir, steps, self.curriculum)
+    def _save_curriculum(self, path: Path) -> None:
+        save_checkpoint(path, self.curriculum.state_dict())
 
 
 def load_curriculum(run_dir: RunDir, steps: int, curriculum) -> None:
     """Restore ``curriculum`` from ``checkpoints/curriculum_<steps>.pt`` (a warning and a fresh curriculum if the
     file is missing; ``ValueError`` naming the file if it is corrupt or made for another goal box)."""
-    from deep_arena.runtime import CheckpointError, load_checkpoint
-
-    path = run_dir.checkpoints_dir / f"curriculum_{steps:09d}.pt"
+    path = state_path(run_dir, "curriculum", steps)
     if not path.is_file():
         warnings.warn(f"{path} is missing: the goal curriculum starts afresh", stacklevel=2)
         return
@@ -619,10 +418,6 @@ def load_curriculum(run_dir: RunDir, steps: int, curriculum) -> None:
         curriculum.load_state_dict(load_checkpoint(path))
     except (CheckpointError, KeyError, TypeError, ValueError, RuntimeError) as err:
         raise ValueError(f"{path}: cannot restore the goal curriculum ({type(err).__name__}: {err})") from None
-
-
-def _next_multiple(step: int, every: int) -> int:
-    return (step // every + 1) * every
 
 
 def _load_history(path: Path, upto: int) -> dict[str, list]:
@@ -655,23 +450,6 @@ def _save_history(path: Path, history: dict[str, list]) -> None:
     os.replace(tmp, path)
 
 
-def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True, curriculum=None) -> dict[str, Any]:
-    """Train from scratch with ``config`` (see DEFAULTS) into ``run_dir``; returns the last evaluation.
-
-    ``curriculum`` (required when ``config["curriculum"]`` is set): the goal source of the training episodes, an
-    object with ``next_goal()``, ``record(goal, success)``, ``log_values()``, ``image()``, ``state_dict()`` and
-    ``load_state_dict()`` (e.g. :class:`gan.goalgan.GoalGANCurriculum`); it is checkpointed with the model.
-    """
-    return _Trainer(config, run_dir, progress_bar, curriculum).setup().learn()
-
-
-def resume(config: dict[str, Any], run_dir: RunDir, checkpoint: Path, progress_bar: bool = True,
-           curriculum=None) -> dict[str, Any]:
-    """Continue ``run_dir`` from ``checkpoint`` (model, replay buffer, curriculum, step counter) up to
-    ``total_steps``."""
-    return _Trainer(config, run_dir, progress_bar, curriculum).setup(resume_from=checkpoint).learn()
-
-
 def _append_coverage(path: Path, step: int, goals: np.ndarray, successes: np.ndarray) -> None:
     """``coverage.npz``: the test goals and, per evaluation, the step and which goals were reached."""
     steps, rows = [], []
@@ -689,37 +467,22 @@ def _append_coverage(path: Path, step: int, goals: np.ndarray, successes: np.nda
 
 # -- loading saved models ----------------------------------------------------------------------------------------
 
-_POLICY_MODULES = {"sb3_contrib.tqc": "tqc", "stable_baselines3.sac": "sac", "stable_baselines3.td3": "td3",
-                   "stable_baselines3.common.policies": "ppo", "stable_baselines3.ppo": "ppo"}
-
 
 def saved_algo(path: str | os.PathLike[str]) -> str:
-    """Which algorithm saved the SB3 zip at ``path`` (read from its ``data`` entry); ``ValueError`` if unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"model file {str(path)!r} does not exist")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            data = json.loads(archive.read("data").decode("utf-8"))
-        module = data["policy_class"]["__module__"]
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as err:
-        raise ValueError(f"{path}: not a Stable-Baselines3 model zip ({type(err).__name__}: {err})") from None
-    for prefix, algo in _POLICY_MODULES.items():
-        if module.startswith(prefix):
-            return algo
-    raise ValueError(f"{path}: saved by an unsupported policy class from {module!r} (expected SAC, TD3, TQC or PPO)")
+    """Which of SAC, TD3, TQC, PPO saved the SB3 zip at ``path``; ``ValueError`` if unreadable or another one."""
+    return _saved_algo(path, allowed=ALGOS)
 
 
 def load_model(path: str | os.PathLike[str], device: str = "auto", env=None):
-    """Load an SB3 model saved by :func:`train` (any of SAC, TD3, TQC, PPO) for acting (``predict``); ``ValueError``
-    with one line if the file is missing, corrupt, or (with ``env``) made for other observation/action spaces. To
-    continue training, resume the run instead (``train_arm.py --resume``): that restores the replay buffer."""
+    """Load an SB3 model saved by :class:`ArmTrainer` (any of SAC, TD3, TQC, PPO) for acting (``predict``);
+    ``ValueError`` with one line if the file is missing, corrupt, or (with ``env``) made for other observation/action
+    spaces. To continue training, resume the run instead (``train_arm.py --resume``): that restores the replay
+    buffer."""
     algo = saved_algo(path)
     # The zip holds no replay buffer; a 1-transition plain one keeps loading light (and HER would need an env).
     custom = {"replay_buffer_class": None, "replay_buffer_kwargs": {}, "buffer_size": 1} if algo in OFF_POLICY else None
     try:
-        with legacy_module_names():  # models saved before the deep_arena root
-            model = algo_class(algo).load(path, device=str(resolve_device(device)), custom_objects=custom)
+        model = load_saved(algo_class(algo), path, device=device, custom_objects=custom)
     except Exception as err:  # noqa: BLE001 - pickle/zip/torch errors of every kind mean a broken file
         raise ValueError(f"{path}: could not load the {algo.upper()} model ({type(err).__name__}: {err})") from None
     if env is not None:
@@ -742,8 +505,6 @@ def check_spaces(model, env, name: str) -> None:
 def saved_env_config(model_path: str | os.PathLike[str]) -> dict[str, Any]:
     """The env settings (task, reward_type, control, env_kwargs) of the run a model file belongs to, read from the
     ``config.yml`` next to it or one folder up (checkpoints/); {} if there is none."""
-    from deep_arena.runtime import load_config
-
     path = Path(model_path).resolve()
     for folder in (path.parent, path.parent.parent):
         cfg = folder / "config.yml"

@@ -54,7 +54,7 @@ def train(argv: Sequence[str] | None = None) -> int:
         return resume(args, parser)
     algo = args.algo or "alphazero"
     if algo == "maskable_ppo":
-        from deep_arena.agents.go import ppo as go_ppo
+        from deep_arena.agents.go import ppo as go_ppo  # lazy on purpose: SB3 only when MaskablePPO trains
 
         if args.init_from is not None:
             parser.error("--init-from applies to --algo alphazero")
@@ -62,15 +62,14 @@ def train(argv: Sequence[str] | None = None) -> int:
             config = build_config(args, go_ppo.default_config(),
                                   cli_keys={"board_size": "board_size", "komi": "komi", "total_steps": "steps",
                                             "opponent": "opponent", "minutes": "minutes"})
+            go_ppo.validate_config(config)
             resolve_device(config["device"])
-            if config["opponent"] == "selfplay":
-                go_ppo.make_pool(config)  # checks the pool settings
-        except ValueError as err:  # unknown --set key, bad --config file, no CUDA...
+        except ValueError as err:  # unknown --set key, bad setting or --config file, no CUDA...
             parser.error(str(err))
         run_dir = _new_run(args, algo, config)
-        _, win_rate = go_ppo.train(config, run_dir, progress_bar=not args.no_progress)
-        print(f"final win rate vs random ({config['eval_games']} games): {win_rate:.2f}")
-        print(f"model: {run_dir.path / 'final_model.zip'}   sample game: {run_dir.path / 'sample_game.sgf'}")
+        result = go_ppo.GoPPOTrainer(config, run_dir, progress_bar=not args.no_progress).run()
+        print(f"final win rate vs random ({config['eval_games']} games): {result.metrics['win_rate_vs_random']:.2f}")
+        print(f"model: {result.model_path}   sample game: {result.details['sample_game']}")
         return 0
 
     from deep_arena.agents.alphazero import trainer as az

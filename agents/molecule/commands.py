@@ -57,12 +57,14 @@ def train(argv: Sequence[str] | None = None) -> int:
         return resume(args, parser)
     algo = args.algo or "moldqn"
     if algo == "maskable_ppo":
-        from deep_arena.agents.molecule import ppo as molecule_ppo
+        from deep_arena.agents.molecule import ppo as molecule_ppo  # lazy on purpose: SB3 only when PPO trains
 
         if args.episodes is not None:
             parser.error("--episodes applies to --algo moldqn; use --steps for maskable_ppo")
         try:
             config = build_config(args, molecule_ppo.DEFAULTS, cli_keys=_cli_keys(steps_key="total_steps"))
+            if config["start_file"] is not None:  # --start-file is a Path; the setting (and config.yml) holds a string
+                config["start_file"] = str(config["start_file"])
             molecule_ppo.validate_config(config)
             resolve_device(config["device"])
             _gan_starts(args, config)
@@ -71,8 +73,9 @@ def train(argv: Sequence[str] | None = None) -> int:
         except (ValueError, OSError) as err:
             parser.error(str(err))
         run_dir = _new_run(args, algo, config)
-        result = molecule_ppo.train(config, run_dir, progress_bar=not args.no_progress, reward_fn=reward_fn)
-        return _report(result, run_dir)
+        trainer = molecule_ppo.MoleculePPOTrainer(config, run_dir, progress_bar=not args.no_progress,
+                                                  reward_fn=reward_fn)
+        return _report(trainer.run(), run_dir)
 
     from deep_arena.agents.moldqn import trainer as dqn  # lazy on purpose: torch only when MolDQN trains
 

@@ -1,4 +1,5 @@
-"""MaskablePPO (sb3-contrib) baseline on `arena/MoleculeDesign-v0`.
+"""MaskablePPO (sb3-contrib) baseline on `arena/MoleculeDesign-v0`: the molecule family's glue to the generic SB3
+runner (:mod:`agents.sb3`); settings in :mod:`agents.molecule.ppo_config`.
 
 The policy reads the env's observation (Morgan fingerprint + steps left, or the padded graph with
 ``env.obs_type="graph"``) and picks one edit from the env's fixed ``Discrete`` action space; MaskablePPO receives
@@ -22,118 +23,55 @@ Outputs in the run directory (the same conventions as `agents.moldqn.trainer`):
   training and evaluation episodes with every property.
 * ``checkpoints/model_<steps>.zip`` every ``checkpoint_every`` steps and ``final_model.zip``. Each zip records the
   env settings it was trained with (attribute ``arena_molecule``), so :class:`MoleculePPOPolicy` (and
-  ``scripts/play.py molecule``) rebuild a matching env.
+  ``arena-play molecule``) rebuild a matching env.
+
+Resuming is not supported (:meth:`MoleculePPOTrainer.load` refuses): the checkpoints hold the model, not the top
+molecules or the episode statistics.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import time
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from rdkit import Chem
+from sb3_contrib import MaskablePPO
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv
 
+from deep_arena.agents.molecule.evaluation import read_smiles_file
 from deep_arena.agents.molecule.outputs import TopMolecules, write_top_molecules
-from deep_arena.runtime import CheckpointError, RunDir, prepare_training, resolve_device
-from deep_arena.runtime.legacy_names import legacy_module_names
+from deep_arena.agents.molecule.ppo_config import DEFAULTS, MoleculePPOSettings, validate_config
+from deep_arena.agents.sb3.callbacks import (CheckpointCallback, EpisodeEndCallback, EvaluationCallback,
+                                             HookCallback, log_image)
+from deep_arena.agents.sb3.checkpoints import Checkpointer
+from deep_arena.agents.sb3.models import load_saved
+from deep_arena.agents.sb3.trainer import SB3Trainer
+from deep_arena.envs.molecule.env import MoleculeEnv
+from deep_arena.runtime import CheckpointError
+from deep_arena.runtime.trainer import RunResult
+
+__all__ = ["DEFAULTS", "ENV_ID", "MoleculePPOPolicy", "MoleculePPOTrainer", "NoStopMask", "env_settings", "make_env",
+           "play_episode", "policy_mask", "validate_config"]
 
 ENV_ID = "arena/MoleculeDesign-v0"
 SETTINGS_ATTR = "arena_molecule"  # attribute saved inside the SB3 zip: the env settings of the run
 
-DEFAULTS: dict[str, Any] = {
-    "objective": "qed",
-    "delta": 0.4,           # sim_plogp: similarity threshold
-    "target": None,         # similarity: target SMILES
-    "weights": None,        # multi: {"qed": 0.5, ...}
-    "start_smiles": "C",    # one SMILES, or a list
-    "start_file": None,     # a file with one SMILES per line (overrides start_smiles)
-    "total_steps": 200_000,
-    "minutes": None,        # wall-clock budget on top of total_steps
-    "env": {"atom_types": ["C", "N", "O"], "valences": {}, "ring_sizes": [5, 6], "max_atoms": 38, "max_steps": 40,
-            "obs_type": "fingerprint", "fp_radius": 3, "fp_bits": 1024, "reward_mode": "every_step",
-            "discount": 0.9, "allow_stop": False},
-    "ppo": {
-        "n_steps": 256,        # per env and rollout (x n_envs steps per update)
-        "batch_size": 256,
-        "n_epochs": 4,
-        "learning_rate": 3.0e-4,
-        "gamma": 0.99,
-        "gae_lambda": 0.95,
-        "clip_range": 0.2,
-        "ent_coef": 0.01,
-    },
-    "net_arch": [256, 256],    # hidden layers of the policy and of the value network (separate)
-    "n_envs": 8,
-    "eval_every": 20_000,      # env steps
-    "eval_episodes": 4,        # deterministic episodes, one per start molecule (at most the number of starts)
-    "checkpoint_every": 50_000,
-    "top_k": 10,
-    "gan_reward": None,     # a GAN generator file or "pretrained": reward = λ·D + (1 − λ)·objective (train_molecule.py)
-    "gan_lambda": 0.3,
-    "threads": None,           # torch CPU threads; default all cores
-}
 
-
-# --- config -------------------------------------------------------------------------------------------------------
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def validate_config(config: dict[str, Any]) -> None:
-    """ValueError naming the first bad setting (before a run directory exists). The env's own settings (atom
-    types, SMILES, objective) are checked by :func:`make_env`."""
-    def positive_int(key: str, value: Any, allow_none: bool = False) -> None:
-        if value is None and allow_none:
-            return
-        if not _is_int(value) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
-
-    for key in ("total_steps", "n_envs", "eval_every", "eval_episodes", "checkpoint_every", "top_k"):
-        positive_int(key, config[key])
-    positive_int("threads", config["threads"], allow_none=True)
-    minutes = config["minutes"]
-    if minutes is not None and not (_is_number(minutes) and minutes > 0):
-        raise ValueError(f"minutes must be a positive number, got {minutes!r}")
-    ppo = config["ppo"]
-    for key in ("n_steps", "n_epochs"):
-        positive_int(f"ppo.{key}", ppo[key])
-    if not _is_int(ppo["batch_size"]) or ppo["batch_size"] < 2:
-        raise ValueError(f"ppo.batch_size must be an integer >= 2, got {ppo['batch_size']!r}")
-    if not (_is_number(ppo["learning_rate"]) and ppo["learning_rate"] > 0):
-        raise ValueError(f"ppo.learning_rate must be a positive number, got {ppo['learning_rate']!r}")
-    for key in ("gamma", "gae_lambda"):
-        if not (_is_number(ppo[key]) and 0 <= ppo[key] <= 1):
-            raise ValueError(f"ppo.{key} must be in [0, 1], got {ppo[key]!r}")
-    if not (_is_number(ppo["clip_range"]) and ppo["clip_range"] > 0):
-        raise ValueError(f"ppo.clip_range must be a positive number, got {ppo['clip_range']!r}")
-    if not (_is_number(ppo["ent_coef"]) and ppo["ent_coef"] >= 0):
-        raise ValueError(f"ppo.ent_coef must be a non-negative number, got {ppo['ent_coef']!r}")
-    arch = config["net_arch"]
-    if not isinstance(arch, (list, tuple)) or not arch or any(not _is_int(h) or h < 1 for h in arch):
-        raise ValueError(f"net_arch must be a non-empty list of positive integers, got {arch!r}")
-    env = config["env"]
-    if env["obs_type"] not in ("fingerprint", "graph"):
-        raise ValueError(f"env.obs_type must be 'fingerprint' or 'graph', got {env['obs_type']!r}")
-    if env["reward_mode"] not in ("every_step", "final"):
-        raise ValueError(f"env.reward_mode must be 'every_step' or 'final', got {env['reward_mode']!r}")
-    if not isinstance(env["allow_stop"], bool):
-        raise ValueError(f"env.allow_stop must be true or false, got {env['allow_stop']!r}")
-    for key in ("max_atoms", "max_steps", "fp_bits"):
-        positive_int(f"env.{key}", env[key])
+def start_smiles(config: dict[str, Any]) -> list[str]:
+    """The start molecules: ``start_file`` (one SMILES per line, first column) or ``start_smiles``."""
+    if config["start_file"]:
+        return read_smiles_file(config["start_file"])
+    start = config["start_smiles"]
+    return [start] if isinstance(start, str) else list(start)
 
 
 def env_settings(config: dict[str, Any]) -> dict[str, Any]:
     """What a player needs to rebuild the training env (JSON-serialisable; stored in the model zip)."""
-    from deep_arena.agents.moldqn.trainer import load_start_smiles  # the one start-file reader, shared with MolDQN
-
     objective = config["objective"]
     kwargs = {k: config[k] for k in ("delta", "target", "weights") if config.get(k) is not None}
     if objective != "sim_plogp":
@@ -141,15 +79,13 @@ def env_settings(config: dict[str, Any]) -> dict[str, Any]:
     return {
         "objective": objective if isinstance(objective, str) else "custom",
         "objective_kwargs": kwargs,
-        "start_smiles": load_start_smiles(config),
+        "start_smiles": start_smiles(config),
         "env": copy.deepcopy(dict(config["env"])),
     }
 
 
 def _env_from_settings(settings: dict[str, Any], render_mode: str | None = None, objective: Any = None,
                        objective_kwargs: dict[str, Any] | None = None, start_smiles: Any = None, reward_fn=None):
-    from deep_arena.envs.molecule.env import MoleculeEnv
-
     e = settings["env"]
     if objective is None:
         objective = settings["objective"]
@@ -187,132 +123,122 @@ class NoStopMask(gym.Wrapper):
 
 
 def _training_env(config: dict[str, Any], settings: dict[str, Any], reward_fn=None) -> gym.Env:
-    from stable_baselines3.common.monitor import Monitor
-
     env: gym.Env = _env_from_settings(settings, reward_fn=reward_fn)
     if not config["env"]["allow_stop"]:
         env = NoStopMask(env)
     return Monitor(env)
 
 
-def _policy_name(config: dict[str, Any]) -> str:
-    return "MultiInputPolicy" if config["env"]["obs_type"] == "graph" else "MlpPolicy"
-
-
 # --- training -----------------------------------------------------------------------------------------------------
 
-def train(config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True, reward_fn=None) -> dict[str, Any]:
-    """Train MaskablePPO with ``config`` (see DEFAULTS), logging and saving into ``run_dir``.
 
-    Returns ``{"top": [(score, smiles), ...] best first, "seconds", "steps", "episodes", "model_path"}``.
-    """
-    from sb3_contrib import MaskablePPO
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.logger import Image, configure
-    from stable_baselines3.common.vec_env import DummyVecEnv
-    from rdkit import Chem
+class MoleculePPOTrainer(SB3Trainer):
+    """MaskablePPO on molecule design (see the module docstring); ``reward_fn`` replaces the objective's reward
+    (e.g. a GAN-mixed one). ``run()`` returns the top molecules' scores as ``metrics`` (``top1``..``top3``),
+    ``counters`` (``env_steps``, ``episodes``) and ``details`` ``{"top": [(score, smiles), ...] best first,
+    "seconds", "steps", "episodes", "model_path"}``."""
 
-    validate_config(config)
-    device = prepare_training(config)
-    settings = env_settings(config)
-    allow_stop = config["env"]["allow_stop"]
-    venv = DummyVecEnv([lambda: _training_env(config, settings, reward_fn) for _ in range(config["n_envs"])])
-    venv.seed(config["seed"])
-    eval_env = _env_from_settings(settings, reward_fn=reward_fn)
-    model = MaskablePPO(_policy_name(config), venv, seed=config["seed"], device=device, verbose=0,
-                        policy_kwargs={"net_arch": list(config["net_arch"])}, **config["ppo"])
-    setattr(model, SETTINGS_ATTR, settings)
-    model.set_logger(configure(str(run_dir.path), ["tensorboard"]))
-    top = TopMolecules(config["top_k"])
-    started = time.perf_counter()
+    settings_class = MoleculePPOSettings
+    algorithm = "maskable_ppo"
 
-    class MoleculeCallback(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.next_eval = config["eval_every"]
-            self.next_ckpt = config["checkpoint_every"]
-            self.window: list[tuple[float, float, bool]] = []  # (return, final score, valid) since the last log
-            self.final_smiles: list[str] = []                  # recent final molecules (uniqueness)
-            self.episodes = 0
-            self.last_time, self.last_steps = time.perf_counter(), 0
+    def __init__(self, config: dict[str, Any], run_dir, progress_bar: bool = True, reward_fn=None) -> None:
+        super().__init__(config, run_dir, progress_bar)
+        self.reward_fn = reward_fn
+        self.env_settings = env_settings(self.config)
+        self.allow_stop = self.config["env"]["allow_stop"]
+        self.top = TopMolecules(self.config["top_k"])
+        self.eval_env: MoleculeEnv | None = None
+        self.window: list[tuple[float, float, bool]] = []  # (return, final score, valid) since the last log
+        self.final_smiles: list[str] = []                  # recent final molecules (uniqueness)
+        self.episodes = 0
+        self.last_time, self.last_steps = time.perf_counter(), 0
 
-        def _on_step(self) -> bool:
-            for done, info in zip(self.locals["dones"], self.locals["infos"]):
-                if done:
-                    self.episode_end(info)
-            if self.num_timesteps >= self.next_eval:
-                self.next_eval += config["eval_every"]
-                self.evaluate()
-            if self.num_timesteps >= self.next_ckpt:
-                self.next_ckpt += config["checkpoint_every"]
-                model.save(run_dir.checkpoints_dir / f"model_{self.num_timesteps:09d}.zip")
-                self.write_outputs()
-            if config["minutes"] is not None and time.perf_counter() - started > 60.0 * config["minutes"]:
-                return False
-            return True
+    def policy_name(self) -> str:
+        return "MultiInputPolicy" if self.config["env"]["obs_type"] == "graph" else "MlpPolicy"
 
-        def episode_end(self, info: dict[str, Any]) -> None:
-            smiles, score = info["smiles"], float(info["score"])
-            valid = Chem.MolFromSmiles(smiles) is not None
-            ret = float(info["episode"]["r"]) if "episode" in info else float("nan")
-            self.window.append((ret, score, valid))
-            self.final_smiles = (self.final_smiles + [smiles])[-100:]
-            self.episodes += 1
-            if valid:
-                top.add(smiles, score)
+    def make_venv(self):
+        config, settings, reward_fn = self.config, self.env_settings, self.reward_fn
+        venv = DummyVecEnv([lambda: _training_env(config, settings, reward_fn) for _ in range(config["n_envs"])])
+        venv.seed(config["seed"])
+        self.eval_env = _env_from_settings(settings, reward_fn=reward_fn)
+        return venv
 
-        def _on_rollout_end(self) -> None:
-            self.log_window()
+    def model_kwargs(self, venv) -> dict[str, Any]:
+        return {"policy_kwargs": {"net_arch": list(self.config["net_arch"])}, **self.config["ppo"]}
 
-        def log_window(self) -> None:
-            log = self.logger
-            if self.window:
-                returns, scores, valid = (np.array(v, dtype=np.float64) for v in zip(*self.window))
-                log.record("episode/return", float(np.nanmean(returns)) if np.isfinite(returns).any() else 0.0)
-                log.record("episode/final_score", float(scores.mean()))
-                log.record("episode/validity", float(valid.mean()))
-                self.window = []
-            if self.final_smiles:
-                log.record("episode/uniqueness_last100", len(set(self.final_smiles)) / len(self.final_smiles))
-            log.record("episode/count", self.episodes)
-            for k, (score, _) in enumerate(top.best()[:3], 1):
-                log.record(f"top/top{k}", score)
-            now = time.perf_counter()
-            if now > self.last_time and self.num_timesteps > self.last_steps:
-                log.record("speed/env_steps_per_s", (self.num_timesteps - self.last_steps) / (now - self.last_time))
-            self.last_time, self.last_steps = now, self.num_timesteps
+    def prepare(self) -> None:
+        setattr(self.model, SETTINGS_ATTR, self.env_settings)
+        self.started = self.last_time = time.perf_counter()
 
-        def evaluate(self) -> list[tuple[float, str]]:
-            results = [play_episode(model, eval_env, allow_stop, start)
-                       for start in settings["start_smiles"][: config["eval_episodes"]]]
-            for score, smiles in results:
-                top.add(smiles, score)
-            scores = [s for s, _ in results]
-            self.logger.record("eval/final_score", float(np.mean(scores)))
-            self.logger.record("eval/best_score", float(np.max(scores)))
-            return results
+    def callbacks(self) -> list:
+        config = self.config
+        self.evaluation = EvaluationCallback(config["eval_every"], self.evaluate, speed_tag=None, dump=False)
+        checkpointer = Checkpointer(self.run_dir.checkpoints_dir)
+        return [EpisodeEndCallback(self.episode_end), HookCallback(on_rollout_end=self.log_window), self.evaluation,
+                CheckpointCallback(config["checkpoint_every"], checkpointer, then=self.write_outputs)]
 
-        def write_outputs(self) -> None:
-            grid = write_top_molecules(run_dir.path, top.best())
-            if grid is not None:
-                self.logger.record("top_molecules", Image(grid, "HWC"), exclude=("stdout", "log", "json", "csv"))
+    def episode_end(self, info: dict[str, Any]) -> None:
+        smiles, score = info["smiles"], float(info["score"])
+        valid = Chem.MolFromSmiles(smiles) is not None
+        ret = float(info["episode"]["r"]) if "episode" in info else float("nan")
+        self.window.append((ret, score, valid))
+        self.final_smiles = (self.final_smiles + [smiles])[-100:]
+        self.episodes += 1
+        if valid:
+            self.top.add(smiles, score)
 
-    callback = MoleculeCallback()
-    try:
-        model.learn(total_timesteps=config["total_steps"], callback=callback, progress_bar=progress_bar)
-        callback.evaluate()
-        if callback.window:  # episodes since the last rollout's log
-            callback.log_window()
-        callback.write_outputs()
+    def log_window(self, model) -> None:
+        log, steps = model.logger, model.num_timesteps
+        if self.window:
+            returns, scores, valid = (np.array(v, dtype=np.float64) for v in zip(*self.window))
+            log.record("episode/return", float(np.nanmean(returns)) if np.isfinite(returns).any() else 0.0)
+            log.record("episode/final_score", float(scores.mean()))
+            log.record("episode/validity", float(valid.mean()))
+            self.window = []
+        if self.final_smiles:
+            log.record("episode/uniqueness_last100", len(set(self.final_smiles)) / len(self.final_smiles))
+        log.record("episode/count", self.episodes)
+        for k, (score, _) in enumerate(self.top.best()[:3], 1):
+            log.record(f"top/top{k}", score)
+        now = time.perf_counter()
+        if now > self.last_time and steps > self.last_steps:
+            log.record("speed/env_steps_per_s", (steps - self.last_steps) / (now - self.last_time))
+        self.last_time, self.last_steps = now, steps
+
+    def evaluate(self, model) -> list[tuple[float, str]]:
+        results = [play_episode(model, self.eval_env, self.allow_stop, start)
+                   for start in self.env_settings["start_smiles"][: self.config["eval_episodes"]]]
+        for score, smiles in results:
+            self.top.add(smiles, score)
+        scores = [s for s, _ in results]
+        model.logger.record("eval/final_score", float(np.mean(scores)))
+        model.logger.record("eval/best_score", float(np.max(scores)))
+        return results
+
+    def write_outputs(self, model) -> None:
+        grid = write_top_molecules(self.run_dir.path, self.top.best())
+        if grid is not None:
+            log_image(model.logger, "top_molecules", grid)
+
+    def finish(self) -> RunResult:
+        model = self.model
+        self.evaluation.evaluate_now(model)
+        if self.window:  # episodes since the last rollout's log
+            self.log_window(model)
+        self.write_outputs(model)
         model.logger.dump(model.num_timesteps)
-        model_path = run_dir.path / "final_model.zip"
+        model_path = self.run_dir.path / "final_model.zip"
         model.save(model_path)
-    finally:
-        venv.close()
-        eval_env.close()
-        model.logger.close()
-    return {"top": top.best(), "seconds": time.perf_counter() - started, "steps": int(model.num_timesteps),
-            "episodes": callback.episodes, "model_path": str(model_path)}
+        top = self.top.best()
+        details = {"top": top, "seconds": time.perf_counter() - self.started, "steps": int(model.num_timesteps),
+                   "episodes": self.episodes, "model_path": str(model_path)}
+        metrics = {f"top{k}": float(score) for k, (score, _) in enumerate(top[:3], 1)}
+        return self.result(metrics, details=details, counters={"episodes": self.episodes})
+
+    def close(self) -> None:
+        super().close()
+        if self.eval_env is not None:
+            self.eval_env.close()
 
 
 def play_episode(model, env, allow_stop: bool, start_smiles: str | None = None, seed: int | None = None
@@ -349,11 +275,8 @@ class MoleculePPOPolicy:
             raise CheckpointError(path, "file does not exist")
         if not path.is_file() or path.stat().st_size == 0:
             raise CheckpointError(path, "not a regular file" if not path.is_file() else "file is empty")
-        from sb3_contrib import MaskablePPO
-
         try:
-            with legacy_module_names():  # zips saved before the deep_arena root
-                model = MaskablePPO.load(str(path), device=resolve_device(device))
+            model = load_saved(MaskablePPO, path, device=device)  # zips saved before the deep_arena root too
         except Exception as exc:  # noqa: BLE001 - SB3 raises many kinds for a bad zip
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise CheckpointError(path, f"is not a MaskablePPO model ({type(exc).__name__}: {detail})") from None

@@ -1,0 +1,103 @@
+"""Algorithms by name, building and loading SB3 / sb3-contrib models, and their TensorBoard logger.
+
+Stable-Baselines3 is what this package runs, so it is imported at the top (importing ``agents.sb3.models`` costs
+SB3's import time; the configs in :mod:`agents.sb3.settings` do not).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+from sb3_contrib import TQC, MaskablePPO
+from stable_baselines3 import PPO, SAC, TD3
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.logger import configure
+
+from deep_arena.runtime.device import resolve_device
+from deep_arena.runtime.legacy_names import legacy_module_names
+
+__all__ = ["ALGORITHMS", "OFF_POLICY", "algo_class", "attach_tensorboard", "load_for_training", "load_saved",
+           "restore_replay_buffer", "saved_algo"]
+
+#: The algorithms the runner builds, by the names configs and ``--algo`` use.
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "sac": SAC, "td3": TD3, "tqc": TQC,
+                                              "maskable_ppo": MaskablePPO}
+#: The algorithms that keep a replay buffer (checkpointed beside the model).
+OFF_POLICY = ("sac", "tqc", "td3")
+
+# policy class module saved in a zip's ``data`` entry -> algorithm (PPO's MultiInputPolicy lives in common.policies)
+_POLICY_MODULES = {"sb3_contrib.tqc": "tqc", "sb3_contrib.common.maskable": "maskable_ppo",
+                   "stable_baselines3.sac": "sac", "stable_baselines3.td3": "td3",
+                   "stable_baselines3.common.policies": "ppo", "stable_baselines3.ppo": "ppo"}
+
+
+def algo_class(name: str) -> type[BaseAlgorithm]:
+    """The SB3 / sb3-contrib class for ``name`` (``"tqc"``, ``"maskable_ppo"``...); ``ValueError`` if unknown."""
+    try:
+        return ALGORITHMS[name]
+    except KeyError:
+        raise ValueError(f"unknown algorithm {name!r}; choose from {', '.join(ALGORITHMS)}") from None
+
+
+def saved_algo(path: str | os.PathLike[str], allowed: Iterable[str] | None = None) -> str:
+    """Which algorithm saved the SB3 zip at ``path`` (read from its ``data`` entry, nothing unpickled); ``ValueError``
+    if the file is missing or unreadable, or (with ``allowed``) the algorithm is not one of those."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"model file {str(path)!r} does not exist")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data").decode("utf-8"))
+        module = data["policy_class"]["__module__"]
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as err:
+        raise ValueError(f"{path}: not a Stable-Baselines3 model zip ({type(err).__name__}: {err})") from None
+    algo = next((a for prefix, a in _POLICY_MODULES.items() if module.startswith(prefix)), None)
+    allowed = tuple(allowed) if allowed is not None else tuple(ALGORITHMS)
+    if algo not in allowed:
+        names = [a.upper() for a in allowed]
+        expected = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        raise ValueError(f"{path}: saved by an unsupported policy class from {module!r} (expected {expected})")
+    return algo
+
+
+def load_saved(cls: type[BaseAlgorithm], path: str | os.PathLike[str], device: str | torch.device = "auto",
+               env: Any = None, custom_objects: dict[str, Any] | None = None) -> BaseAlgorithm:
+    """``cls.load`` with today's module names standing in for the old ones that zips saved before the
+    ``deep_arena`` root pickled (:mod:`runtime.legacy_names`). Errors are the caller's to word."""
+    with legacy_module_names():
+        return cls.load(str(path), env=env, device=resolve_device(device), custom_objects=custom_objects)
+
+
+def load_for_training(cls: type[BaseAlgorithm], path: str | os.PathLike[str], venv: Any, device: str | torch.device,
+                      seed: int, custom_objects: dict[str, Any] | None = None) -> BaseAlgorithm:
+    """A checkpoint zip loaded to continue learning on ``venv`` (policy, optimizers, step counter), its random
+    generators seeded with ``seed + steps done`` (a resumed run does not replay the first run's randomness)."""
+    model = load_saved(cls, path, device=device, env=venv, custom_objects=custom_objects or None)
+    model.set_random_seed(seed + model.num_timesteps)
+    return model
+
+
+def restore_replay_buffer(model: BaseAlgorithm, path: Path, learning_starts: int) -> bool:
+    """Load the replay buffer at ``path`` into an off-policy ``model``; if the file is missing (a run killed between
+    the model's save and the buffer's), warn and learn again only after ``max(learning_starts, 100)`` new steps
+    (HER cannot sample before an episode is complete). Returns whether the buffer was restored."""
+    if path.is_file():
+        model.load_replay_buffer(path)
+        return True
+    model.learning_starts = model.num_timesteps + max(int(learning_starts), 100)
+    warnings.warn(f"{path} is missing: training continues with an empty replay buffer, learning again after "
+                  f"{model.learning_starts} steps", stacklevel=3)
+    return False
+
+
+def attach_tensorboard(model: BaseAlgorithm, folder: str | os.PathLike[str]) -> None:
+    """Log ``model``'s scalars and pictures as TensorBoard events in ``folder`` (the run directory; nothing on
+    stdout, no csv)."""
+    model.set_logger(configure(str(folder), ["tensorboard"]))

@@ -1,0 +1,148 @@
+"""The skeleton every SB3 trainer follows (the trainer protocol of :mod:`runtime.trainer`).
+
+A family's trainer subclasses :class:`SB3Trainer` and fills in what is env-specific::
+
+    class MyTrainer(SB3Trainer):
+        settings_class = MySettings        # typed config; checked (and missing keys defaulted) on construction
+        algorithm = "maskable_ppo"         # or override algo_name()
+
+        def make_venv(self): ...           # the vectorised training env
+        def model_kwargs(self, venv): ...  # the algorithm's constructor arguments (policy_kwargs, hyperparameters)
+        def callbacks(self): ...           # evaluation, checkpoints... (agents.sb3.callbacks), in calling order
+        def finish(self): ...              # final evaluation and outputs -> self.result(...)
+
+The config must have ``total_steps`` (env steps, counted across a resume), ``minutes`` (optional wall-clock budget
+on top) and the run settings ``seed``, ``device`` and ``threads``. ``run()`` builds the model (unless
+:meth:`load` restored one), logs to TensorBoard in the run directory, learns until the budget is spent, calls
+:meth:`finish` and closes the envs. :meth:`load` is refused unless a subclass supports resuming.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+
+from deep_arena.agents.sb3.callbacks import TimeBudgetCallback
+from deep_arena.agents.sb3.models import algo_class, attach_tensorboard, load_for_training
+from deep_arena.runtime.config import deep_merge
+from deep_arena.runtime.device import prepare_training
+from deep_arena.runtime.rundir import RunDir
+from deep_arena.runtime.settings import Settings
+from deep_arena.runtime.trainer import RunResult
+
+__all__ = ["FINAL_MODEL", "SB3Trainer"]
+
+FINAL_MODEL = "final_model.zip"  # what `evaluate` and `play` load (no replay buffer)
+
+
+class SB3Trainer:
+    """Build with ``(config, run_dir, progress_bar=...)``; ``load(checkpoint)`` where supported; ``run()``."""
+
+    settings_class: ClassVar[type[Settings]]
+    algorithm: ClassVar[str] = ""
+    policy: ClassVar[str] = "MlpPolicy"
+
+    def __init__(self, config: dict[str, Any], run_dir: RunDir | None, progress_bar: bool = True) -> None:
+        config = deep_merge(self.settings_class.defaults(), config)  # settings added since a run's config was saved
+        self.settings = self.settings_class.from_dict(config)
+        self.config = config
+        self.run_dir = run_dir
+        self.progress_bar = progress_bar
+        self.device = prepare_training(config)
+        self.model: BaseAlgorithm | None = None
+        self.venv: Any = None
+        self.resumed_from: Path | None = None
+        self.stopped_by = "budget"
+        self._ready = False
+
+    # -- what a family fills in ------------------------------------------------------------------------------------
+
+    def algo_name(self) -> str:
+        return self.algorithm
+
+    def policy_name(self) -> str:
+        return self.policy
+
+    def make_venv(self) -> Any:
+        raise NotImplementedError
+
+    def model_kwargs(self, venv: Any) -> dict[str, Any]:
+        return {}
+
+    def custom_objects(self, venv: Any) -> dict[str, Any]:
+        """Objects that replace the saved ones when a checkpoint loads (e.g. a fresh exploration noise)."""
+        return {}
+
+    def prepare(self) -> None:
+        """After the model exists (built or loaded) and logs to TensorBoard, before learning."""
+
+    def callbacks(self) -> list[BaseCallback]:
+        return []
+
+    def finish(self) -> RunResult:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """The training env and the TensorBoard logger (their files flushed); subclasses close what they add."""
+        if self.venv is not None:
+            self.venv.close()
+        if self._ready:
+            self.model.logger.close()
+
+    # -- shared -------------------------------------------------------------------------------------------------------
+
+    def build(self) -> BaseAlgorithm:
+        """A fresh model on a fresh training env."""
+        self.venv = self.make_venv()
+        cls = algo_class(self.algo_name())
+        return cls(self.policy_name(), self.venv, seed=self.config["seed"], device=self.device, verbose=0,
+                   **self.model_kwargs(self.venv))
+
+    def load(self, checkpoint: Path) -> None:
+        """Continue from ``checkpoint``: refused here; trainers that can resume override it (see
+        :meth:`load_model`)."""
+        raise ValueError(f"resuming {self.algo_name()} runs is not supported yet; its checkpoints "
+                         f"(checkpoints/model_*.zip) load with {algo_class(self.algo_name()).__name__}.load")
+
+    def load_model(self, checkpoint: Path) -> BaseAlgorithm:
+        """The model of ``checkpoint`` on a fresh training env, ready to continue (:meth:`load`'s first half)."""
+        self.venv = self.make_venv()
+        self.model = load_for_training(algo_class(self.algo_name()), checkpoint, self.venv, self.device,
+                                       self.config["seed"], custom_objects=self.custom_objects(self.venv))
+        self.resumed_from = Path(checkpoint)
+        return self.model
+
+    def setup(self) -> SB3Trainer:
+        """Build the model (unless one was loaded), attach the TensorBoard logger, :meth:`prepare`; once."""
+        if not self._ready:
+            if self.model is None:
+                self.model = self.build()
+            attach_tensorboard(self.model, self.run_dir.path)
+            self.prepare()
+            self._ready = True
+        return self
+
+    def run(self) -> RunResult:
+        """Learn up to ``total_steps`` (or ``minutes``), then :meth:`finish`; the envs are closed in any case."""
+        self.setup()
+        budget = TimeBudgetCallback(self.config["minutes"])
+        callback = CallbackList([*self.callbacks(), budget])
+        remaining = self.config["total_steps"] - self.model.num_timesteps
+        try:
+            if remaining > 0:
+                self.model.learn(total_timesteps=remaining, callback=callback, progress_bar=self.progress_bar,
+                                 reset_num_timesteps=False)
+            self.stopped_by = "minutes" if budget.spent else "budget"
+            return self.finish()
+        finally:
+            self.close()
+
+    def result(self, metrics: dict[str, float], details: dict[str, Any] | None = None,
+               counters: dict[str, int] | None = None) -> RunResult:
+        """The run's :class:`RunResult`: ``final_model.zip``, the env steps done and what the trainer reports."""
+        return RunResult(run_dir=self.run_dir.path, model_path=self.run_dir.path / FINAL_MODEL, metrics=metrics,
+                         counters={"env_steps": int(self.model.num_timesteps), **(counters or {})},
+                         stopped_by=self.stopped_by, details=details or {})

@@ -27,6 +27,7 @@ from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import device, finite_float, int_in_range, minutes, positive_int
 from deep_arena.runtime.interrupts import report_interrupted
+from deep_arena.runtime.checkpoint import folder_size_text
 from deep_arena.runtime.cli import add_output_args, evaluation_dir, resume_run, seed_arg
 
 
@@ -139,6 +140,7 @@ def _finish(trainer, run_dir: RunDir) -> int:
             print(f"vs {name}: win rate {r['win_rate']:.2f} (95% CI {lo:.2f}-{hi:.2f}, {r['games']} games), "
                   f"Elo {r['elo']:+.0f}")
     print(f"model: {run_dir.path / 'model.pt'}   checkpoints: {run_dir.checkpoints_dir}")
+    print(f"run directory: {run_dir.path} ({folder_size_text(run_dir.path)})")
     return 0
 
 

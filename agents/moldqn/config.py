@@ -8,34 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deep_arena.agents.molecule.env_settings import MoleculeEnvSettings
 from deep_arena.envs.molecule.rewards import OBJECTIVES, PARAMETRIC_OBJECTIVES
 from deep_arena.runtime.settings import RunSettings, Settings, nested, setting
 
 #: every objective name the molecule env knows (``envs.molecule.rewards``); the CLI offers a subset
 OBJECTIVE_NAMES = (*OBJECTIVES, *PARAMETRIC_OBJECTIVES)
-
-
-@dataclass
-class EnvSettings(Settings):
-    """The molecule env (`envs.molecule.env.MoleculeEnv`); the bounds are the env's own."""
-
-    atom_types: list[str] = setting(["C", "N", "O"], help="elements an 'add atom' edit may add")
-    valences: dict = setting(dict, help="element -> allowed valences, over RDKit's (an open mapping)")
-    ring_sizes: list[int] = setting([5, 6], help="ring sizes a new bond may close (each >= 3)")
-    max_atoms: int = setting(38, low=2, high=200, help="heavy-atom cap")
-    max_steps: int = setting(40, low=1, help="edits per episode")
-    fp_radius: int = setting(3, low=0, high=6, help="Morgan fingerprint radius")
-    fp_bits: int = setting(2048, low=8, help="Morgan fingerprint length")
-    discount: float = setting(0.9, low=0.0, high=1.0, low_open=True,
-                              help="every_step reward: the score times discount ** steps left")
-    reward_mode: str = setting("every_step", choices=("every_step", "final"),
-                               help="final: only the molecule the agent stops at is paid (with allow_stop)")
-
-    def check(self) -> None:
-        if not self.atom_types:
-            raise ValueError("env.atom_types must name at least one element")
-        if any(r < 3 for r in self.ring_sizes):
-            raise ValueError(f"env.ring_sizes must all be >= 3, got {self.ring_sizes}")
 
 
 @dataclass
@@ -87,7 +65,7 @@ class MolDQNSettings(RunSettings):
     start_file: str | None = setting(None, help="a file with one SMILES per line (overrides start_smiles)")
     episodes: int = setting(2000, low=1)
     minutes: float | None = setting(None, low=0.0, low_open=True, help="wall-clock budget on top of episodes")
-    env: EnvSettings = nested(EnvSettings)
+    env: MoleculeEnvSettings = nested(MoleculeEnvSettings)
     net: NetSettings = nested(NetSettings)
     gamma: float = setting(1.0, low=0.0, high=1.0,
                            help="Q-learning discount (the reward is already discounted by steps left)")

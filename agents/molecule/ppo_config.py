@@ -9,36 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from deep_arena.agents.molecule.env_settings import MoleculeEnvSettings
 from deep_arena.agents.sb3.settings import PPOSettings
 from deep_arena.envs.molecule.rewards import OBJECTIVES, PARAMETRIC_OBJECTIVES
-from deep_arena.runtime.settings import RunSettings, Settings, nested, setting
+from deep_arena.runtime.settings import RunSettings, nested, setting
 
 __all__ = ["DEFAULTS", "MoleculePPOSettings", "validate_config"]
 
 
 @dataclass
-class MoleculeEnvSettings(Settings):
-    """The molecule env (`envs.molecule.env.MoleculeEnv`); the bounds are the env's own."""
+class PPOEnvSettings(MoleculeEnvSettings):
+    """MolDQN's env settings plus what MaskablePPO adds: the observation type and the stop action."""
 
-    atom_types: list[str] = setting(["C", "N", "O"], help="elements an 'add atom' edit may add")
-    valences: dict = setting(dict, help="element -> allowed valences, over RDKit's (an open mapping)")
-    ring_sizes: list[int] = setting([5, 6], help="ring sizes a new bond may close (each >= 3)")
-    max_atoms: int = setting(38, low=1, help="heavy-atom cap")
-    max_steps: int = setting(40, low=1, help="edits per episode")
+    fp_bits: int = setting(1024, low=8, help="Morgan fingerprint length")
     obs_type: str = setting("fingerprint", choices=("fingerprint", "graph"),
                             help="Morgan fingerprint + steps left, or the padded graph (MultiInputPolicy)")
-    fp_radius: int = setting(3, low=0, high=6, help="Morgan fingerprint radius")
-    fp_bits: int = setting(1024, low=8, help="Morgan fingerprint length")
-    reward_mode: str = setting("every_step", choices=("every_step", "final"),
-                               help="every_step: f(s') * discount ** steps left; final: the last molecule only")
-    discount: float = setting(0.9, low=0.0, high=1.0, low_open=True)
     allow_stop: bool = setting(False, help="false: the stop action is masked out (unless nothing else is legal)")
-
-    def check(self) -> None:
-        if not self.atom_types:
-            raise ValueError("env.atom_types must name at least one element")
-        if any(r < 3 for r in self.ring_sizes):
-            raise ValueError(f"env.ring_sizes must all be >= 3, got {self.ring_sizes}")
 
 
 @dataclass
@@ -56,7 +42,7 @@ class MoleculePPOSettings(RunSettings):
     start_file: str | None = setting(None, help="a file with one SMILES per line (overrides start_smiles)")
     total_steps: int = setting(200_000, low=1, help="env steps")
     minutes: float | None = setting(None, low=0.0, low_open=True, help="wall-clock budget on top of total_steps")
-    env: MoleculeEnvSettings = nested(MoleculeEnvSettings)
+    env: PPOEnvSettings = nested(PPOEnvSettings)
     ppo: MoleculePPOParams = nested(MoleculePPOParams)
     net_arch: list[int] = setting([256, 256], help="hidden layers of the policy and of the value network "
                                                    "(separate)")

@@ -359,3 +359,133 @@ def test_gumbel_search_excludes_pass_when_asked_and_finds_a_capture() -> None:
     policy = search.improved_policy(0)
     assert policy.sum() == pytest.approx(1.0, abs=1e-5) and int(np.argmax(policy)) == capture
     assert game.to_play == BLACK
+
+
+# --------------------------------------------------------------------------------------------- self-play, player
+
+
+def test_compiled_selfplay_plays_the_reference_games() -> None:
+    """PUCT self-play on both engines, same seed and deterministic evaluator: the same training samples (planes,
+    targets, outcomes) and statistics, playout cap randomisation, noise, temperature and tree reuse included."""
+    from deep_arena.agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
+    from deep_arena.agents.alphazero.selfplay_compiled import CompiledSelfPlay
+
+    settings = dict(simulations=24, fast_simulations=6, full_search_prob=0.5, parallel_games=4,
+                    temperature_moves=4, pass_min_move=6)
+    ref = SelfPlay(ReferenceEvaluator(), 5, 7.5, HISTORY, SelfPlayConfig(**settings), np.random.default_rng(11))
+    comp = CompiledSelfPlay(CompiledEvaluator(7.5), 5, 7.5, HISTORY, SelfPlayConfig(engine="compiled", **settings),
+                            np.random.default_rng(11))
+    for _ in range(2):
+        ref_out, ref_stats = ref.generate(40)
+        comp_out, comp_stats = comp.generate(40)
+        assert len(ref_out) == len(comp_out) >= 40
+        for (a, za), (b, zb) in zip(ref_out, comp_out):
+            assert np.array_equal(a.planes, b.planes) and np.array_equal(a.policy, b.policy)
+            assert a.to_play == b.to_play and za == zb
+        for name in ("games", "moves", "positions", "simulations", "game_lengths", "black_wins", "network_calls",
+                     "evaluated"):
+            assert getattr(ref_stats, name) == getattr(comp_stats, name), name
+    assert comp_stats.mean_batch > 1
+
+
+def test_gumbel_selfplay_targets_are_improved_policies() -> None:
+    from deep_arena.agents.alphazero.selfplay import SelfPlayConfig
+    from deep_arena.agents.alphazero.selfplay_compiled import CompiledSelfPlay
+
+    config = SelfPlayConfig(engine="compiled", root="gumbel", simulations=8, fast_simulations=4, full_search_prob=0.5,
+                            parallel_games=6, gumbel_considered=4, pass_min_move=10)
+    selfplay = CompiledSelfPlay(CompiledEvaluator(7.5), 5, 7.5, HISTORY, config, np.random.default_rng(0))
+    out, stats = selfplay.generate(30)
+    assert len(out) >= 30 and stats.games >= 1 and stats.simulations > 0
+    for sample, z in out:
+        assert sample.policy.sum() == pytest.approx(1.0, abs=1e-5) and z in (-1.0, 0.0, 1.0)
+        legal = sample.planes[-1].reshape(-1).astype(bool)
+        assert np.all(sample.policy[:-1][~legal] == 0)
+    with pytest.raises(ValueError, match="compiled"):
+        from deep_arena.agents.alphazero.selfplay import SelfPlay
+        SelfPlay(CompiledEvaluator(7.5), 5, 7.5, HISTORY, config, np.random.default_rng(0))
+
+
+def test_compiled_player_searches_like_the_python_player() -> None:
+    """AlphaZeroPlayer with engine=compiled against engine=python over a game with tree reuse (observe), the
+    deterministic evaluator standing in for the network: the same visits, values and moves."""
+    from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
+    from deep_arena.agents.alphazero.player import AlphaZeroPlayer
+    from deep_arena.envs.go.opponents import RandomOpponent
+
+    net = PolicyValueNet(NetConfig(in_planes=features.num_planes(HISTORY), channels=4, blocks=1)).eval()
+    meta = {"history_length": HISTORY, "board_size": 5, "komi": 7.5}
+    players = [AlphaZeroPlayer(net, meta, sims=30, batch=4, engine=engine) for engine in ("python", "compiled")]
+    players[0].evaluate = ReferenceEvaluator()
+    players[1].leaf_evaluate = CompiledEvaluator(7.5)
+    opponent = RandomOpponent()
+    game = GoGame(5, 7.5)
+    for p in players:
+        p.reset(game, 0)
+    opponent.reset(game, 0)
+    rngs = [np.random.default_rng(2), np.random.default_rng(2)]
+    rng = np.random.default_rng(3)
+    while not game.is_over and game.move_number < 30:
+        colour = game.to_play
+        if colour == BLACK:
+            actions = [p.act(game, r) for p, r in zip(players, rngs)]
+            assert actions[0] == actions[1]
+            assert np.array_equal(players[0].last_visits, players[1].last_visits)
+            assert players[0].last_value == pytest.approx(players[1].last_value, abs=1e-6)
+            action = actions[0]
+        else:
+            action = opponent.act(game, rng)
+        game.play(action)
+        for p in players:
+            p.observe(colour, action)
+    assert players[1]._search.root_matches(0, game) or game.is_over
+
+
+def test_compiled_player_with_a_network_plays_legal_moves() -> None:
+    from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
+    from deep_arena.agents.alphazero.player import AlphaZeroPlayer
+    from deep_arena.agents.go.match import play_game
+    from deep_arena.envs.go.opponents import RandomOpponent
+
+    net = PolicyValueNet(NetConfig(in_planes=features.num_planes(HISTORY), channels=4, blocks=1)).eval()
+    player = AlphaZeroPlayer(net, {"history_length": HISTORY, "board_size": 5, "komi": 7.5}, sims=12,
+                             engine="compiled")
+    record = play_game(player, RandomOpponent(), 5, 7.5, seed=4)  # raises on an illegal move
+    assert record.moves and record.winner in (-1, 0, 1)
+    assert player.last_visits.sum() >= 12
+
+
+@pytest.mark.parametrize("root", ["puct", "gumbel"])
+def test_trainer_runs_on_the_compiled_engine(tmp_path, root: str) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from deep_arena.agents.alphazero import trainer as az
+    from deep_arena.runtime import COMMON_DEFAULTS, RunDir, deep_merge, merge_config
+
+    tiny = ["positions_per_iteration=32", "min_replay=32", "replay_capacity=1000", "selfplay.parallel_games=8",
+            "selfplay.simulations=8", "selfplay.fast_simulations=2", "net.channels=8", "net.blocks=1",
+            "eval.games_vs_random=2", "eval.games_vs_gnugo=0", "eval.sims=4", "checkpoint_every=1", "threads=1",
+            "train.batch_size=32", "selfplay.engine=compiled", f"selfplay.root={root}", "selfplay.leaves_per_game=2"]
+    config = merge_config(deep_merge(COMMON_DEFAULTS, az.DEFAULTS),
+                          overrides=["board_size=5", "iterations=2", "device=cpu", *tiny])
+    trainer = az.AlphaZeroTrainer(config, RunDir.create("go", "alphazero", root=tmp_path), progress_bar=False)
+    result = trainer.run()
+    assert result.counters["iteration"] == 2 and result.counters["positions"] >= 64
+    assert result.details["random"]["games"] == 2
+    acc = EventAccumulator(str(trainer.run_dir.path))
+    acc.Reload()
+    for tag in ("selfplay/simulations_per_second", "selfplay/positions_per_second", "selfplay/mean_batch"):
+        assert [e.step for e in acc.Scalars(tag)] == [1, 2], tag
+    assert acc.Scalars("selfplay/mean_batch")[-1].value > 1
+
+
+def test_gumbel_needs_the_compiled_engine() -> None:
+    from deep_arena.agents.alphazero.config import AlphaZeroSettings
+
+    config = AlphaZeroSettings.defaults()
+    config.update(iterations=1)
+    config["selfplay"]["root"] = "gumbel"
+    with pytest.raises(ValueError, match="engine=compiled"):
+        AlphaZeroSettings.from_dict(config)
+    config["selfplay"]["engine"] = "compiled"
+    AlphaZeroSettings.from_dict(config)

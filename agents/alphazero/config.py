@@ -29,6 +29,17 @@ class SelfPlaySettings(Settings):
     noise_fraction: float = setting(0.25, low=0.0, high=1.0)
     temperature_moves: int | None = setting(None, low=0, help="moves sampled by visit count; default N*N/8")
     pass_min_move: int | None = setting(None, low=0, help="no passing before this move; default N*N/2")
+    engine: str = setting("python", choices=("python", "compiled"),
+                          help="search engine: python (mcts.py, the readable reference) or compiled (search.py: "
+                               "numba trees in arrays, same PUCT search)")
+    root: str = setting("puct", choices=("puct", "gumbel"),
+                        help="puct (AlphaGo Zero: Dirichlet noise, visit-count targets, tree reuse) or gumbel "
+                             "(Gumbel AlphaZero: top-k + sequential halving, completed-Q targets; engine=compiled)")
+    leaves_per_game: int = setting(1, low=1, help="compiled engine: leaves of one game per network call (virtual "
+                                                  "loss above 1)")
+    gumbel_considered: int = setting(16, low=1, help="gumbel: actions considered at the root (m)")
+    gumbel_c_visit: float = setting(50.0, low=0.0, help="gumbel: sigma(q) = (c_visit + max N) * c_scale * q")
+    gumbel_c_scale: float = setting(0.1, low=0.0, low_open=True, help="gumbel: see gumbel_c_visit")
 
 
 @dataclass
@@ -90,5 +101,7 @@ class AlphaZeroSettings(RunSettings):
     def check(self) -> None:
         if self.minutes is None and self.iterations is None:
             raise ValueError("give a budget: minutes and/or iterations")
+        if self.selfplay.root == "gumbel" and self.selfplay.engine != "compiled":
+            raise ValueError("selfplay.root=gumbel needs selfplay.engine=compiled")
         if any(not 0.0 <= m <= 1.0 for m in self.train.lr_milestones):
             raise ValueError(f"train.lr_milestones must be progress points from 0 to 1, got {self.train.lr_milestones}")

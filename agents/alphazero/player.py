@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 
 from deep_arena.agents.alphazero.mcts import NetworkEvaluator, Node, choose_action, expand_roots, search_with_virtual_loss
 from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
+from deep_arena.agents.alphazero.search import BatchedSearch, NetworkLeafEvaluator
 from deep_arena.runtime import CheckpointError, load_checkpoint, resolve_device
 from deep_arena.envs.go.game import GoGame
 from deep_arena.envs.go.opponents import Opponent
@@ -49,11 +51,16 @@ class AlphaZeroPlayer(Opponent):
 
     ``last_visits`` (N*N+1 visit counts) and ``last_value`` (the root's value for the player to move, -1..1) describe
     the last search, for display.
+
+    ``engine``: "python" (`mcts.search_with_virtual_loss` on `Node` objects) or "compiled" (`search.BatchedSearch`,
+    one tree, ``batch`` leaves per network call with virtual loss: the same search, node for node).
     """
 
     def __init__(self, net: PolicyValueNet, meta: dict[str, Any], sims: int = 100, c_puct: float = 1.5,
                  device: torch.device | None = None, name: str = "alphazero", batch: int = 8,
-                 careful_pass: bool = True):
+                 careful_pass: bool = True, engine: str = "python"):
+        if engine not in ("python", "compiled"):
+            raise ValueError(f"engine must be 'python' or 'compiled', got {engine!r}")
         self.net = net
         self.meta = meta
         self.sims = int(sims)
@@ -64,6 +71,10 @@ class AlphaZeroPlayer(Opponent):
         self.c_puct = c_puct
         self.device = device or next(net.parameters()).device
         self.evaluate = NetworkEvaluator(net, int(meta["history_length"]), self.device)
+        self.engine = engine
+        self.leaf_evaluate = NetworkLeafEvaluator.like(self.evaluate)
+        self._search: BatchedSearch | None = None  # compiled engine: one tree, made for the first game's rules
+        self._tree_valid = False
         self.name = name
         self.root: Node | None = None
         self.last_visits: np.ndarray | None = None
@@ -87,13 +98,21 @@ class AlphaZeroPlayer(Opponent):
 
     def reset(self, game: GoGame, seed: int | None) -> None:
         self.root = None
+        self._tree_valid = False
 
     def observe(self, colour: int, action: int) -> None:
         # Tree reuse: follow the move if the search already explored it.
         if self.root is not None:
             self.root = self.root.children.get(action)
+        if self._tree_valid:
+            try:
+                self._search.advance(0, action)
+            except ValueError:
+                self._tree_valid = False
 
     def act(self, game: GoGame, rng: np.random.Generator) -> int:
+        if self.engine == "compiled":
+            return self._act_compiled(game, rng)
         root = self.root
         if root is None or root.game.hash != game.hash or root.game.to_play != game.to_play \
                 or root.game.move_number != game.move_number:
@@ -107,6 +126,28 @@ class AlphaZeroPlayer(Opponent):
         if self.careful_pass:
             action = self._careful(game, root, action)
         self.root = root
+        return action
+
+    def _act_compiled(self, game: GoGame, rng: np.random.Generator) -> int:
+        search = self._search
+        if search is None or search.board_size != game.board_size or search.komi != game.komi \
+                or search.max_moves != game.max_moves:
+            search = self._search = BatchedSearch(1, game.board_size, game.komi, int(self.meta["history_length"]),
+                                                  max_moves=game.max_moves, leaves_per_tree=self.batch,
+                                                  virtual_loss=True, c_puct=self.c_puct)
+            self._tree_valid = False
+        if not (self._tree_valid and search.root_matches(0, game)):
+            search.set_root(0, game)
+        self._tree_valid = True
+        search.expand_roots(self.leaf_evaluate)
+        search.search(self.leaf_evaluate, max(1, self.sims - search.root_total_visits(0)))
+        stats = search.node_stats(0)
+        root = SimpleNamespace(visits=stats["visits"], prior=stats["prior"], legal=stats["legal"])
+        self.last_visits = root.visits.copy()
+        self.last_value = search.root_value(0)
+        action = choose_action(root, 0.0, rng)
+        if self.careful_pass:
+            action = self._careful(game, root, action)
         return action
 
     def _careful(self, game: GoGame, root: Node, action: int) -> int:

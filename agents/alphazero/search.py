@@ -581,9 +581,11 @@ class NetworkLeafEvaluator:
             self.model.eval()
         with torch.autocast(self.device.type, enabled=self.autocast):
             logits, values = self.model(x)
-        logits = logits.float()
-        logits = logits.masked_fill(~torch.from_numpy(leaves.legal).to(self.device), -torch.inf)
-        priors = torch.softmax(logits, dim=1).cpu().numpy()
+        logits = logits.float().cpu().numpy()  # as mcts.NetworkEvaluator, so that both engines see the same priors
+        logits[~leaves.legal] = -np.inf
+        logits -= logits.max(axis=1, keepdims=True)
+        priors = np.exp(logits)
+        priors /= priors.sum(axis=1, keepdims=True)
         self.calls += 1
         self.positions += len(leaves)
         return priors, values.float().cpu().numpy()

@@ -34,6 +34,12 @@ class SelfPlayConfig:
     noise_fraction: float = 0.25
     temperature_moves: int | None = None  # default N (board size)
     pass_min_move: int | None = None  # default N^2 / 2
+    engine: str = "python"  # "compiled": selfplay_compiled.CompiledSelfPlay (the trainer picks the class)
+    root: str = "puct"  # "gumbel": compiled engine only
+    leaves_per_game: int = 1  # compiled engine: leaves per game per network call (virtual loss above 1)
+    gumbel_considered: int = 16
+    gumbel_c_visit: float = 50.0
+    gumbel_c_scale: float = 0.1
 
 
 @dataclass
@@ -60,6 +66,12 @@ class SelfPlayStats:
     black_wins: int = 0
     seconds: float = 0.0
     finished: list[GoGame] = field(default_factory=list)
+    network_calls: int = 0  # evaluator calls and positions evaluated: mean inference batch = evaluated / calls
+    evaluated: int = 0
+
+    @property
+    def mean_batch(self) -> float:
+        return self.evaluated / max(1, self.network_calls)
 
 
 class SelfPlay:
@@ -73,6 +85,9 @@ class SelfPlay:
         self.history_length = history_length
         self.config = config
         self.rng = rng
+        if config.engine != "python" or config.root != "puct":
+            raise ValueError(f"SelfPlay is the python engine's PUCT search; engine={config.engine!r}, "
+                             f"root={config.root!r} is selfplay_compiled.CompiledSelfPlay")
         n = board_size
         self.alpha = config.dirichlet_alpha or 10.0 / (n * n)
         self.temperature_moves = n if config.temperature_moves is None else config.temperature_moves
@@ -90,9 +105,15 @@ class SelfPlay:
         out: list[tuple[Sample, float]] = []
         start = time.perf_counter()
         cfg = self.config
+
+        def evaluate(games):
+            stats.network_calls += 1
+            stats.evaluated += len(games)
+            return self.evaluate(games)
+
         while len(out) < min_samples:
             roots = [s.root for s in self.slots]
-            expand_roots(roots, self.evaluate)
+            expand_roots(roots, evaluate)
             full = self.rng.random(len(self.slots)) < cfg.full_search_prob
             sims = []
             for slot, is_full in zip(self.slots, full):
@@ -101,7 +122,7 @@ class SelfPlay:
                 # Searches count the playouts already under a reused root.
                 target = cfg.simulations if is_full else cfg.fast_simulations
                 sims.append(max(0, target - slot.root.total_visits) if not is_full else target)
-            stats.simulations += run_simulations(roots, self.evaluate, sims, cfg.c_puct, cfg.fpu_reduction)
+            stats.simulations += run_simulations(roots, evaluate, sims, cfg.c_puct, cfg.fpu_reduction)
             for i, (slot, is_full) in enumerate(zip(self.slots, full)):
                 root = slot.root
                 if slot.game.move_number < self.pass_min_move and root.legal[:-1].any():

@@ -30,6 +30,7 @@ from deep_arena.agents.alphazero.expert import ExpertConfig, expert_games, exper
 from deep_arena.agents.alphazero.mcts import NetworkEvaluator
 from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet, count_parameters
 from deep_arena.agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
+from deep_arena.agents.alphazero.selfplay_compiled import CompiledSelfPlay
 from deep_arena.agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
 from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
                                 save_checkpoint)
@@ -138,8 +139,9 @@ class AlphaZeroTrainer:
         self.counters = {"iteration": 0, "train_steps": 0, "games": 0, "positions": 0, "simulations": 0,
                          "elapsed": 0.0, "expert_games": 0, "expert_samples": 0, "expert_steps": 0}
         self.evaluator = NetworkEvaluator(self.net, h, self.device, mixed_precision=bool(config["mixed_precision"]))
-        self.selfplay = SelfPlay(self.evaluator, n, float(config["komi"]), h, SelfPlayConfig(**config["selfplay"]),
-                                 self.rng)
+        selfplay_config = SelfPlayConfig(**config["selfplay"])
+        engine = CompiledSelfPlay if selfplay_config.engine == "compiled" else SelfPlay
+        self.selfplay = engine(self.evaluator, n, float(config["komi"]), h, selfplay_config, self.rng)
         self.writer = None
 
     # -- checkpoints -------------------------------------------------------------------------------------------------
@@ -302,6 +304,7 @@ class AlphaZeroTrainer:
             w.add_scalar("selfplay/positions_per_second", stats.positions / sp, it)
             w.add_scalar("selfplay/moves_per_second", stats.moves / sp, it)
             w.add_scalar("selfplay/simulations_per_second", stats.simulations / sp, it)
+            w.add_scalar("selfplay/mean_batch", stats.mean_batch, it)
             if stats.game_lengths:
                 w.add_scalar("selfplay/game_length", float(np.mean(stats.game_lengths)), it)
                 w.add_scalar("selfplay/black_win_rate", stats.black_wins / stats.games, it)
@@ -382,7 +385,8 @@ class AlphaZeroTrainer:
         ev = self.config["eval"]
         komi = float(self.config["komi"])
         net = copy.deepcopy(self.net).eval()
-        player = AlphaZeroPlayer(net, self.meta(), sims=int(ev["sims"]), device=self.device, name="alphazero")
+        player = AlphaZeroPlayer(net, self.meta(), sims=int(ev["sims"]), device=self.device, name="alphazero",
+                                 engine=self.config["selfplay"]["engine"])
         out: dict[str, Any] = {"iteration": it}
         results = {}
         if ev["games_vs_random"]:

@@ -16,7 +16,8 @@ Arrays (``G`` trees, ``M`` node slots and ``E`` edge slots per tree, ``A = N*N +
 | nodes        | (G, M, 6) int32        | PARENT node (-1 at the root), EDGE from the parent, FIRST edge, COUNT of   |
 |              |                        | edges (-1: not expanded yet), VISITS (the node's total, virtual losses     |
 |              |                        | included), TERMINAL (1: the game is over here)                            |
-| node_value   | (G, M) float32         | terminal: the result for the player to move; else the network's value     |
+| node_f       | (G, M, 2) float64      | VALUE: terminal: the result for the player to move, else the network's    |
+|              |                        | value; WSUM: the sum of the node's edge value sums W                      |
 | edges_i      | (G, E, 3) int32        | ACTION, CHILD node (-1: not created), edge visit count N                  |
 | edges_f      | (G, E, 2) float32      | value sum W (for the player choosing the edge), prior P                   |
 | used         | (G, 2) int32           | node and edge slots in use                                                |
@@ -28,13 +29,17 @@ towards the lowest action, as ``np.argmax`` does in the reference). Node 0 is al
 always created after it, so they have larger indices, which lets tree reuse compact the kept subtree in place.
 
 Positions are **not stored per node**. A descent walks the arrays only; when it reaches a leaf that needs the
-network, the leaf's position is rebuilt by copying the root's engine state (about 20 kB at 9x9: board, group lists,
-liberty counts, history ring, superko table) and replaying the few moves from the root with the engine's own kernels
-(`envs.go.game._apply`: play, capture, Zobrist hash, superko table). Storing a state per node would cost the same
-20 kB per node and a copy per expansion anyway, and memory would grow with the tree; a replay of a few moves at
-about a microsecond each is cheap next to a network evaluation. The replayed state then gives the leaf's legal moves
-(`_legal_mask`: occupied, suicide, positional superko), its feature planes (`envs.go.features._fill_planes`) and its
-board, all written into per-leaf output buffers, so that the evaluator sees one (B, C, N, N) array.
+network, the leaf's position is rebuilt by replaying the moves from the root with the engine's own kernels
+(`envs.go.game._apply`: play, capture, Zobrist hash, superko table) on a copy of the root's engine state (11 kB at
+9x9: board, group lists, liberty counts, history ring). Each tree keeps the last position it replayed, so a leaf
+below it (a descent one step deeper, or further down the same line, as PUCT's first-play urgency makes common) costs
+only the moves below it. The positions a replay creates are added to the root's own superko table (its legality
+needs them) and taken out again, newest first, when the replay starts over and at the end of each search, which
+leaves the open-addressing table exactly as it was. Storing a state per node would cost 11 kB per node and a copy per
+expansion anyway, and memory would grow with the tree; a move costs about a tenth of a microsecond. The replayed
+state then gives the leaf's legal moves (`_legal_mask`: occupied, suicide, positional superko), its feature planes
+(`envs.go.features._fill_planes`) and its board, all written into per-leaf output buffers, so that the evaluator
+sees one (B, C, N, N) array.
 
 Gumbel AlphaZero (Danihelka, Guez, Schrittwieser, Silver: "Policy improvement by planning with Gumbel", ICLR 2022),
 ``root="gumbel"``: at the root, Gumbel noise g(a) is added to the prior logits and the top ``m`` actions by
@@ -65,7 +70,9 @@ from deep_arena.envs.go.game import (BOARD, HISTORY_DEPTH, LEGAL, STATE_ROWS, Go
 PARENT, EDGE, FIRST, COUNT, VISITS, TERMINAL = range(6)
 ACTION, CHILD, EDGE_N = range(3)
 EDGE_W, EDGE_P = range(2)
+VALUE, WSUM = range(2)
 HIST_POS, PASSES, MOVES, TO_PLAY = range(4)
+C_NODE, C_DEPTH, C_COLOUR, C_HIST, C_PLACED = range(5)  # the replay cache's info fields
 # Root selection rules.
 PUCT, GUMBEL = 0, 1
 ROOTS = {"puct": PUCT, "gumbel": GUMBEL}
@@ -99,23 +106,21 @@ def halving_schedule(considered: int, simulations: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Compiled kernels. ``tree`` is the tuple (nodes, node_value, edges_i, edges_f, used), ``roots`` the tuple
-# (root_state, root_table, root_counts, root_meta, root_info) and ``scratch`` (state, meta, path, hashes, stones: the
-# state a leaf is replayed into, with the record of what the replay added to the root's superko table).
+# Compiled kernels. ``tree`` is the tuple (nodes, node_f, edges_i, edges_f, used), ``roots`` the tuple
+# (root_state, root_table, root_counts, root_meta, root_info) and ``cache`` the last position replayed in each tree
+# (state, meta, info, hashes, stones, path: see `BatchedSearch.__init__`).
 
 
 @njit(cache=True)
 def _puct_edge(tree, g, node, c_puct, fpu_reduction):
-    """The edge PUCT picks at ``node``; the arithmetic is the reference's, in float32, operation for operation."""
-    nodes, _, edges_i, edges_f, _ = tree
+    """The edge PUCT picks at ``node``; the arithmetic is the reference's, in float32, operation for operation (an
+    unvisited edge skips the division by 1 + 0, which is exact)."""
+    nodes, node_f, edges_i, edges_f, _ = tree
     first = nodes[g, node, FIRST]
     count = nodes[g, node, COUNT]
     total = nodes[g, node, VISITS]
     if total > 0:
-        w_sum = 0.0
-        for e in range(first, first + count):
-            w_sum += edges_f[g, e, EDGE_W]
-        fpu = np.float32(np.float32(w_sum) / np.float32(total)) - np.float32(fpu_reduction)
+        fpu = np.float32(np.float32(node_f[g, node, WSUM]) / np.float32(total)) - np.float32(fpu_reduction)
     else:
         fpu = np.float32(0.0 - fpu_reduction)
     c = np.float32(c_puct)
@@ -123,13 +128,12 @@ def _puct_edge(tree, g, node, c_puct, fpu_reduction):
     best = -1
     best_score = np.float32(-np.inf)
     for e in range(first, first + count):
-        n = np.float32(edges_i[g, e, EDGE_N])
-        if n > 0:
-            q = edges_f[g, e, EDGE_W] / n
+        visits = edges_i[g, e, EDGE_N]
+        if visits > 0:
+            n = np.float32(visits)
+            score = edges_f[g, e, EDGE_W] / n + c * edges_f[g, e, EDGE_P] * root_n / (np.float32(1.0) + n)
         else:
-            q = fpu
-        u = c * edges_f[g, e, EDGE_P] * root_n / (np.float32(1.0) + n)
-        score = q + u
+            score = fpu + c * edges_f[g, e, EDGE_P] * root_n
         if best < 0 or score > best_score:
             best = e
             best_score = score
@@ -139,7 +143,7 @@ def _puct_edge(tree, g, node, c_puct, fpu_reduction):
 @njit(cache=True)
 def _sigma_q(tree, g, node, c_visit, c_scale, out):
     """sigma(completed Q) of each edge of ``node`` into ``out[:count]`` (module docstring; paper's appendix D)."""
-    nodes, node_value, edges_i, edges_f, _ = tree
+    nodes, node_f, edges_i, edges_f, _ = tree
     first = nodes[g, node, FIRST]
     count = nodes[g, node, COUNT]
     sum_n = 0
@@ -155,7 +159,7 @@ def _sigma_q(tree, g, node, c_visit, c_scale, out):
             max_n = max(max_n, n)
             sum_p += edges_f[g, e, EDGE_P]
             sum_pq += edges_f[g, e, EDGE_P] * q
-    v_mix = float(node_value[g, node])
+    v_mix = float(node_f[g, node, VALUE])
     if sum_n > 0 and sum_p > 0.0:
         v_mix = (v_mix + sum_n * sum_pq / sum_p) / (1.0 + sum_n)
     lo = np.inf
@@ -238,57 +242,86 @@ def _gumbel_root_edge(tree, g, gumbel, schedule, sim_index, c_visit, c_scale, wo
 
 
 @njit(cache=True)
-def _replay(tree, roots, scratch, const, g, node):
-    """Rebuild ``node``'s position in the scratch state: copy the root's board state and replay the moves from the
-    root. The positions the replay creates go into the root's own superko table and stone counts (they must be
-    there for the leaf's legality), so `_undo_replay` must follow before the next replay. Returns (colour to play,
-    history slot of the current board)."""
+def _replay(tree, roots, cache, const, g, node):
+    """Bring tree ``g``'s cached position to ``node`` and return (colour to play, history slot of the current
+    board). When the cached node is an ancestor of ``node`` (the usual case: a descent goes one step deeper than the
+    last one, or further down the same line) only the moves below it are played; otherwise the cached positions are
+    taken out of the superko table and the root's state is copied and the moves from the root replayed. The replayed
+    positions are added to the root's own superko table and stone counts (the leaf's legality needs them) until
+    `_flush` takes them out again."""
     nodes, _, edges_i, _, _ = tree
     root_state, root_table, root_counts, root_meta, root_info = roots
-    state, meta, path, hashes, stones = scratch
+    c_state, c_meta, c_info, c_hashes, c_stones, path = cache
     depth = 0
     n = node
     while nodes[g, n, PARENT] >= 0:
         path[depth] = edges_i[g, nodes[g, n, EDGE], ACTION]
         depth += 1
         n = nodes[g, n, PARENT]
-    state[:, :] = root_state[g]
-    meta[0] = root_meta[g, 0]
-    meta[1] = root_meta[g, 1]
+    start = -1  # moves of the path (from the root) the cached state already has
+    cached, cached_depth = c_info[g, C_NODE], c_info[g, C_DEPTH]
+    if cached >= 0 and cached_depth <= depth:
+        n = node
+        for _ in range(depth - cached_depth):
+            n = nodes[g, n, PARENT]
+        if n == cached:
+            start = cached_depth
+    state = c_state[g]
+    if start < 0:
+        _flush_tree(roots, cache, g)
+        state[:, :] = root_state[g]
+        c_meta[g, 0] = root_meta[g, 0]
+        c_meta[g, 1] = root_meta[g, 1]
+        c_info[g, C_COLOUR] = root_info[g, TO_PLAY]
+        c_info[g, C_HIST] = root_info[g, HIST_POS]
+        start = 0
+    colour = c_info[g, C_COLOUR]
+    hist = c_info[g, C_HIST]
+    placed = c_info[g, C_PLACED]
+    meta = c_meta[g]
     table = root_table[g]
     counts = root_counts[g]
-    colour = root_info[g, TO_PLAY]
-    hist = root_info[g, HIST_POS]
     pass_action = state.shape[1]
-    placed = 0
-    for i in range(depth - 1, -1, -1):
+    for i in range(depth - start - 1, -1, -1):
         hist = (hist + 1) % HISTORY_DEPTH
         _apply(path[i], colour, hist, state, const, table, counts, meta)
         if path[i] != pass_action:  # a stone: a new position (superko), its hash was added to the table
-            hashes[placed] = meta[0]
-            stones[placed] = meta[1]
+            c_hashes[g, placed] = meta[0]
+            c_stones[g, placed] = meta[1]
             placed += 1
         colour = -colour
-    meta[2] = placed
+    c_info[g, C_NODE] = node
+    c_info[g, C_DEPTH] = depth
+    c_info[g, C_COLOUR] = colour
+    c_info[g, C_HIST] = hist
+    c_info[g, C_PLACED] = placed
     return colour, hist
 
 
 @njit(cache=True)
-def _undo_replay(roots, scratch, g):
-    """Take the last replay's positions out of tree ``g``'s superko table and stone counts again. They were
-    inserted last, so removing them newest first leaves the open-addressing table exactly as it was."""
+def _flush_tree(roots, cache, g):
+    """Take tree ``g``'s cached positions out of its superko table and stone counts again. They were inserted last,
+    so removing them newest first leaves the open-addressing table exactly as it was."""
     _, root_table, root_counts, _, _ = roots
-    _, meta, _, hashes, stones = scratch
+    _, _, c_info, c_hashes, c_stones, _ = cache
     table = root_table[g]
     mask = table.shape[0] - 1
-    for k in range(meta[2] - 1, -1, -1):
-        h = hashes[k]
+    for k in range(c_info[g, C_PLACED] - 1, -1, -1):
+        h = c_hashes[g, k]
         i = h & mask
         while table[i] != h:
             i = (i + 1) & mask
         table[i] = 0
-        root_counts[g, stones[k]] -= 1
-    meta[2] = 0
+        root_counts[g, c_stones[g, k]] -= 1
+    c_info[g, C_PLACED] = 0
+    c_info[g, C_NODE] = -1
+    c_info[g, C_DEPTH] = 0
+
+
+@njit(cache=True)
+def _flush(roots, cache):
+    for g in range(cache[2].shape[0]):
+        _flush_tree(roots, cache, g)
 
 
 @njit(cache=True)
@@ -301,11 +334,11 @@ def _terminal_value(state, const, colour, komi):
 
 
 @njit(cache=True)
-def _descend(tree, roots, scratch, const, g, mode, c_puct, fpu_reduction, c_visit, c_scale, komi, max_moves,
+def _descend(tree, roots, cache, const, g, mode, c_puct, fpu_reduction, c_visit, c_scale, komi, max_moves,
              gumbel, schedule, sim_index, work):
     """Follow the selection rule from the root to a node that is not expanded yet or is terminal; a child is created
     when first reached (a terminal one gets its result at once). Returns (node, move number there)."""
-    nodes, node_value, edges_i, _, used = tree
+    nodes, node_f, edges_i, _, used = tree
     root_info = roots[4]
     pass_action = const.shape[1]
     node = 0
@@ -332,12 +365,12 @@ def _descend(tree, roots, scratch, const, g, mode, c_puct, fpu_reduction, c_visi
             nodes[g, child, COUNT] = -1
             nodes[g, child, VISITS] = 0
             nodes[g, child, TERMINAL] = 0
-            node_value[g, child] = 0.0
+            node_f[g, child, VALUE] = 0.0
+            node_f[g, child, WSUM] = 0.0
             if passes >= 2 or moves >= max_moves:
-                colour, _ = _replay(tree, roots, scratch, const, g, child)
-                _undo_replay(roots, scratch, g)
+                colour, _ = _replay(tree, roots, cache, const, g, child)
                 nodes[g, child, TERMINAL] = 1
-                node_value[g, child] = _terminal_value(scratch[0], const, colour, komi)
+                node_f[g, child, VALUE] = _terminal_value(cache[0][g], const, colour, komi)
         node = child
     return node, moves
 
@@ -345,12 +378,13 @@ def _descend(tree, roots, scratch, const, g, mode, c_puct, fpu_reduction, c_visi
 @njit(cache=True)
 def _virtual_loss(tree, g, node, sign):
     """Add (sign +1) or remove (-1) one visit counted as a loss for the player choosing each edge above ``node``."""
-    nodes, _, edges_i, edges_f, _ = tree
+    nodes, node_f, edges_i, edges_f, _ = tree
     while nodes[g, node, PARENT] >= 0:
         e = nodes[g, node, EDGE]
         parent = nodes[g, node, PARENT]
         edges_i[g, e, EDGE_N] += sign
         edges_f[g, e, EDGE_W] = edges_f[g, e, EDGE_W] - np.float32(sign)
+        node_f[g, parent, WSUM] -= sign
         nodes[g, parent, VISITS] += sign
         node = parent
 
@@ -358,7 +392,7 @@ def _virtual_loss(tree, g, node, sign):
 @njit(cache=True)
 def _backup_path(tree, g, node, leaf_value):
     """``leaf_value`` is for the player to move at ``node``; each edge above stores it for the player choosing."""
-    nodes, _, edges_i, edges_f, _ = tree
+    nodes, node_f, edges_i, edges_f, _ = tree
     value = leaf_value
     while nodes[g, node, PARENT] >= 0:
         value = -value
@@ -366,17 +400,18 @@ def _backup_path(tree, g, node, leaf_value):
         parent = nodes[g, node, PARENT]
         edges_i[g, e, EDGE_N] += 1
         edges_f[g, e, EDGE_W] = edges_f[g, e, EDGE_W] + np.float32(value)
+        node_f[g, parent, WSUM] += np.float32(value)
         nodes[g, parent, VISITS] += 1
         node = parent
 
 
 @njit(cache=True)
-def _select(tree, roots, scratch, const, params, iparams, gumbel, schedule, sim_index, remaining, only_roots,
+def _select(tree, roots, cache, const, params, iparams, gumbel, schedule, sim_index, remaining, only_roots,
             leaf_tree, leaf_node, planes, legal, boards, to_play, work):
     """One step of descents in every tree (see `BatchedSearch.search`). Terminal leaves are backed up at once; the
     others are written to the leaf buffers (position rebuilt: legal moves, feature planes, board, player to move)
     and, with virtual loss, marked along their path. Returns the number of leaves written."""
-    nodes, node_value, _, _, _ = tree
+    nodes, node_f, _, _, _ = tree
     c_puct, fpu_reduction, c_visit, c_scale, komi = params[0], params[1], params[2], params[3], params[4]
     mode, history_length, max_moves, leaves_per_tree, use_virtual_loss = (iparams[0], iparams[1], iparams[2],
                                                                            iparams[3], iparams[4])
@@ -391,10 +426,10 @@ def _select(tree, roots, scratch, const, params, iparams, gumbel, schedule, sim_
         first_leaf = b
         for _ in range(descents):
             before = sim_index[g]
-            node, moves = _descend(tree, roots, scratch, const, g, mode, c_puct, fpu_reduction, c_visit, c_scale,
+            node, moves = _descend(tree, roots, cache, const, g, mode, c_puct, fpu_reduction, c_visit, c_scale,
                                    komi, max_moves, gumbel, schedule, sim_index, work)
             if nodes[g, node, TERMINAL] != 0:
-                _backup_path(tree, g, node, node_value[g, node])
+                _backup_path(tree, g, node, node_f[g, node, VALUE])
                 remaining[g] -= 1
                 continue
             duplicate = False
@@ -403,10 +438,9 @@ def _select(tree, roots, scratch, const, params, iparams, gumbel, schedule, sim_
             if duplicate:  # the virtual losses could not steer away: evaluate what this tree has
                 sim_index[g] = before
                 break
-            colour, hist = _replay(tree, roots, scratch, const, g, node)
-            state, meta = scratch[0], scratch[1]
-            _legal_mask(colour, state, const, roots[1][g], roots[2][g], meta, legal[b])
-            _undo_replay(roots, scratch, g)
+            colour, hist = _replay(tree, roots, cache, const, g, node)
+            state = cache[0][g]
+            _legal_mask(colour, state, const, roots[1][g], roots[2][g], cache[1][g], legal[b])
             _fill_planes(state, hist, min(history_length, moves + 1), colour, legal[b], history_length, planes[b])
             for p in range(state.shape[1]):
                 boards[b, p] = state[BOARD, p]
@@ -425,7 +459,7 @@ def _select(tree, roots, scratch, const, params, iparams, gumbel, schedule, sim_
 def _expand_and_backup(tree, count, leaf_tree, leaf_node, legal, priors, values, use_virtual_loss):
     """For each evaluated leaf in order: remove its virtual loss, give it one edge per legal move, back up its
     value (as the reference does)."""
-    nodes, node_value, edges_i, edges_f, used = tree
+    nodes, node_f, edges_i, edges_f, used = tree
     actions = legal.shape[1]
     for b in range(count):
         g = leaf_tree[b]
@@ -447,7 +481,7 @@ def _expand_and_backup(tree, count, leaf_tree, leaf_node, legal, priors, values,
             nodes[g, node, FIRST] = first
             nodes[g, node, COUNT] = k
             used[g, 1] = first + k
-            node_value[g, node] = values[b]
+            node_f[g, node, VALUE] = values[b]
         _backup_path(tree, g, node, float(values[b]))
 
 
@@ -456,7 +490,7 @@ def _reroot(tree, g, new_root):
     """Keep only the subtree under ``new_root``, compacted to the front of tree ``g`` with ``new_root`` as node 0.
     Children have larger indices than their parents, so one increasing scan finds the kept nodes and moves each to
     a slot it has already passed; edge blocks move down in order of their old offsets."""
-    nodes, node_value, edges_i, edges_f, used = tree
+    nodes, node_f, edges_i, edges_f, used = tree
     n_used = used[g, 0]
     new_index = np.full(n_used, -1, dtype=np.int32)
     kept = 0
@@ -496,7 +530,8 @@ def _reroot(tree, g, new_root):
             continue
         for f in range(6):
             nodes[g, j, f] = nodes[g, i, f]
-        node_value[g, j] = node_value[g, i]
+        node_f[g, j, VALUE] = node_f[g, i, VALUE]
+        node_f[g, j, WSUM] = node_f[g, i, WSUM]
         if j == 0:
             nodes[g, 0, PARENT] = -1
             nodes[g, 0, EDGE] = -1
@@ -634,7 +669,7 @@ class BatchedSearch:
                                  int(self.virtual_loss)], dtype=np.int64)
         g, nn, a = self.trees, n * n, self.actions
         self.nodes = np.zeros((g, nodes, 6), dtype=np.int32)
-        self.node_value = np.zeros((g, nodes), dtype=np.float32)
+        self.node_f = np.zeros((g, nodes, 2), dtype=np.float64)
         self.edges_i = np.zeros((g, nodes * a, 3), dtype=np.int32)
         self.edges_f = np.zeros((g, nodes * a, 2), dtype=np.float32)
         self.used = np.zeros((g, 2), dtype=np.int32)
@@ -644,12 +679,14 @@ class BatchedSearch:
         self.root_counts = np.zeros((g, nn + 2), dtype=np.int64)
         self.root_meta = np.zeros((g, 2), dtype=np.int64)
         self.root_info = np.zeros((g, 4), dtype=np.int64)
-        # A leaf's replayed state: board state, meta (hash, stones, positions to undo), the actions from the root,
-        # and the hash and stone count of each position the replay added to the root's superko table.
+        # Per tree, the last position replayed (`_replay`): the engine state, its meta (hash, stones), info (node,
+        # depth, colour to play, history slot, positions added to the superko table), the hash and stone count of
+        # each position added; and one buffer for a path's actions.
         depth = self.max_moves + 2
-        self.scratch = (np.zeros((STATE_ROWS, nn), dtype=np.int64), np.zeros(3, dtype=np.int64),
-                        np.zeros(depth, dtype=np.int64), np.zeros(depth, dtype=np.int64),
-                        np.zeros(depth, dtype=np.int64))
+        self.cache = (np.zeros((g, STATE_ROWS, nn), dtype=np.int64), np.zeros((g, 2), dtype=np.int64),
+                      np.zeros((g, 5), dtype=np.int64), np.zeros((g, depth), dtype=np.int64),
+                      np.zeros((g, depth), dtype=np.int64), np.zeros(depth, dtype=np.int64))
+        self.cache[2][:, C_NODE] = -1
         b = g * self.leaves_per_tree
         self.leaf_tree = np.zeros(b, dtype=np.int32)
         self.leaf_node = np.zeros(b, dtype=np.int32)
@@ -670,7 +707,7 @@ class BatchedSearch:
 
     @property
     def _tree(self):
-        return self.nodes, self.node_value, self.edges_i, self.edges_f, self.used
+        return self.nodes, self.node_f, self.edges_i, self.edges_f, self.used
 
     @property
     def _roots(self):
@@ -689,14 +726,15 @@ class BatchedSearch:
         self.root_counts[t] = game._seen_counts
         self.root_meta[t] = game._meta
         self.root_info[t] = (game._hist_pos, game.consecutive_passes, game.move_number, game.to_play)
+        self.cache[2][t] = (-1, 0, 0, 0, 0)  # (its superko table was overwritten with the game's)
         self._fresh_tree(t, game.is_over)
 
     def _fresh_tree(self, t: int, over: bool) -> None:
         self.nodes[t, 0] = (-1, -1, -1, -1, 0, int(over))
-        self.node_value[t, 0] = 0.0
+        self.node_f[t, 0] = 0.0
         if over:
             colour = int(self.root_info[t, TO_PLAY])
-            self.node_value[t, 0] = _terminal_value(self.root_state[t], self.const, colour, self.komi)
+            self.node_f[t, 0, VALUE] = _terminal_value(self.root_state[t], self.const, colour, self.komi)
         self.used[t] = (1, 0)
 
     def advance(self, t: int, action: int, keep: bool = True) -> None:
@@ -748,7 +786,7 @@ class BatchedSearch:
         if need_nodes > m:
             m2 = max(need_nodes, 2 * m)
             self.nodes = _grow(self.nodes, m2)
-            self.node_value = _grow(self.node_value, m2)
+            self.node_f = _grow(self.node_f, m2)
         if need_edges > e:
             e2 = max(need_edges, 2 * e)
             self.edges_i = _grow(self.edges_i, e2)
@@ -756,7 +794,7 @@ class BatchedSearch:
 
     def _step(self, evaluate: LeafEvaluator, remaining: np.ndarray, only_roots: bool) -> int:
         tree = self._tree
-        count = _select(tree, self._roots, self.scratch, self.const, self.params, self.iparams, self.gumbel,
+        count = _select(tree, self._roots, self.cache, self.const, self.params, self.iparams, self.gumbel,
                         self.schedule, self.sim_index, remaining, only_roots, self.leaf_tree, self.leaf_node,
                         self.planes, self.legal, self.boards, self.to_play, self.work)
         if count:
@@ -775,7 +813,10 @@ class BatchedSearch:
     def expand_roots(self, evaluate: LeafEvaluator) -> int:
         """Evaluate the roots that are not expanded yet (and not over), in one call; returns how many."""
         self._ensure_capacity(0)
-        return self._step(evaluate, np.zeros(self.trees, dtype=np.int64), True)
+        try:
+            return self._step(evaluate, np.zeros(self.trees, dtype=np.int64), True)
+        finally:
+            _flush(self._roots, self.cache)  # the roots' superko tables as they were
 
     def search(self, evaluate: LeafEvaluator, simulations) -> int:
         """Run ``simulations`` playouts (one number, or one per tree) in every tree; returns the number of leaf
@@ -787,8 +828,11 @@ class BatchedSearch:
             return 0
         self._ensure_capacity(int(remaining.max()))
         evaluations = 0
-        while remaining.max() > 0:
-            evaluations += self._step(evaluate, remaining, False)
+        try:
+            while remaining.max() > 0:
+                evaluations += self._step(evaluate, remaining, False)
+        finally:
+            _flush(self._roots, self.cache)  # the roots' superko tables as they were, the cached positions dropped
         return evaluations
 
     # -- root noise and Gumbel -----------------------------------------------------------------------------------
@@ -894,7 +938,7 @@ class BatchedSearch:
             out["prior"][actions] = self.edges_f[t, first:first + count, EDGE_P]
             out["legal"][actions] = True
         out.update(total_visits=int(self.nodes[t, node, VISITS]), expanded=count >= 0,
-                   terminal=bool(self.nodes[t, node, TERMINAL]), value=float(self.node_value[t, node]))
+                   terminal=bool(self.nodes[t, node, TERMINAL]), value=float(self.node_f[t, node, VALUE]))
         return out
 
     def children(self, t: int, node: int = 0) -> dict[int, int]:

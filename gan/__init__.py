@@ -29,6 +29,6 @@ def pretrained_path(name: str) -> Path:
 
 def load_pretrained(name: str = "molgan-qm9", device: str = "cpu"):
     """A shipped generator: ``load_pretrained("molgan-qm9").sample(1000, seed=0) -> list[str | None]``."""
-    from deep_arena.gan.molgan import MolGAN
+    from deep_arena.gan.molgan import MolGAN  # lazy: torch and RDKit; every deep_arena.gan.* import runs this file
 
     return MolGAN.load(pretrained_path(name), device=device)

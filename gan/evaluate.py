@@ -14,16 +14,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from deep_arena.gan import metrics
+from PIL import Image
+
+from deep_arena.envs.molecule.render import molecule_grid
+from deep_arena.gan import load_pretrained, metrics
+from deep_arena.gan.data import load_dataset
+from deep_arena.gan.molgan import MolGAN
 
 __all__ = ["load_generator", "evaluate_generator"]
 
 
 def load_generator(model: str, device: str = "cpu"):
     """``"pretrained"`` (molgan-qm9), a ``generator.pt`` / checkpoint file, or a run directory."""
-    from deep_arena.gan import load_pretrained
-    from deep_arena.gan.molgan import MolGAN
-
     if model == "pretrained":
         return load_pretrained("molgan-qm9", device=device)
     path = Path(model)
@@ -35,8 +37,6 @@ def load_generator(model: str, device: str = "cpu"):
 def evaluate_generator(gan, n: int, out: Path, train_data: str = "qm9", reference: str | None = None,
                        fcd_n: int = 10000, with_fcd: bool = True, seed: int = 0,
                        samples_path: Path | None = None, log=print) -> dict[str, Any]:
-    from deep_arena.gan.data import load_dataset
-
     t0 = time.perf_counter()
     smiles = gan.sample(n, seed=seed)
     t_sample = time.perf_counter() - t0
@@ -60,14 +60,10 @@ def evaluate_generator(gan, n: int, out: Path, train_data: str = "qm9", referenc
     fig = metrics.property_histograms(valid[:2000], random.Random(seed).sample(train, min(2000, len(train))),
                                       labels=("generated", train_data if len(train_data) < 20 else "data"))
     fig.savefig(out / "properties.png", dpi=100)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: slow; metrics.property_histograms chose the Agg backend before it
 
     plt.close(fig)
     if valid:
-        from PIL import Image
-
-        from deep_arena.envs.molecule.render import molecule_grid
-
         Image.fromarray(molecule_grid(list(dict.fromkeys(valid))[:24], mols_per_row=6,
                                       sub_img_size=(200, 160))).save(out / "samples.png")
     if samples_path is not None:

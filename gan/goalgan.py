@@ -393,10 +393,10 @@ class GoalGANCurriculum:
         """An RGB scatter of the goal box seen from above (x, y) and from the side (x, z): recent goals labelled
         GOID (green) or not (grey), and goals just proposed by the generator (orange)."""
         try:
-            import matplotlib
+            import matplotlib  # lazy: slow, and selecting Agg at import would change the caller's backend
 
             matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt  # lazy: as matplotlib above
         except ImportError:
             return None
         goals, labels = self.last_labels

@@ -14,12 +14,17 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import rdFingerprintGenerator
+from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
+
+from deep_arena.envs.molecule import rewards
+from deep_arena.gan.data import package_dir
 
 __all__ = ["canonical_smiles", "validity", "unique_at", "novelty", "internal_diversity", "pains_pass_rate", "fcd",
            "fcd_available", "property_values", "property_histograms", "summary"]
@@ -81,8 +86,6 @@ _PAINS = None
 
 def pains_pass_rate(smiles: Sequence[str | None]) -> float:
     global _PAINS
-    from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
-
     if _PAINS is None:
         params = FilterCatalogParams()
         params.AddCatalog(FilterCatalogParams.FilterCatalogs.PAINS)
@@ -94,8 +97,6 @@ def pains_pass_rate(smiles: Sequence[str | None]) -> float:
 
 
 def fcd_available() -> bool:
-    from deep_arena.gan.data import package_dir
-
     return package_dir("fcd_torch") is not None
 
 
@@ -103,9 +104,7 @@ def fcd(generated: Sequence[str | None], reference: Sequence[str], device: str =
     """FCD between the valid generated molecules and ``reference`` (``None`` if fcd_torch is not installed)."""
     if not fcd_available():
         return None
-    import warnings
-
-    from fcd_torch import FCD
+    from fcd_torch import FCD  # lazy: an optional extra (deep-arena[gan]), checked for just above
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -113,8 +112,6 @@ def fcd(generated: Sequence[str | None], reference: Sequence[str], device: str =
 
 
 def property_values(smiles: Iterable[str]) -> dict[str, list[float]]:
-    from deep_arena.envs.molecule import rewards
-
     out: dict[str, list[float]] = {"qed": [], "logp": [], "sa": []}
     for s in smiles:
         mol = Chem.MolFromSmiles(s) if s else None
@@ -129,10 +126,10 @@ def property_values(smiles: Iterable[str]) -> dict[str, list[float]]:
 def property_histograms(generated: Sequence[str], reference: Sequence[str],
                         labels: tuple[str, str] = ("generated", "data")) -> Any:
     """A matplotlib figure with QED / logP / SA histograms of both sets (densities)."""
-    import matplotlib
+    import matplotlib  # lazy: slow, and selecting Agg at import would change the caller's backend
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: as matplotlib above
 
     gen, ref = property_values(generated), property_values(reference)
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))

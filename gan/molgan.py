@@ -38,6 +38,7 @@ from rdkit import Chem, RDLogger
 from torch import nn
 
 from deep_arena.gan.config import DECODINGS, MAX_ATOMS  # the settings' choices and default live with the settings
+from deep_arena.runtime import CheckpointError, load_checkpoint, save_checkpoint
 
 __all__ = ["ATOMS", "BONDS", "MAX_ATOMS", "MAX_VALENCE", "encode_mol", "encode_smiles", "decode_graph",
            "valence_project", "graphs_to_tensors",
@@ -377,8 +378,6 @@ class MolGAN(nn.Module):
         return [canonical(decode_graph(a, b)) for a, b in zip(atoms, bonds)]
 
     def save(self, path: Any) -> Any:
-        from deep_arena.runtime import save_checkpoint
-
         return save_checkpoint(path, {"kind": "molgan-generator", "config": self.config,
                                       "generator": self.generator.state_dict(), "critic": self.critic.state_dict(),
                                       "critic_stats": dict(self.critic_stats), "atoms": list(ATOMS)})
@@ -386,8 +385,6 @@ class MolGAN(nn.Module):
     @classmethod
     def load(cls, path: Any, device: str | torch.device = "cpu") -> "MolGAN":
         """Load a ``generator.pt`` (or a training checkpoint) written by this package (``weights_only``)."""
-        from deep_arena.runtime import CheckpointError, load_checkpoint
-
         state = load_checkpoint(path, map_location="cpu")
         if state.get("kind") not in ("molgan-generator", "molgan-checkpoint"):
             raise CheckpointError(path, f"is not a MolGAN generator or checkpoint (kind {state.get('kind')!r})")

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from deep_arena.gan import load_pretrained
 from deep_arena.gan.molgan import MolGAN, encode_mol, graphs_to_tensors
 
 __all__ = ["DiscriminatorReward", "MixedReward", "gan_start_smiles"]
@@ -33,9 +34,7 @@ class DiscriminatorReward:
 
     def __init__(self, model: MolGAN | str | Any, low_score: float = 0.0) -> None:
         if isinstance(model, str) and model == "pretrained":
-            from deep_arena.gan import load_pretrained
-
-            model = load_pretrained("molgan-qm9")
+                model = load_pretrained("molgan-qm9")
         elif not isinstance(model, MolGAN):
             model = MolGAN.load(model)
         self.model = model.eval()
@@ -93,8 +92,6 @@ def gan_start_smiles(model: MolGAN | str | Any, n: int, seed: int = 0, accept: A
     """Up to ``n`` distinct valid molecules sampled from a generator (``"pretrained"``, a path or a `MolGAN`), kept
     only where ``accept(smiles)`` does not raise (e.g. the molecule env's start-molecule check)."""
     if isinstance(model, str) and model == "pretrained":
-        from deep_arena.gan import load_pretrained
-
         model = load_pretrained("molgan-qm9")
     elif not isinstance(model, MolGAN):
         model = MolGAN.load(model)

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from rdkit import Chem
 
 from deep_arena.envs.molecule import rewards
+from deep_arena.envs.molecule.render import molecule_grid
 from deep_arena.gan.config import CUSTOM_OBJECTIVE, OBJECTIVES, MolGANSettings
 from deep_arena.gan.data import load_dataset
 from deep_arena.gan.metrics import property_histograms
@@ -264,9 +265,6 @@ class MolGANTrainer:
             self.model.save(self.run_dir.path / "best_generator.pt")
         if valid:
             try:
-                # lazy on purpose: render.py loads the system libX11 and RDKit's Cairo drawing (envs/molecule/render.py)
-                from deep_arena.envs.molecule.render import molecule_grid
-
                 distinct = list(dict.fromkeys(valid))[:16]
                 self.writer.add_image("samples/molecules", molecule_grid(distinct, mols_per_row=4,
                                                                          sub_img_size=(200, 160)),

@@ -7,6 +7,8 @@ import argparse
 import math
 from typing import Callable
 
+from deep_arena.runtime.device import validate_device_spec
+
 
 def int_in_range(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
@@ -68,8 +70,6 @@ def seconds(text: str) -> float:
 
 
 def device(text: str) -> str:
-    from deep_arena.runtime.device import validate_device_spec
-
     try:
         return validate_device_spec(text)
     except ValueError as err:

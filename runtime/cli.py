@@ -192,8 +192,6 @@ def resume_run(
         a setting existed resumes with that setting's default and ``--set`` can change it.
     :return: ``(run_dir, checkpoint_path, config)``.
     """
-    from deep_arena.runtime.rundir import RunDir
-
     given = [flag for flag, value in fixed.items() if value is not None]
     if given:
         parser.error(f"--resume continues a run with its saved config; {', '.join(given)} cannot change it "

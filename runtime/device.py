@@ -6,6 +6,8 @@ import re
 
 import torch
 
+from deep_arena.runtime.seeding import seed_everything
+
 __all__ = ["prepare_training", "resolve_device", "validate_device_spec"]
 
 _CUDA_PATTERN = re.compile(r"^cuda(?::(\d+))?$")
@@ -69,8 +71,6 @@ def resolve_device(spec: str | torch.device = "auto") -> torch.device:
 def prepare_training(config: dict) -> torch.device:
     """What every trainer does first with its config: seed Python, NumPy and torch with ``config["seed"]``, cap
     torch's CPU threads at ``config["threads"]`` when set, and resolve ``config["device"]``."""
-    from deep_arena.runtime.seeding import seed_everything
-
     seed_everything(int(config["seed"]))
     if config.get("threads"):
         torch.set_num_threads(int(config["threads"]))

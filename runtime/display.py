@@ -80,7 +80,7 @@ def software_framebuffer() -> None:
 
 def _pygame() -> Any:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    import pygame
+    import pygame  # lazy: a display library; --help and headless runs import this module without opening windows
 
     return pygame
 

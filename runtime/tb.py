@@ -34,7 +34,7 @@ def make_writer(
     :param kwargs: passed on to ``SummaryWriter`` (e.g. ``flush_secs``).
     :return: the writer; close it (or use it as a context manager) when done.
     """
-    from torch.utils.tensorboard import SummaryWriter  # imported lazily: tensorboard is slow to import
+    from torch.utils.tensorboard import SummaryWriter  # lazy: tensorboard is slow to import (--help imports us)
 
     os.makedirs(run_dir, exist_ok=True)
     return SummaryWriter(log_dir=os.fspath(run_dir), purge_step=purge_step, **kwargs)

@@ -57,10 +57,15 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
+
 from deep_arena.agents.registry import get_task, run_command, task_names
+from deep_arena.gan.data import DataError
+from deep_arena.runtime import CheckpointError, merge_config, resolve_device
 from deep_arena.runtime.argtypes import device, positive_float, positive_int
 from deep_arena.runtime.cli import add_output_args, evaluation_dir, seed_arg
 
@@ -110,9 +115,7 @@ def add_gan_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run_gan(args: argparse.Namespace) -> int:
-    from deep_arena.runtime import CheckpointError, resolve_device
-    from deep_arena.gan.data import DataError
-    from deep_arena.gan.evaluate import evaluate_generator, load_generator
+    from deep_arena.gan.evaluate import evaluate_generator, load_generator  # lazy: torch + RDKit (keeps --help fast)
 
     if args.out is not None and args.out.endswith((".smi", ".txt")):   # `--out designs.smi`: the samples file
         args.samples, args.out = Path(args.out), None
@@ -173,13 +176,9 @@ def add_tabular_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
 
 
 def run_tabular(args: argparse.Namespace) -> int:
-    import tempfile
-
-    import torch
-
-    from deep_arena.runtime import merge_config, resolve_device
-    from deep_arena.gan.tabular import (TabularGAN, evaluate_utility, format_table, load_table, peer_available,
-                                        utility_chart, validate_config, write_results)
+    from deep_arena.gan.tabular import (  # lazy: scikit-learn and imbalanced-learn (keeps --help fast)
+        TabularGAN, evaluate_utility, format_table, load_table, peer_available, utility_chart, validate_config,
+        write_results)
 
     try:
         model = TabularGAN.load(args.model)

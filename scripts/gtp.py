@@ -20,10 +20,10 @@ import math
 import os
 import sys
 
-# Let `python scripts/gtp.py` work from a checkout even without the editable install.
+import numpy as np
 
-from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE  # noqa: E402
-from deep_arena.envs.go.gtp import GTPEngine  # noqa: E402
+from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE
+from deep_arena.envs.go.gtp import GTPEngine
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     genmove = None
     name = "DeepArena"
     if args.model is not None:
-        import numpy as np
-
-        from deep_arena.agents.go.players import load_player
+        from deep_arena.agents.go.players import load_player  # lazy: torch (via deep_arena.runtime), only with --model
 
         try:
             player = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,

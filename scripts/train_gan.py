@@ -41,6 +41,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from deep_arena.gan.data import DataError
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import finite_float, minutes, positive_int
 from deep_arena.runtime.cli import resume_run, was_given
@@ -95,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kind == "tabular":
         return _tabular(args, parser, argv)
     # each kind imports its own stack only when chosen (torch and RDKit here, torch and scikit-learn for tabular)
-    from deep_arena.gan.data import DataError
-    from deep_arena.gan.trainer import DEFAULTS, MolGANTrainer, validate_config
+    from deep_arena.gan.trainer import DEFAULTS, MolGANTrainer, validate_config  # lazy: RDKit (keeps --help fast)
 
     if args.resume is not None:
         fixed = {"--dataset": args.dataset, "--limit": args.limit, "--batch-size": args.batch_size,
@@ -129,9 +129,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _tabular(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
-    # lazy on purpose, as in main(): the tabular stack (torch, scikit-learn) only for this kind
-    from deep_arena.gan.tabular import DEFAULTS, load_table, validate_config
-    from deep_arena.gan.tabular.run import TabularGANTrainer
+    # lazy, as in main(): the tabular stack (torch, scikit-learn) only for this kind
+    from deep_arena.gan.tabular import DEFAULTS, load_table, validate_config  # lazy: scikit-learn
+    from deep_arena.gan.tabular.run import TabularGANTrainer  # lazy: as gan.tabular above
 
     if args.resume is not None:
         return _tabular_resume(args, parser, argv)
@@ -159,8 +159,8 @@ def _tabular(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: li
 
 
 def _tabular_resume(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
-    from deep_arena.gan.tabular import DEFAULTS
-    from deep_arena.gan.tabular.run import TabularGANTrainer
+    from deep_arena.gan.tabular import DEFAULTS  # lazy: scikit-learn, as in _tabular()
+    from deep_arena.gan.tabular.run import TabularGANTrainer  # lazy: as gan.tabular above
 
     fixed = {"--data": args.data, "--target": args.target, "--categorical": args.categorical,
              "--batch-size": args.batch_size, "--config": args.config,

@@ -27,6 +27,7 @@ from deep_arena.agents.go.match import (
     plot_match_results,
     wilson_interval,
 )
+from deep_arena.agents.go import players
 from deep_arena.agents.go.players import PPOPlayer, load_player
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 from deep_arena.envs.go.gtp import gnugo_path
@@ -259,15 +260,17 @@ def test_load_player_alphazero_and_pretrained(tmp_path, monkeypatch):
     assert isinstance(load_player(str(ckpt), 5, 6.5, device="cpu", sims=8), FakeAlphaZero)
     assert calls == [(str(ckpt), 5, 6.5, 8, "cpu")]
 
-    pretrained = types.ModuleType("deep_arena.agents.pretrained")
-    pretrained.pretrained_go_path = lambda n: ckpt if n == 9 else None
-    monkeypatch.setitem(sys.modules, "deep_arena.agents.pretrained", pretrained)
+    monkeypatch.setattr(players, "pretrained_go_path", lambda n: ckpt if n == 9 else None)
     player = load_player("pretrained", 9, 7.5, sims=4)
     assert isinstance(player, FakeAlphaZero) and player.name == "pretrained:9x9"
     with pytest.raises(ValueError, match="no pretrained model for 5x5"):
         load_player("pretrained", 5, 7.5)
-    monkeypatch.setitem(sys.modules, "deep_arena.agents.pretrained", None)
-    with pytest.raises(ValueError, match="no pretrained model for 7x7"):
+
+    def lookup_fails(n):
+        raise LookupError(f"no shipped model for {n}x{n}")
+
+    monkeypatch.setattr(players, "pretrained_go_path", lookup_fails)
+    with pytest.raises(ValueError, match=r"no pretrained model for 7x7 \(no shipped model for 7x7\)"):
         load_player("pretrained", 7, 7.5)
 
 

@@ -44,7 +44,7 @@ def plot_final_distances(distances, path: str | os.PathLike[str], title: str, su
     the threshold as a dashed line and the summary written under the title."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    import pygame
+    import pygame  # lazy: a display library (SDL's dummy driver is chosen above for it), only for this picture
 
     if not pygame.font.get_init():
         pygame.font.init()
@@ -105,10 +105,10 @@ def plot_final_distances(distances, path: str | os.PathLike[str], title: str, su
 def plot_coverage(goals, reached, path: str | os.PathLike[str], title: str) -> Path:
     """Save a PNG of a coverage test: the test goals seen from above (x, y), one panel per height level, reached
     goals green and missed ones red."""
-    import matplotlib
+    import matplotlib  # lazy: slow, and selecting Agg at this module's import would change the caller's backend
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: as matplotlib above
 
     goals, reached = np.asarray(goals, dtype=float), np.asarray(reached, dtype=bool)
     levels = np.unique(np.round(goals[:, 2], 4))

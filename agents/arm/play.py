@@ -6,9 +6,9 @@ import argparse
 import os
 from collections.abc import Sequence
 
-
 from deep_arena.runtime.argtypes import int_in_range, positive_int
-from deep_arena.runtime.display import FrameSaver, NoDisplayError, add_save_frames, display_problem, no_window
+from deep_arena.runtime.display import (FrameSaver, NoDisplayError, add_save_frames, display_problem, no_window,
+                                        open_window, software_framebuffer)
 
 ARM_HINT = "Evaluate headless with arena-evaluate arm."
 
@@ -42,10 +42,9 @@ def run_arm(args: argparse.Namespace) -> int:
     # without a display), pygame shows the frames in a window with a software framebuffer (SDL's GLX one
     # collides with the EGL context: X Error BadAccess, X_GLXMakeCurrent).
     os.environ.setdefault("MUJOCO_GL", "egl")
-    from deep_arena.runtime.display import open_window, software_framebuffer
-
     software_framebuffer()
-    from deep_arena.agents.arm import sb3_trainer as arm
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy: SB3 and MuJoCo (--help), after MUJOCO_GL is set
+    import pygame  # lazy: a display library, only when a window opens (the registry imports this module for --help)
 
     parser: argparse.ArgumentParser = args.parser
     try:
@@ -58,8 +57,6 @@ def run_arm(args: argparse.Namespace) -> int:
     except ValueError as err:
         env.close()
         parser.error(str(err))
-    import pygame
-
     saver = FrameSaver(args.save_frames, parser)
     try:
         open_window((args.size, args.size), "Deep Arena: robot arm", ARM_HINT)

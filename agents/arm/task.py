@@ -11,7 +11,7 @@ from deep_arena.agents.registry import DemoJob, Task
 
 def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
     """The shipped SB3 model ``name`` (``"arm-reach"``, ``"arm-push"``): ``predict(obs, deterministic=True)``."""
-    from deep_arena.agents.arm.sb3_trainer import load_model  # SB3 and MuJoCo: only when a model loads
+    from deep_arena.agents.arm.sb3_trainer import load_model  # lazy: SB3 and MuJoCo, only when a model loads (--help)
 
     return load_model(pretrained.pretrained_path(name), device=device, **kwargs)
 

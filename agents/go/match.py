@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+from PIL import Image
 
+from deep_arena.agents.stats import elo_diff, elo_text, wilson_interval
 from deep_arena.envs.go.coords import action_to_gtp
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 from deep_arena.envs.go.opponents import RESIGN, Opponent, random_move
-from deep_arena.envs.go.sgf import game_to_sgf, result_string
-
-from deep_arena.agents.stats import elo_diff, elo_text, wilson_interval
+from deep_arena.envs.go.render import GobanRenderer
+from deep_arena.envs.go.sgf import game_to_sgf, result_string, sgf_to_game
+from deep_arena.runtime.progress import progress as progress_bar
 
 __all__ = [
     "ColourRecord",
@@ -52,13 +54,8 @@ def board_frame(board_size: int, game: GoGame | str, png: str | os.PathLike[str]
     """The final board of ``game`` (a game or its SGF text) as an RGB frame, also saved to ``png`` when given; ``None``
     with a warning when it cannot be drawn (pygame or Pillow missing on a server): a picture never stops training."""
     try:
-        from deep_arena.envs.go.render import GobanRenderer
-        from deep_arena.envs.go.sgf import sgf_to_game
-
         frame = GobanRenderer(board_size).render_rgb(sgf_to_game(game) if isinstance(game, str) else game)
         if png is not None:
-            from PIL import Image
-
             Image.fromarray(np.ascontiguousarray(frame)).save(png)
         return frame
     except Exception as exc:  # noqa: BLE001 (drawing fails in many ways; the SGF is the record)
@@ -338,8 +335,6 @@ def play_match(player: Opponent, opponent: Opponent, board_size: int, komi: floa
     """
     if isinstance(games, bool) or not isinstance(games, (int, np.integer)) or games < 0:
         raise ValueError(f"games must be a non-negative integer, got {games!r}")
-    from deep_arena.runtime.progress import progress as progress_bar
-
     p_name, o_name = _name(player, player_name), _name(opponent, opponent_name)
     if p_name == o_name:  # make the SGF names tell the sides apart
         p_name, o_name = f"{p_name} (player)", f"{o_name} (opponent)"
@@ -392,7 +387,7 @@ def plot_match_results(results: Mapping[str, MatchResult], path: str | os.PathLi
         note = (f"{r.wins}/{r.draws}/{r.losses}  Elo {elo_text(r.win_rate, r.games)}" if r.games else "no games")
         bars.append((str(label), rate, lo, hi, note))
     try:
-        import matplotlib  # noqa: F401
+        import matplotlib  # noqa: F401  # lazy: only whether it is installed (pygame draws the chart if not)
     except ImportError:
         _plot_pygame(bars, path, title)
     else:
@@ -401,10 +396,10 @@ def plot_match_results(results: Mapping[str, MatchResult], path: str | os.PathLi
 
 
 def _plot_matplotlib(bars: list[tuple[str, float, float, float, str]], path: Path, title: str) -> None:
-    import matplotlib
+    import matplotlib  # lazy: slow, and selecting Agg at this module's import would change the caller's backend
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: as matplotlib above
 
     labels = [b[0] for b in bars]
     rates = np.array([b[1] for b in bars])
@@ -428,7 +423,7 @@ def _plot_matplotlib(bars: list[tuple[str, float, float, float, str]], path: Pat
 def _plot_pygame(bars: list[tuple[str, float, float, float, str]], path: Path, title: str) -> None:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    import pygame
+    import pygame  # lazy: a display library (SDL's dummy driver is chosen above for it), only for this chart
 
     if not pygame.font.get_init():
         pygame.font.init()

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from deep_arena.agents.go.human import HumanGoSession, NoDisplayError as GoNoDisplayError, SessionWindow, random_agent
+from deep_arena.agents.go.players import load_player
+from deep_arena.envs.go.coords import action_to_gtp, gtp_to_action
 from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE
+from deep_arena.envs.go.gtp_client import GTPError
+from deep_arena.envs.go.render import _pygame
 from deep_arena.runtime.argtypes import finite_float, int_in_range, positive_int, seconds
 from deep_arena.runtime.display import FrameSaver, NoDisplayError, add_save_frames, display_problem, no_window
 
@@ -76,11 +81,20 @@ def play_parser() -> argparse.ArgumentParser:
 # go
 
 
+class FrameSavingWindow(SessionWindow):
+    """The session's window, saving each frame it shows (``--save-frames``)."""
+
+    def __init__(self, *args, frames: FrameSaver, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.frames = frames
+
+    def show(self, game, message=None, show_score=True):
+        super().show(game, message=message, show_score=show_score)
+        self.frames.save()
+
+
 def scripted_events(text: str, renderer) -> list:
     """pygame events for ``--test-events``: a GTP vertex clicks there; p, r, u, s, esc press that key."""
-    from deep_arena.envs.go.coords import gtp_to_action
-    from deep_arena.envs.go.render import _pygame
-
     pg = _pygame()
     keys = {"p": pg.K_p, "r": pg.K_r, "u": pg.K_u, "s": pg.K_s, "esc": pg.K_ESCAPE}
     events = []
@@ -102,8 +116,6 @@ def scripted_events(text: str, renderer) -> list:
 
 def describe_search(player, board_size: int) -> str | None:
     """"Value +0.32 | D4 41%, C3 22%, E5 9%" for an AlphaZero player's last search (None for other players)."""
-    from deep_arena.envs.go.coords import action_to_gtp
-
     visits = getattr(player, "last_visits", None)
     if visits is None or visits.sum() <= 0:
         return None
@@ -121,17 +133,11 @@ def run_go(args: argparse.Namespace) -> int:
     if problem is not None:
         return no_window("go", problem, detail=True)
     frames = FrameSaver(args.save_frames, parser)
-
-    from deep_arena.envs.go.gtp import GTPError
-    from deep_arena.agents.go.human import HumanGoSession, NoDisplayError as GoNoDisplayError, SessionWindow, random_agent
-
     agent = random_agent(None if args.seed is None else args.seed + 1) if args.watch else None
     agent_name = "random agent"
     opponent: object = args.opponent
     search_info = None
     if args.model is not None:
-        from deep_arena.agents.go.players import load_player
-
         try:
             model = load_player(args.model, args.board_size, args.komi, device=args.device, sims=args.sims,
                                 models_only=True)
@@ -157,12 +163,7 @@ def run_go(args: argparse.Namespace) -> int:
         return 1
     window = None
     if args.save_frames is not None:
-        class FrameSavingWindow(SessionWindow):
-            def show(self, game, message=None, show_score=True):
-                super().show(game, message=message, show_score=show_score)
-                frames.save()
-
-        window = FrameSavingWindow(session.renderer, title=session._title())
+        window = FrameSavingWindow(session.renderer, title=session._title(), frames=frames)
     try:
         events = scripted_events(args.test_events, session.renderer) if args.test_events else None
         session.run(window, auto_quit_after=args.auto_quit_after, events=events)

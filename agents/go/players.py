@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from deep_arena.agents.pretrained import pretrained_path
+from deep_arena.agents.pretrained import pretrained_go_path, pretrained_path
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import GoGame
 from deep_arena.envs.go.opponents import Opponent, RandomOpponent, make_opponent
+from deep_arena.runtime.device import resolve_device
 from deep_arena.runtime.legacy_names import legacy_module_names
 
 __all__ = ["PPOPlayer", "load_player", "SPEC_HELP"]
@@ -83,8 +84,7 @@ class PPOPlayer(Opponent):
 
 
 def _load_maskable_ppo(path: Path, device: str) -> Any:
-    from deep_arena.runtime.device import resolve_device
-    from sb3_contrib import MaskablePPO
+    from sb3_contrib import MaskablePPO  # lazy: SB3, only for .zip players (arena-gtp and --help import this module)
 
     torch_device = resolve_device(device)
     try:
@@ -134,7 +134,7 @@ def load_player(spec: str, board_size: int, komi: float, device: str = "auto", s
 
 def _alphazero_player(path: Path, board_size: int, komi: float, device: str, sims: int | None) -> Opponent:
     try:
-        from deep_arena.agents.alphazero.player import AlphaZeroPlayer
+        from deep_arena.agents.alphazero.player import AlphaZeroPlayer  # lazy: torch and the search, .pt players only
     except ImportError as err:
         raise ImportError(f"cannot load AlphaZero checkpoint {str(path)!r}: agents.alphazero.player is not "
                           f"available ({err})") from err
@@ -144,10 +144,6 @@ def _alphazero_player(path: Path, board_size: int, komi: float, device: str, sim
 
 def _pretrained_path(board_size: int) -> Path:
     missing = f"no pretrained model for {board_size}x{board_size}"
-    try:
-        from deep_arena.agents.pretrained import pretrained_go_path
-    except ImportError as err:
-        raise ValueError(f"{missing}: agents.pretrained is not available ({err})") from err
     try:
         path = pretrained_go_path(board_size)
     except (FileNotFoundError, KeyError, LookupError, ValueError) as err:
@@ -160,7 +156,7 @@ def _pretrained_path(board_size: int) -> Path:
 def load_pretrained(name: str, device: str = "auto", **kwargs: Any) -> Opponent:
     """The shipped AlphaZero model ``name`` (``"go-7x7"``, ``"go-9x9"``) as a player (``act(game, rng) -> action``);
     ``kwargs`` go to its constructor (e.g. ``sims``, ``komi``)."""
-    from deep_arena.agents.alphazero.player import AlphaZeroPlayer  # torch and the search: only when a model loads
+    from deep_arena.agents.alphazero.player import AlphaZeroPlayer  # lazy: torch and the search, only when a model loads
 
     path = pretrained_path(name)
     size = int(name[len("go-"):].split("x")[0])

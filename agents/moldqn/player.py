@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from deep_arena.agents.moldqn.network import QNetwork, candidate_features
+from deep_arena.envs.molecule.env import MoleculeEnv
 from deep_arena.runtime import CheckpointError, load_checkpoint, resolve_device
 
 
@@ -49,8 +50,6 @@ class MolDQNPolicy:
 
     def make_env(self, objective: str | None = None, **overrides: Any):
         """A `MoleculeEnv` with the training settings (objective and any setting can be overridden)."""
-        from deep_arena.envs.molecule.env import MoleculeEnv
-
         e = {**self.env_kwargs, **overrides}
         return MoleculeEnv(
             objective=objective or (self.objective if self.objective != "custom" else "qed"),

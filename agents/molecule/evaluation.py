@@ -12,12 +12,14 @@ improvement and the success rate over 800 start molecules.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 from rdkit import Chem
 
 from deep_arena.envs.molecule import rewards
+from deep_arena.runtime import progress
 
 
 @dataclass
@@ -32,8 +34,6 @@ def run_episodes(env, act: Callable[[Any, Any], int], starts: list[str | None], 
                  epsilon: float = 0.0, seed: int = 0, progress_bar: bool = False) -> list[EpisodeRecord]:
     """Episodes of ``act(env, obs) -> action`` from each start (None = the env's own start). The first episode of
     each start is greedy; the others take a random valid edit with probability ``epsilon`` at each step."""
-    from deep_arena.runtime import progress
-
     rng = np.random.default_rng(seed)
     records = []
     stop = env.unwrapped.codec.stop
@@ -105,8 +105,6 @@ def constrained_improvement(records: list[EpisodeRecord], delta: float) -> dict[
 def read_smiles_file(path) -> list[str]:
     """SMILES from a file: the first column of each line; blank lines, ``#`` comments and a ``smiles`` header
     are skipped."""
-    from pathlib import Path
-
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"SMILES file {str(path)!r} does not exist")

@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from PIL import Image
+from rdkit import Chem
+
+from deep_arena.envs.molecule import rewards
+from deep_arena.envs.molecule.render import molecule_grid
 
 __all__ = ["TopMolecules", "top_molecule_rows", "write_top_molecules", "TOP_CSV", "TOP_PNG"]
 
@@ -56,10 +61,6 @@ class TopMolecules:
 
 def top_molecule_rows(top: Sequence[tuple[float, str]]) -> list[dict[str, Any]]:
     """One CSV row per ``(score, smiles)``, in the given order: rank, smiles, objective and every property."""
-    from rdkit import Chem
-
-    from deep_arena.envs.molecule import rewards
-
     rows = []
     for score, smiles in top:
         mol = Chem.MolFromSmiles(smiles)
@@ -83,10 +84,6 @@ def write_top_molecules(out_dir: str | os.PathLike[str], top: Sequence[tuple[flo
         writer.writeheader()
         writer.writerows(rows)
     try:
-        from PIL import Image
-
-        from deep_arena.envs.molecule.render import molecule_grid
-
         grid = molecule_grid([r["smiles"] for r in rows], [f"{r['objective']:.3f}" for r in rows])
         Image.fromarray(grid).save(out / TOP_PNG, format="PNG")
         return grid

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-
+from deep_arena.agents.molecule.players import load_molecule_agent
+from deep_arena.runtime import CheckpointError
 from deep_arena.runtime.argtypes import positive_float, positive_int
-from deep_arena.runtime.display import FrameSaver, NoDisplayError, add_save_frames, display_problem, no_window
+from deep_arena.runtime.display import (FrameSaver, NoDisplayError, add_save_frames, display_problem, no_window,
+                                        open_window)
 
 MOLECULE_OBJECTIVES = ("qed", "plogp", "plogp_zinc", "logp", "sa", "sim_plogp")
 PRETRAINED_MOLECULE = "molecule-qed"
@@ -40,13 +43,11 @@ def play_parser() -> argparse.ArgumentParser:
 
 def _wait(seconds_: float, window: bool) -> bool:
     """Sleep ``seconds_`` while keeping the window responsive; False once the user closed it."""
-    import time
+    import pygame  # lazy: a display library, only when a window opens (the registry imports this module for --help)
 
     end = time.perf_counter() + seconds_
     while True:
         if window:
-            import pygame
-
             if not pygame.display.get_init():  # the env's view closed the window on a QUIT event
                 return False
             for event in pygame.event.get():
@@ -62,6 +63,11 @@ MOLECULE_HINT = "Use --headless-frames DIR to write the frames as PNGs instead."
 
 
 def run_molecule(args: argparse.Namespace) -> int:
+    # lazy (these three): the task registry imports this module to build --help, which must stay fast
+    import pygame  # lazy: a display library (its surfaces also draw the --headless-frames PNGs)
+    from PIL import Image  # lazy: Pillow, for --headless-frames
+    from deep_arena.envs.molecule.render import MoleculeView  # lazy: RDKit (its drawing modules load later still)
+
     parser: argparse.ArgumentParser = args.parser
     headless = args.headless_frames is not None
     if headless and args.save_frames is not None:
@@ -70,11 +76,7 @@ def run_molecule(args: argparse.Namespace) -> int:
         problem = display_problem()  # before loading the model
         if problem is not None:
             return no_window("molecule", problem, MOLECULE_HINT, detail=True)
-    from deep_arena.runtime import CheckpointError
-
     try:
-        from deep_arena.agents.molecule.players import load_molecule_agent
-
         policy, act = load_molecule_agent(args.model, device=args.device)
     except (ValueError, CheckpointError, OSError) as err:
         parser.error(f"--model {args.model}: {err}")
@@ -87,9 +89,6 @@ def run_molecule(args: argparse.Namespace) -> int:
     if not headless:
         # The window first: under X11, RDKit's Cairo drawing before SDL's first window crashes set_mode
         # (envs/molecule/render.py explains why). The env's view then draws into this window.
-        from deep_arena.envs.molecule.render import MoleculeView
-        from deep_arena.runtime.display import open_window
-
         view = MoleculeView()
         try:
             open_window(view.size, view.title, MOLECULE_HINT)
@@ -102,8 +101,6 @@ def run_molecule(args: argparse.Namespace) -> int:
         env = policy.make_env(objective=args.objective, **env_kwargs)
     except ValueError as err:  # a bad start SMILES, or an objective that needs arguments
         if not headless:
-            import pygame
-
             pygame.display.quit()
         parser.error(str(err))
     objective = args.objective or getattr(policy, "objective", "score")
@@ -112,8 +109,6 @@ def run_molecule(args: argparse.Namespace) -> int:
 
     def save_frame(episode: int, step: int) -> None:
         nonlocal frames
-        from PIL import Image
-
         Image.fromarray(env.render()).save(args.headless_frames / f"episode{episode:03d}_step{step:03d}.png")
         frames += 1
 
@@ -145,8 +140,6 @@ def run_molecule(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # the window went away (pygame.error): say so in one line
-        import pygame
-
         if headless or not isinstance(err, pygame.error):
             raise
         return no_window("molecule", err, MOLECULE_HINT, detail=True)

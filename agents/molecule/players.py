@@ -13,7 +13,7 @@ PRETRAINED_QED = "molecule-qed"
 def load_pretrained(name: str, device: str = "auto", **kwargs: Any):
     """The shipped MolDQN model ``name`` (``"molecule-qed"``) as a `MolDQNPolicy` (``make_env()``, ``act(env)``,
     ``generate(env)``)."""
-    from deep_arena.agents.moldqn.player import MolDQNPolicy  # torch: only when a model loads
+    from deep_arena.agents.moldqn.player import MolDQNPolicy  # lazy: RDKit and torch, only when a model loads (--help)
 
     return MolDQNPolicy.load(pretrained.pretrained_path(name), device=device, name=f"pretrained:{name}", **kwargs)
 
@@ -34,11 +34,11 @@ def load_molecule_agent(spec: str, device: str = "auto"):
                 raise ValueError(f"{spec!r} is a directory without model.pt or final_model.zip")
             path = found[0]
         if path.suffix == ".pt":
-            from deep_arena.agents.moldqn.player import MolDQNPolicy
+            from deep_arena.agents.moldqn.player import MolDQNPolicy  # lazy: as in load_pretrained
 
             policy = MolDQNPolicy.load(path, device=device)
         elif path.suffix == ".zip":
-            from deep_arena.agents.molecule.ppo import MoleculePPOPolicy
+            from deep_arena.agents.molecule.ppo import MoleculePPOPolicy  # lazy: SB3 and RDKit, .zip models only
 
             policy = MoleculePPOPolicy.load(path, device=device)
         elif not path.exists():

@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from deep_arena.envs.arm import tasks
+from deep_arena.envs.arm.render import ArmRenderer
 from deep_arena.envs.arm.sim import EE_STEP, JOINT_STEP, N_ARM, ArmSim
 from deep_arena.envs.validation import check_options, check_seed
 
@@ -256,8 +257,6 @@ class ArmEnv(gym.Env):
         if self._last_obs is None:
             raise RuntimeError("reset() must be called before render()")
         if self._renderer is None:
-            from deep_arena.envs.arm.render import ArmRenderer  # pygame/GL only when a frame is drawn
-
             self._renderer = ArmRenderer(self.sim, self.width, self.height)
         return self._renderer.render(self.render_mode, self._overlay_lines())
 

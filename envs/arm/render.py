@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from deep_arena.envs.arm.sim import CUBE_HALF, TABLE_Z, ArmSim
+from deep_arena.envs.arm.sim import CUBE_HALF, TABLE_Z, ArmSim, mujoco
 
 GL_HELP = ("for MuJoCo's 3-D view without a display install EGL (apt-get install libegl1 libgl1-mesa-dri) and set "
            "MUJOCO_GL=egl, or OSMesa (apt-get install libosmesa6) with MUJOCO_GL=osmesa; with a display, "
@@ -40,7 +40,7 @@ Z_RANGE = (0.3, 1.25)
 
 def _pygame() -> Any:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    import pygame
+    import pygame  # lazy: a display library, only when a frame is drawn (the env imports this module headless)
 
     if not pygame.font.get_init():
         pygame.font.init()
@@ -80,8 +80,6 @@ class ArmRenderer:
         return self._gl is not None
 
     def _make_gl_renderer(self):
-        import mujoco
-
         model = self.sim.model
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, self.width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, self.height)

@@ -38,13 +38,13 @@ def _import_mujoco():
     ``MUJOCO_GL=disable`` and a warning that says what to install; ``ArmRenderer`` then draws its 2-D views.
     """
     try:
-        import mujoco
+        import mujoco  # lazy: guarded, see the docstring; runs once, at module import (``mujoco = _import_mujoco()``)
     except (AttributeError, OSError) as err:
         backend = os.environ.get("MUJOCO_GL", "")
         for name in [m for m in sys.modules if m == "mujoco" or m.startswith("mujoco.")]:
             del sys.modules[name]
         os.environ["MUJOCO_GL"] = "disable"
-        import mujoco
+        import mujoco  # lazy: the retry without an OpenGL backend (the docstring says why)
 
         warnings.warn(f"MUJOCO_GL={backend!r}: MuJoCo's OpenGL backend failed to load ({type(err).__name__}: {err}). "
                       "Physics runs; rendering falls back to the 2-D views. For MuJoCo's 3-D view install EGL "

@@ -7,7 +7,7 @@ from deep_arena.envs.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveErro
 
 def env(board_size: int = 9, komi: float = 7.5, render_mode: str | None = None, **kwargs):
     """Two-player PettingZoo AEC Go env (agents ``"black"``, ``"white"``); see `envs.go.aec_env.GoAECEnv`."""
-    from deep_arena.envs.go.aec_env import GoAECEnv  # PettingZoo is imported only when the env is wanted
+    from deep_arena.envs.go.aec_env import GoAECEnv  # lazy: PettingZoo (a quarter second), only when this env is made
 
     return GoAECEnv(board_size=board_size, komi=komi, render_mode=render_mode, **kwargs)
 

@@ -12,6 +12,7 @@ from pettingzoo import AECEnv
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 from deep_arena.envs.go.gym_env import check_env_args, parse_action
+from deep_arena.envs.go.render import render_env
 from deep_arena.envs.validation import check_options, check_seed
 
 AGENTS = ("black", "white")
@@ -195,8 +196,6 @@ class GoAECEnv(AECEnv):
             self.render()
 
     def render(self):
-        from deep_arena.envs.go.render import render_env  # pygame is imported only when a frame is drawn
-
         return render_env(self)
 
     def close(self) -> None:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from deep_arena.envs.go.coords import GTP_COLUMNS, action_to_gtp
+
 BLACK = 1
 WHITE = -1
 EMPTY = 0
@@ -510,8 +512,6 @@ class GoGame:
         return captured
 
     def _explain(self, action: object, reason: str) -> str:
-        from deep_arena.envs.go.coords import action_to_gtp
-
         who = "Black" if self.to_play == BLACK else "White"
         if reason == "off board":
             return (f"action {action!r} is not a move on a {self.board_size}x{self.board_size} board "
@@ -560,8 +560,6 @@ class GoGame:
                 f"to_play={'black' if self.to_play == BLACK else 'white'}, over={self.is_over})")
 
     def __str__(self) -> str:
-        from deep_arena.envs.go.coords import GTP_COLUMNS
-
         n = self.board_size
         cols = " ".join(GTP_COLUMNS[:n])
         lines = [f"   {cols}"]

@@ -11,6 +11,7 @@ from gymnasium import spaces
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame, IllegalMoveError
 from deep_arena.envs.go.opponents import RESIGN, Opponent, make_opponent
+from deep_arena.envs.go.render import render_env
 from deep_arena.envs.validation import check_options, check_seed
 
 _COLOURS = {"black": BLACK, "white": WHITE}
@@ -253,8 +254,6 @@ class GoEnv(gym.Env):
     # -- rendering -------------------------------------------------------------------------------------------------
 
     def render(self):
-        from deep_arena.envs.go.render import render_env  # pygame is imported only when a frame is drawn
-
         return render_env(self)
 
     def close(self):

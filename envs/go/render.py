@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,7 +53,7 @@ _SPRITES: dict[tuple[int, int, int], "pygame.Surface"] = {}  # (colour, radius, 
 def _pygame() -> Any:
     """Import pygame on first use (quietly) and make sure the font module is ready."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    import pygame
+    import pygame  # lazy: a display library; the Go envs import this module headless (module docstring)
 
     if not pygame.font.get_init():
         pygame.font.init()
@@ -481,8 +482,6 @@ class HumanWindow:
 def render_env(env: Any) -> np.ndarray | None:
     """``render()`` of the Go envs: frames from an `GoView` kept on ``env._view``; a warning without render_mode."""
     if env.render_mode is None:
-        import warnings
-
         warnings.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'",
                       UserWarning, stacklevel=3)
         return None

@@ -22,6 +22,7 @@ from deep_arena.envs.molecule.chem import (
     illegal_reason,
 )
 from deep_arena.envs.molecule import rewards as reward_lib
+from deep_arena.envs.molecule.render import MoleculeView
 from deep_arena.envs.validation import check_options, check_seed
 
 MAX_H = 4  # hydrogen-count one-hot width in graph observations (0..4)
@@ -411,8 +412,6 @@ class MoleculeEnv(gym.Env):
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='human' or 'rgb_array'")
             return None
-        from deep_arena.envs.molecule.render import MoleculeView
-
         if self._view is None:
             self._view = MoleculeView()
         props = {"score": self.score()}

@@ -21,6 +21,7 @@ globally before RDKit's drawing modules (so libX11 keeps the system libxcb), and
 
 from __future__ import annotations
 
+import ctypes
 import io
 import math
 import os
@@ -29,7 +30,10 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from PIL import Image  # Pillow comes with the rdkit wheel
 from rdkit import Chem, rdBase
+
+from deep_arena.envs.molecule.rewards import property_table
 
 __all__ = ["draw_molecule", "MoleculeView", "molecule_grid", "save_grid_png", "wrap_text"]
 
@@ -48,8 +52,6 @@ def _load_system_x11() -> None:
     module docstring. Harmless where it is missing (no X11 here, so no X11 window either) or already loaded."""
     if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return
-    import ctypes
-
     try:
         ctypes.CDLL("libX11.so.6", mode=ctypes.RTLD_GLOBAL)
     except OSError:
@@ -63,10 +65,10 @@ def _draw_modules() -> tuple[Any, Any]:
     if _DRAW_MODULES is None:
         if "rdkit.Chem.Draw" not in sys.modules:
             _load_system_x11()
-        from rdkit.Chem import Draw
+        from rdkit.Chem import Draw  # lazy: RDKit's Cairo links libX11, loaded above first (docstring: X11)
 
         try:
-            from rdkit.Chem.Draw import rdMolDraw2D
+            from rdkit.Chem.Draw import rdMolDraw2D  # lazy: as Draw above; absent in RDKit builds without Cairo
         except ImportError:  # pragma: no cover - depends on the RDKit build
             rdMolDraw2D = None
         if rdMolDraw2D is not None and not hasattr(rdMolDraw2D, "MolDraw2DCairo"):  # pragma: no cover
@@ -89,16 +91,12 @@ def _to_mol(mol_or_smiles: Chem.Mol | str | None, what: str = "molecule") -> Che
 
 
 def _png_to_array(data: bytes) -> np.ndarray:
-    from PIL import Image  # Pillow is a dependency of the rdkit wheel
-
     with Image.open(io.BytesIO(data)) as img:
         return _pil_to_array(img)
 
 
 def _pil_to_array(img: Any) -> np.ndarray:
     if img.mode == "RGBA":  # composite on white rather than dropping alpha (transparent -> black)
-        from PIL import Image
-
         background = Image.new("RGB", img.size, BACKGROUND)
         background.paste(img, mask=img.split()[3])
         img = background
@@ -136,8 +134,6 @@ def draw_molecule(
     else:  # pragma: no cover - only without Cairo
         img = _pil_to_array(Draw.MolToImage(Chem.Mol(mol), size=(width, height), legend=legend or ""))
     if img.shape[:2] != (height, width):  # pragma: no cover - defensive: some backends round sizes
-        from PIL import Image
-
         img = np.asarray(Image.fromarray(img).resize((width, height)), dtype=np.uint8)
     return img
 
@@ -220,7 +216,7 @@ class MoleculeView:
     @staticmethod
     def _pygame() -> Any:
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        import pygame
+        import pygame  # lazy: a display library; the env imports this module headless (module docstring)
 
         if not pygame.font.get_init():
             pygame.font.init()
@@ -253,8 +249,6 @@ class MoleculeView:
             lines.append(("text", f"reward {_format_value(info['reward'])}"))
         props = info.get("properties")
         if props is None and self.compute_properties and mol.GetNumAtoms():
-            from deep_arena.envs.molecule.rewards import property_table
-
             try:
                 props = property_table(mol)
             except Exception:  # noqa: BLE001 - rendering never fails because of a property
@@ -374,9 +368,7 @@ class MoleculeView:
     def close(self) -> None:
         """Close the window (if one is open); frames can still be drawn afterwards."""
         if self._window is not None:
-            import pygame
-
-            pygame.display.quit()
+            self._pygame().display.quit()
             self._window = None
             self._clock = None
 
@@ -432,8 +424,6 @@ def save_grid_png(
     sub_img_size: tuple[int, int] = (250, 200),
 ) -> Path:
     """Write :func:`molecule_grid` to a PNG file (parent folders created); returns the path."""
-    from PIL import Image
-
     grid = molecule_grid(mols_or_smiles, legends, mols_per_row, sub_img_size)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Callable, Mapping
 
 import numpy as np
-from rdkit import Chem, DataStructs, rdBase
+from rdkit import Chem, DataStructs, RDConfig, rdBase
 from rdkit.Chem import QED, Crippen, rdFingerprintGenerator
 
 __all__ = [
@@ -136,16 +136,16 @@ def _sascorer() -> Any:
     """RDKit Contrib ``sascorer``, imported once, with its fragment scores (fpscores.pkl.gz) loaded once."""
     global _SASCORER
     if _SASCORER is None:
+        # lazy (both imports below): RDKit Contrib's sascorer is found at run time, in one of two places, and only the
+        # SA-based scores need it
         try:
-            from rdkit.Contrib.SA_Score import sascorer  # type: ignore[import-not-found]
+            from rdkit.Contrib.SA_Score import sascorer  # type: ignore[import-not-found]  # lazy: see above
         except ImportError:
-            from rdkit import RDConfig
-
             path = os.path.join(RDConfig.RDContribDir, "SA_Score")
             if path not in sys.path:
                 sys.path.append(path)
             try:
-                import sascorer  # type: ignore[import-not-found, no-redef]
+                import sascorer  # type: ignore[import-not-found, no-redef]  # lazy: see above
             except ImportError as err:
                 raise ImportError(
                     "SA score needs RDKit's Contrib sascorer (rdkit/Contrib/SA_Score/sascorer.py, shipped in the "

@@ -99,7 +99,7 @@ def _classifier(seed: int):
 
 
 def _to_frame(table: Table):
-    import pandas as pd  # only the optional ctgan peer needs pandas (it comes with ctgan, not with this project)
+    import pandas as pd  # lazy: only the optional ctgan peer needs pandas (it comes with ctgan, not with us)
 
     return pd.DataFrame({c: table.data[c] for c in table.columns})
 
@@ -117,7 +117,7 @@ def _from_frame(frame, like: Table) -> Table:
 def _ctgan_minority(model, target: str, needed: Mapping[str, int], like: Table, seed: int
                     ) -> tuple[Table | None, float]:
     """Conditional sampling + rejection until each class has its count; returns (rows, acceptance rate)."""
-    import pandas as pd  # only the optional ctgan peer needs pandas (it comes with ctgan, not with this project)
+    import pandas as pd  # lazy: only the optional ctgan peer needs pandas (it comes with ctgan, not with us)
 
     parts, drawn, kept = [], 0, 0
     for c, k in needed.items():
@@ -186,7 +186,7 @@ def evaluate_utility(table: Table, config: Mapping[str, Any], seeds: Sequence[in
                f"minority F1 real {row['real_only']['minority_f1']:.3f} SMOTE {row['smote']['minority_f1']:.3f} "
                f"ours {row['aug_ours']['minority_f1']:.3f}  ours {row['seconds_ours']:.0f} s")
         if peer:
-            from ctgan import CTGAN  # optional peer (the tabular-peer extra): imported only when asked for
+            from ctgan import CTGAN  # lazy: the optional peer (the tabular-peer extra), only when asked for
 
             torch.manual_seed(seed)
             began = time.perf_counter()
@@ -247,12 +247,10 @@ def format_table(result: Mapping[str, Any]) -> str:
 
 def utility_chart(result: Mapping[str, Any], path: str | Path) -> Path:
     """Bar chart: TSTR/TRTR macro F1 and the augmentation rows' minority F1 and PR-AUC (error bars: std)."""
-    # imported here, not at the top: matplotlib is slow to import and use("Agg") must not switch the backend of a
-    # program that merely imports the package
-    import matplotlib
+    import matplotlib  # lazy: slow, and selecting Agg at import would change the backend of a program importing us
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: as matplotlib above
 
     s = result["summary"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))

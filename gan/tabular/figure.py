@@ -11,12 +11,10 @@ __all__ = ["marginal_figure"]
 
 def marginal_figure(real: Table, synthetic: Table, max_columns: int = 6):
     """Matplotlib figure: per class, histograms (continuous) or bar pairs (categorical) of real vs synthetic."""
-    # imported here, not at the top: matplotlib is slow to import and use("Agg") must not switch the backend of a
-    # program that merely imports the package
-    import matplotlib
+    import matplotlib  # lazy: slow, and selecting Agg at import would change the backend of a program importing us
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: as matplotlib above
 
     cols = real.feature_columns[:max_columns]
     classes = sorted(set(real.labels.tolist()), key=category_sort_key)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -61,7 +62,8 @@ def closing_hints(done: list[tuple[DemoJob, Path | None]], prefix: str = "") -> 
     return lines
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="arena-demo", description=__doc__).parse_args(argv)  # --help, and no stray options
     runs_root = ROOT / "runs"
     jobs = demo_jobs()
     done: list[tuple[DemoJob, Path | None]] = []

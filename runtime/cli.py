@@ -22,8 +22,8 @@ from deep_arena.runtime.config import ConfigDict, deep_merge, load_config, merge
 from deep_arena.runtime.device import validate_device_spec
 from deep_arena.runtime.rundir import RunDir, create_run_dir
 
-__all__ = ["COMMON_DEFAULTS", "add_common_args", "add_output_args", "build_config", "evaluation_dir", "resume_run",
-           "seed_arg", "was_given"]
+__all__ = ["COMMON_DEFAULTS", "RESUME_RULE", "add_common_args", "add_output_args", "build_config", "evaluation_dir",
+           "resume_budget", "resume_run", "seed_arg", "was_given"]
 
 #: Config entries every resolved config has; script defaults may change them.
 COMMON_DEFAULTS: dict[str, Any] = {"device": "auto", "seed": 0}
@@ -235,3 +235,79 @@ def evaluation_dir(args: argparse.Namespace, folder: str) -> Path:
         raise ValueError(f"--out {str(out)!r} already exists and is not an empty folder; nothing is overwritten")
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+#: What the budget flags mean with ``--resume``, for the ``--help`` of every training command.
+RESUME_RULE = ("with --resume: that much more than the checkpoint has done (no budget flag: finish the run's "
+               "saved plan)")
+
+
+def resume_budget(
+    config: ConfigDict,
+    run_dir: RunDir,
+    checkpoint: Path,
+    *,
+    key: str,
+    flag: str,
+    unit: str,
+    done: float,
+    given: float | None,
+    seconds_done: float | None = None,
+    given_minutes: float | None = None,
+    required: bool = True,
+) -> str:
+    """
+    The one resume rule of every trainer: rewrite ``config``'s budget for ``--resume`` and return the line to print.
+
+    * No budget flag: the run finishes its saved plan (``config[key]`` and ``config["minutes"]`` stay: totals, with
+      minutes counting the run's whole training time across resumes).
+    * A budget flag means *that much more* than the checkpoint has done: ``--steps 2`` sets ``config[key]`` to
+      ``done + 2``, ``--minutes 1`` sets ``config["minutes"]`` to the minutes spent + 1. A saved budget whose flag is
+      not given is dropped (the saved time limit, and ``key`` itself when the trainer does not need it,
+      ``required=False``); a required one keeps its saved total.
+
+    :param key: the count budget's config key (``"iterations"``, ``"total_steps"``, ``"episodes"``, ``"epochs"``).
+    :param flag: its flag (``"--steps"``), for the messages.
+    :param unit: what it counts, in the singular (``"iteration"``, ``"env step"``, ``"episode"``, ``"epoch"``).
+    :param done: the count the checkpoint has done.
+    :param given: the flag's value on this command line (None: not given).
+    :param seconds_done: training seconds the checkpoint has spent (None: the trainer has no minutes budget).
+    :param given_minutes: ``--minutes`` on this command line (None: not given).
+    :return: ``resuming RUN from CKPT at iteration 5 (2.1 min): training to iteration 7 (--steps 2 more)``.
+    :raises ValueError: when the resulting plan has nothing left to train.
+    """
+    has_minutes = seconds_done is not None
+    any_given = given is not None or (has_minutes and given_minutes is not None)
+    if given is not None:
+        config[key] = done + given
+        if isinstance(done, float) and float(config[key]).is_integer():
+            config[key] = int(config[key])
+    elif any_given and not required:
+        config[key] = None
+    minutes_done = (seconds_done or 0.0) / 60.0
+    if has_minutes:
+        if given_minutes is not None:
+            config["minutes"] = round(minutes_done + given_minutes, 4)
+        elif any_given:
+            config["minutes"] = None
+
+    def count(value: float) -> str:
+        return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+
+    limits = []
+    if config.get(key) is not None:
+        limits.append(f"{unit} {count(config[key])}")
+    if has_minutes and config.get("minutes") is not None:
+        limits.append(f"{config['minutes']:g} min in all")
+    target = "training to " + " or ".join(limits) + (", whichever comes first" if len(limits) > 1 else "")
+    more = [f"{flag} {count(given)} more"] if given is not None else []
+    if has_minutes and given_minutes is not None:
+        more.append(f"--minutes {given_minutes:g} more")
+    target += f" ({', '.join(more)})" if more else " (the saved plan)"
+    where = f"{unit} {count(done)}" + (f" ({minutes_done:.1f} min)" if has_minutes else "")
+    left = (config.get(key) is None or config[key] > done) and \
+        (not has_minutes or config.get("minutes") is None or config["minutes"] > minutes_done)
+    if not left:
+        raise ValueError(f"{run_dir.path} is at {where}: nothing left to train ({target}); give {flag} N"
+                         + (" or --minutes M" if has_minutes else "") + " to train that much more")
+    return f"resuming {run_dir.path} from {checkpoint.name} at {where}: {target}"

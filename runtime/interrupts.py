@@ -60,9 +60,14 @@ class GracefulStop:
         self._previous.clear()
 
 
-def report_interrupted(run_dir: str | Path, command: Sequence[str], saved: Sequence[str | Path] = ()) -> int:
-    """Print where the interrupted run was saved and the command that continues it; return :data:`INTERRUPTED_EXIT`."""
-    print(f"interrupted: {run_dir} saved" + (f" ({', '.join(str(p) for p in saved)})" if saved else ""),
+def report_interrupted(run_dir: str | Path, command: Sequence[str] | None, saved: Sequence[str | Path] = (),
+                       note: str | None = None) -> int:
+    """Print where the interrupted run was saved and the command that continues it (for a trainer that cannot
+    resume, ``command`` None and ``note`` saying so); return :data:`INTERRUPTED_EXIT`."""
+    print(f"interrupted: {run_dir} saved" + (f" ({', '.join(str(p) for p in saved if p)})" if saved else ""),
           file=sys.stderr)
-    print(f"continue with: {shlex.join(str(c) for c in command)}", file=sys.stderr, flush=True)
+    if command is not None:
+        print(f"continue with: {shlex.join(str(c) for c in command)}", file=sys.stderr, flush=True)
+    else:
+        print(note or "this kind of run cannot be resumed", file=sys.stderr, flush=True)
     return INTERRUPTED_EXIT

@@ -510,3 +510,54 @@ def test_progress_wrapper() -> None:
         bar.update(4)
         assert bar.n == 4
     assert "steps" in buffer.getvalue() and "4/10" in buffer.getvalue()
+
+
+def test_resume_budget_is_one_rule_for_every_trainer(tmp_path: Path) -> None:
+    """No budget flag: the saved plan (totals); a flag: that much more than the checkpoint has done, and a saved
+    budget whose flag is not given is dropped (the time limit; the count only where the trainer can do without)."""
+    from deep_arena.runtime.cli import resume_budget
+    from deep_arena.runtime.rundir import RunDir
+
+    run = RunDir.create("go", "alphazero", root=tmp_path)
+    ckpt = run.checkpoint_path(5)
+
+    def plan(config, **kw):
+        kw = {"key": "iterations", "flag": "--steps", "unit": "iteration", "done": 5, "given": None,
+              "seconds_done": 126.0, **kw}
+        return resume_budget(config, run, ckpt, **kw), config
+
+    line, config = plan({"iterations": 10, "minutes": 30.0})
+    assert config == {"iterations": 10, "minutes": 30.0}
+    assert line == (f"resuming {run.path} from checkpoint_000000005.pt at iteration 5 (2.1 min): training to "
+                    "iteration 10 or 30 min in all, whichever comes first (the saved plan)")
+    line, config = plan({"iterations": 10, "minutes": 30.0}, given=2, required=False)
+    assert config == {"iterations": 7, "minutes": None}
+    assert line.endswith("at iteration 5 (2.1 min): training to iteration 7 (--steps 2 more)")
+    line, config = plan({"iterations": 10, "minutes": 30.0}, given_minutes=0.5, required=False)
+    assert config == {"iterations": None, "minutes": 2.6}
+    assert line.endswith("training to 2.6 min in all (--minutes 0.5 more)")
+    # a required count keeps its saved total when only --minutes is given
+    _, config = plan({"iterations": 10, "minutes": None}, given_minutes=1.0)
+    assert config == {"iterations": 10, "minutes": 3.1}
+    # fractional counts (MolGAN's epochs) and no minutes budget at all (the tabular GAN)
+    _, config = plan({"iterations": 1}, done=0.75, given=2, seconds_done=None)
+    assert config == {"iterations": 2.75}
+    _, config = plan({"iterations": 1}, done=1.0, given=2, seconds_done=None)
+    assert config == {"iterations": 3} and isinstance(config["iterations"], int)
+    # nothing left: a clear error that names the flag to give
+    for config, kw in (({"iterations": 5, "minutes": None}, {}), ({"iterations": 100, "minutes": 2.0}, {}),
+                       ({"iterations": 5, "minutes": None}, {"given_minutes": 1.0})):
+        with pytest.raises(ValueError, match=r"is at iteration 5 \(2.1 min\): nothing left to train .* give --steps "
+                                             r"N or --minutes M to train that much more"):
+            plan(config, **kw)
+
+
+def test_report_interrupted_prints_the_resume_command_or_why_there_is_none(capsys) -> None:
+    from deep_arena.runtime.interrupts import INTERRUPTED_EXIT, report_interrupted
+
+    assert report_interrupted("runs/x", ["arena-train", "arm", "--resume", "runs/x y"], saved=["a.zip", None]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted: runs/x saved (a.zip)" in err and "continue with: arena-train arm --resume 'runs/x y'" in err
+    assert report_interrupted("runs/x", None, note="cannot be resumed yet") == INTERRUPTED_EXIT
+    err = capsys.readouterr().err
+    assert "cannot be resumed yet" in err and "continue with" not in err

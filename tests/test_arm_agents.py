@@ -11,6 +11,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import importlib.util  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -74,22 +75,42 @@ def test_resume_continues_steps_and_evaluations(trained, tmp_path):
     shutil.copytree(trained, run)
     (run / "checkpoints" / "model_000000300.zip").unlink()  # resume from 150, whose replay buffer is gone: warns
     with pytest.warns(UserWarning, match="empty replay buffer"):
-        assert _script("train_arm").main(["--resume", str(run), "--steps", "300", "--no-progress"]) == 0
+        # no budget flag: the run finishes its saved plan (300 steps)
+        assert _script("train_arm").main(["--resume", str(run), "--no-progress"]) == 0
     model = arm.load_model(run / "final_model.zip", device="cpu")
     assert model.num_timesteps == 300
     with np.load(run / "evaluations.npz") as ev:
         assert ev["timesteps"].tolist() == [150, 300]  # the old 300 dropped, the resumed run's 300 added
         assert ev["successes"].shape == (2, 2)
     assert (run / "checkpoints" / "replay_buffer_000000300.pkl").is_file()
+    # TensorBoard: what the first run logged after step 150 is hidden, every curve's steps strictly increase
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run))
+    events.Reload()
+    assert [e.step for e in events.Scalars("eval/success_rate")] == [150, 300]
+    for tag in events.Tags()["scalars"]:
+        steps = [e.step for e in events.Scalars(tag)]
+        assert steps == sorted(set(steps)), (tag, steps)
 
 
-def test_resume_restores_replay_buffer(trained, tmp_path):
+def test_resume_of_a_finished_run_needs_a_budget_flag(trained, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _script("train_arm").main(["--resume", str(trained), "--no-progress"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "nothing left to train" in err and "give --steps N" in err
+
+
+def test_resume_restores_replay_buffer(trained, tmp_path, capsys):
     import shutil
 
     run = tmp_path / "copy"
     shutil.copytree(trained, run)
-    assert _script("train_arm").main(["--resume", str(run), "--steps", "400", "--no-progress",
+    assert _script("train_arm").main(["--resume", str(run), "--steps", "100", "--no-progress",  # 100 more
                                       "--set", "eval_episodes=1"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"from model_000000300\.zip at env step 300 \(\d+\.\d min\): training to env step 400 "
+                     r"\(--steps 100 more\)", out), out
     model = arm.load_model(run / "final_model.zip", device="cpu")
     assert model.num_timesteps == 400
     import pickle
@@ -97,6 +118,51 @@ def test_resume_restores_replay_buffer(trained, tmp_path):
     with open(run / "checkpoints" / "replay_buffer_000000400.pkl", "rb") as f:
         buffer = pickle.load(f)
     assert buffer.size() == 400  # 300 restored + 100 new
+    assert len(buffer.actions) == 401 and buffer.buffer_size == 2000  # saved as large as what it holds
+
+
+def test_interrupt_saves_prints_the_resume_command_and_exits_130(tmp_path):
+    """SIGINT during training: a checkpoint (model, trimmed replay buffer) and final_model.zip at the step it stopped,
+    the exact resume command, exit status 130, no traceback; that command with --steps 100 trains 100 more steps."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cmd = [sys.executable, str(REPO / "scripts" / "train_arm.py"), "--task", "reach", "--algo", "tqc", "--her",
+           "--steps", "100000", "--run-root", str(tmp_path), *TINY]
+    env = {**os.environ, "MUJOCO_GL": "egl", "SDL_VIDEODRIVER": "dummy"}
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            assert proc.poll() is None, f"training exited early:\n{proc.communicate()}"
+            if list(tmp_path.glob("arm/*/checkpoints/model_*.zip")):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("no checkpoint within 240 s")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err and "SIGINT: stopping" in err
+    (run,) = (tmp_path / "arm").iterdir()
+    assert f"continue with: arena-train arm --resume {run}" in err
+    assert f"run directory: {run} (" in out
+    steps = arm.load_model(run / "final_model.zip", device="cpu").num_timesteps
+    assert 150 <= steps < 100000
+    assert (run / "checkpoints" / f"model_{steps:09d}.zip").is_file()
+    assert (run / "checkpoints" / f"replay_buffer_{steps:09d}.pkl").is_file()
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "train_arm.py"), "--resume", str(run), "--steps",
+                           "100", "--no-progress"], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"training to env step {steps + 100:,} (--steps 100 more)" in done.stdout
+    assert "will be truncated" not in done.stderr, done.stderr  # HER's warning on load: expected, silenced
+    assert arm.load_model(run / "final_model.zip", device="cpu").num_timesteps == steps + 100
 
 
 def test_evaluate_arm_prints_success_rate_and_writes_results(trained, tmp_path, capsys):

@@ -242,10 +242,10 @@ def test_train_arm_with_goalgan_curriculum_logs_coverage_and_resumes(tmp_path, c
     saved = good.read_bytes()
     good.write_bytes(saved[: len(saved) // 2])            # a truncated curriculum file: exit 2, named
     with pytest.raises(SystemExit) as exc:
-        script.main(["--resume", str(run), "--steps", "400", "--no-progress"])
+        script.main(["--resume", str(run), "--steps", "200", "--no-progress"])
     assert exc.value.code == 2 and "curriculum_000000200.pt" in capsys.readouterr().err
     good.write_bytes(saved)
-    assert script.main(["--resume", str(run), "--steps", "400", "--no-progress"]) == 0
+    assert script.main(["--resume", str(run), "--steps", "200", "--no-progress"]) == 0  # 200 more
     with np.load(run / "coverage.npz") as data:
         assert list(data["timesteps"]) == [200, 400]
     from deep_arena.runtime import load_checkpoint

@@ -154,3 +154,131 @@ def test_trainer_skeleton_runs_a_toy_env_and_refuses_resume_by_default(tmp_path)
         saved_algo(bad)
     with pytest.raises(ValueError, match="unknown algorithm"):
         algo_class("dqn")
+
+
+def test_checkpointer_keeps_the_newest_models_with_their_state_and_the_protected_ones(tmp_path):
+    run_dir = RunDir.create("toy", "sac", root=tmp_path)
+    checkpointer = Checkpointer(run_dir.checkpoints_dir, state={"pool": lambda path: path.write_bytes(b"x")},
+                                keep_last=2, keep_steps=(0,))
+    model = FakeModel()
+    for step in (0, 10, 20, 30, 40):
+        model.num_timesteps = step
+        checkpointer.save(model)
+    assert [s for s, _ in checkpoints(run_dir)] == [0, 30, 40]
+    assert sorted(p.name for p in run_dir.checkpoints_dir.glob("pool_*.pt")) == [
+        "pool_000000000.pt", "pool_000000030.pt", "pool_000000040.pt"]
+    every = Checkpointer(run_dir.checkpoints_dir, keep_last=None)
+    model.num_timesteps = 50
+    every.save(model)
+    assert [s for s, _ in checkpoints(run_dir)] == [0, 30, 40, 50]
+
+
+def test_replay_buffer_is_saved_as_large_as_what_it_holds_and_restored_at_its_size(tmp_path):
+    """A HER buffer of 50,000 slots that holds 120 transitions: the pickle holds 121 slots, loading gives the
+    50,000 back with the same contents, and HerReplayBuffer's truncation warning (expected on a resume) is silent."""
+    import warnings
+
+    from stable_baselines3 import HerReplayBuffer, SAC
+
+    from deep_arena.agents.sb3.checkpoints import buffer_path, save_replay_buffer
+    from deep_arena.agents.sb3.models import restore_replay_buffer
+
+    env = DummyVecEnv([lambda: gym.wrappers.TimeLimit(ToyGoalEnv(), 7)])
+    kwargs = {"buffer_size": 50_000, "learning_starts": 1_000, "replay_buffer_class": HerReplayBuffer,
+              "policy_kwargs": {"net_arch": [8]}}
+    model = SAC("MultiInputPolicy", env, seed=0, device="cpu", **kwargs)
+    model.learn(120)
+    buffer = model.replay_buffer
+    path = buffer_path(tmp_path, 120)
+    save_replay_buffer(model, path)
+    assert model.replay_buffer is buffer and buffer.observations["observation"].shape[0] == 50_000
+    full = tmp_path / "full.pkl"
+    model.save_replay_buffer(full)
+    assert path.stat().st_size * 50 < full.stat().st_size
+    fresh = SAC("MultiInputPolicy", env, seed=0, device="cpu", **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert restore_replay_buffer(fresh, path, learning_starts=100)
+    restored = fresh.replay_buffer
+    assert restored.buffer_size == 50_000 and restored.pos == buffer.pos == 120 and not restored.full
+    for key, array in buffer.observations.items():
+        assert restored.observations[key].shape == array.shape
+        np.testing.assert_array_equal(restored.observations[key][:120], array[:120])
+    np.testing.assert_array_equal(restored.actions, buffer.actions)
+    assert restored.ep_length.shape == buffer.ep_length.shape and restored.infos.shape == buffer.infos.shape
+    assert restored.infos[-1, 0] == {}
+    fresh.learn(60, reset_num_timesteps=False)  # it keeps filling and sampling
+    assert fresh.replay_buffer.pos == 180
+    env.close()
+
+
+class ToyGoalEnv(gym.Env):
+    """A point that moves towards a goal on a line: the smallest goal env HER accepts."""
+
+    observation_space = gym.spaces.Dict({k: gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+                                         for k in ("observation", "achieved_goal", "desired_goal")})
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.x, self.goal = np.zeros(1, np.float32), self.np_random.uniform(-1, 1, 1).astype(np.float32)
+        return self._obs(), {}
+
+    def _obs(self):
+        return {"observation": self.x.copy(), "achieved_goal": self.x.copy(), "desired_goal": self.goal.copy()}
+
+    def compute_reward(self, achieved, desired, info):
+        return -(np.abs(achieved - desired).sum(axis=-1) > 0.1).astype(np.float32)
+
+    def step(self, action):
+        self.x = np.clip(self.x + 0.2 * np.asarray(action, np.float32), -1, 1)
+        return self._obs(), float(self.compute_reward(self.x, self.goal, {})), False, False, {}
+
+
+class ResumableToy(ToyTrainer):
+    def load(self, checkpoint):
+        self.load_model(checkpoint)
+
+
+def _scalar_steps(run, tag: str) -> list[int]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run))
+    acc.Reload()
+    return [event.step for event in acc.Scalars(tag)]
+
+
+def test_resumed_runs_purge_what_the_interrupted_one_logged_after_the_checkpoint(tmp_path):
+    run_dir = RunDir.create("toy", "ppo", root=tmp_path)
+    ResumableToy({"device": "cpu"}, run_dir, progress_bar=False).run()  # logs at 32 and 64, checkpoints both
+    trainer = ResumableToy({"device": "cpu", "total_steps": 96}, run_dir, progress_bar=False)
+    trainer.load(run_dir.checkpoints_dir / "model_000000032.zip")  # as if killed after the checkpoint at 32
+    trainer.run()
+    assert _scalar_steps(run_dir.path, "time/fps") == [32, 64, 96]  # not 32, 64, 64, 96
+
+
+def test_interrupt_stops_at_the_next_step_saves_and_skips_the_final_evaluation(tmp_path):
+    import os
+    import signal
+
+    class Interrupted(ToyTrainer):
+        def callbacks(self):
+            return [*super().callbacks(), PeriodicCallback(40, lambda m: os.kill(os.getpid(), signal.SIGINT))]
+
+        def finish(self):
+            raise AssertionError("no final evaluation after an interrupt")
+
+    run_dir = RunDir.create("toy", "ppo", root=tmp_path)
+    result = Interrupted({"device": "cpu", "total_steps": 640}, run_dir, progress_bar=False).run()
+    assert result.stopped_by == "interrupt" and result.counters["env_steps"] < 640
+    steps = result.counters["env_steps"]
+    assert (run_dir.checkpoints_dir / f"model_{steps:09d}.zip").is_file()
+    assert result.model_path == run_dir.path / "final_model.zip" and result.model_path.is_file()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+
+def test_time_budget_counts_the_seconds_a_resumed_run_had_spent():
+    model = FakeModel()
+    budget = TimeBudgetCallback(1.0, seconds_before=61.0)
+    budget.init_callback(model)
+    assert budget.on_step() is False and budget.spent and model.arena_seconds > 61.0

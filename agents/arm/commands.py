@@ -3,7 +3,7 @@
     python scripts/train_arm.py --task reach --algo tqc --her --steps 20000 --set threads=1
     python scripts/train_arm.py --task push --algo tqc --her --steps 1000000 --minutes 60
     python scripts/train_arm.py --task reach --algo ppo --reward-type dense --steps 200000
-    python scripts/train_arm.py --resume runs/arm/tqc-20261125-210000 [--steps 40000]
+    python scripts/train_arm.py --resume runs/arm/tqc-20261125-210000 [--steps 40000 (more)]
     python scripts/train_arm.py --task reach --curriculum goalgan --goal-space wide --steps 10000
 
 --curriculum goalgan draws each training episode's goal from a Goal GAN (gan.goalgan; settings with
@@ -15,7 +15,12 @@ Hyperparameters: agents/hyperparams/<algo>.yml, keyed by env id (the off-policy 
 it off). Any config value can be set with --config FILE.yml or --set key=value (e.g. --set model.batch_size=512
 --set model.policy_kwargs.net_arch=[128,128] --set threads=1 --set eval_episodes=50). Watch with
 `tensorboard --logdir runs` (eval/success_rate, eval/frames); the run directory gets config.yml, command.txt,
-evaluations.npz, checkpoints/ (model and replay buffer) and final_model.zip.
+evaluations.npz, checkpoints/ (the newest keep_checkpoints models, default 3, and the newest replay buffer,
+holding only the transitions stored) and final_model.zip.
+
+Ctrl-C (or SIGTERM) stops at the next step: a checkpoint and final_model.zip are saved, the command that continues
+the run is printed, and the exit status is 130. --resume with no budget flag finishes the run's saved plan; with
+--steps N or --minutes M it trains that much more (the saved time limit is dropped unless --minutes is given).
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from pathlib import Path
 
 from deep_arena.runtime import RunDir, add_common_args, build_config, load_config, resolve_device, was_given
 from deep_arena.runtime.argtypes import device, minutes, positive_int
-from deep_arena.runtime.cli import add_output_args, evaluation_dir, resume_run, seed_arg
+from deep_arena.runtime.checkpoint import folder_size_text
+from deep_arena.runtime.cli import RESUME_RULE, add_output_args, evaluation_dir, resume_budget, resume_run, seed_arg
+from deep_arena.runtime.interrupts import report_interrupted
 from deep_arena.runtime.trainer import RunResult
 
 TASKS = ("reach", "push", "pick_and_place")
@@ -42,9 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--algo", choices=ALGOS, default=None, help="default tqc")
     parser.add_argument("--her", action=argparse.BooleanOptionalAction, default=None,
                         help="hindsight experience replay (off-policy only; the shipped yml turns it on for them)")
-    parser.add_argument("--steps", type=positive_int, default=None, help="total env steps (default from the yml)")
+    parser.add_argument("--steps", type=positive_int, default=None,
+                        help=f"total env steps (default from the yml); {RESUME_RULE}")
     parser.add_argument("--minutes", type=minutes, default=None,
-                        help="wall-clock budget on top of --steps (training stops at whichever comes first)")
+                        help="wall-clock budget on top of --steps (training stops at whichever comes first; it "
+                             f"counts the run's training time); {RESUME_RULE}")
     parser.add_argument("--reward-type", choices=("sparse", "dense"), default=None, help="default sparse")
     parser.add_argument("--control", choices=("ee", "joint"), default=None, help="default ee (end effector)")
     parser.add_argument("--curriculum", choices=("none", "goalgan"), default=None,
@@ -54,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--coverage", type=int, default=None, metavar="N",
                         help="coverage test grid points per axis (default 4 with a curriculum or wide goals; 0 off)")
     parser.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
-                        help="continue a run from its last checkpoint (model, replay buffer, step count)")
+                        help="continue a run from its last checkpoint (model, replay buffer, step count, time "
+                             "spent)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(parser)
     return parser
@@ -117,12 +127,12 @@ def train(argv: Sequence[str] | None = None) -> int:
 
 def resume(args, parser) -> int:
     from deep_arena.agents.arm import sb3_trainer as arm  # lazy on purpose: SB3 only when the arm trains
+    from deep_arena.agents.sb3.models import saved_progress  # lazy: SB3 only when the arm trains
 
     fixed = {"--task": args.task, "--algo": args.algo, "--her": args.her, "--reward-type": args.reward_type,
              "--control": args.control, "--config": args.config, "--curriculum": args.curriculum,
              "--goal-space": args.goal_space, "--coverage": args.coverage}
-    changes = {"total_steps": args.steps, "minutes": args.minutes,
-               "seed": args.seed if was_given(args, "seed") else None}
+    changes = {"seed": args.seed if was_given(args, "seed") else None}  # the budget: resume_budget below
     # The newest model that has its replay buffer beside it (see arm.latest_model_checkpoint).
     # The saved config is laid over today's defaults: a run saved before a setting existed resumes with its default.
     run_dir, ckpt, config = resume_run(
@@ -134,19 +144,27 @@ def resume(args, parser) -> int:
         arm.validate_config(config)
         resolve_device(config["device"])
         arm.saved_algo(ckpt)  # a readable SB3 zip
+        steps, seconds = saved_progress(ckpt)
+        line = resume_budget(config, run_dir, ckpt, key="total_steps", flag="--steps", unit="env step", done=steps,
+                             given=args.steps, seconds_done=seconds, given_minutes=args.minutes)
         trainer = arm.ArmTrainer(config, run_dir, progress_bar=not args.no_progress,
                                  curriculum=build_curriculum(config))
         trainer.load(ckpt)  # model, replay buffer, curriculum (a corrupt curriculum file fails here, named)
     except ValueError as err:
         parser.error(str(err))
     run_dir.write_config(config)
-    print(f"resuming {run_dir.path} from {ckpt.name}")
+    print(line, flush=True)
     return _finish(trainer.run())
 
 
 def _finish(run: RunResult) -> int:
+    from deep_arena.agents.sb3.checkpoints import latest_model_checkpoint  # lazy: SB3 only when the arm trains
     from deep_arena.agents.stats import wilson_interval
 
+    if run.stopped_by == "interrupt":
+        print(f"run directory: {run.run_dir} ({folder_size_text(run.run_dir)})")
+        return report_interrupted(run.run_dir, ["arena-train", "arm", "--resume", str(run.run_dir)],
+                                  saved=[latest_model_checkpoint(run.run_dir / "checkpoints"), run.model_path])
     result = run.details
     k = round(result["success_rate"] * result["episodes"])
     lo, hi = wilson_interval(k, result["episodes"])
@@ -156,6 +174,7 @@ def _finish(run: RunResult) -> int:
     if "coverage" in result:
         print(f"coverage: {result['coverage']:.3f} of {result['coverage_goals']} test goals reached")
     print(f"model: {run.model_path}   evaluations: {run.run_dir / 'evaluations.npz'}")
+    print(f"run directory: {run.run_dir} ({folder_size_text(run.run_dir)})")
     return 0
 
 

@@ -63,7 +63,8 @@ class ArmSettings(RunSettings):
     control: str = setting("ee", choices=("ee", "joint"), help="end-effector or joint control")
     env_kwargs: dict = setting(dict, help="more ArmEnv arguments (goal_space, timestep, substeps...)")
     total_steps: int = setting(20_000, low=1, help="env steps, counted across a resume")
-    minutes: float | None = setting(None, low=0.0, low_open=True, help="optional wall-clock budget on top")
+    minutes: float | None = setting(None, low=0.0, low_open=True, help="optional wall-clock budget on top (the "
+                                                                       "run's training time, across resumes)")
     threads: int | None = setting(None, low=1, help="torch CPU threads; default all cores")
     n_envs: int = setting(1, low=1)
     vec_env: str = setting("dummy", choices=("dummy", "subproc"))
@@ -78,7 +79,10 @@ class ArmSettings(RunSettings):
     frame_size: int = setting(128, low=64, help="evaluation frames: width and height in pixels (the env needs >= 64)")
     frame_stride: int = setting(5, low=1)
     checkpoint_every: int = setting(10_000, low=1)
-    save_replay_buffer: bool = setting(True)
+    keep_checkpoints: int | None = setting(3, low=1, help="newest checkpoints/model_*.zip kept (with their extra "
+                                                          "state); null keeps every one")
+    save_replay_buffer: bool = setting(True, help="off-policy: the newest checkpoint's replay buffer (only the "
+                                                  "transitions stored), for --resume")
     curriculum: str | None = setting(None, choices=("goalgan",), help="None (the env samples goals uniformly) or "
                                                                        "goalgan (built by the script)")
     goalgan: dict = setting(dict, help="gan.goalgan.GoalGANConfig fields")

@@ -11,13 +11,15 @@ with ``her``, SB3's ``HerReplayBuffer`` (``future`` goals by default), then lear
   every ``frame_stride``-th frame goes to TensorBoard (``eval/frames``; without OpenGL the env draws its 2-D view,
   and if rendering fails altogether the strip is skipped with a warning);
 * checkpoints every ``checkpoint_every`` steps into ``<run>/checkpoints``: ``model_<steps>.zip`` (policy,
-  optimizers, step counter), for off-policy algorithms ``replay_buffer_<steps>.pkl`` (only the newest buffer is
-  kept: they are large) and with a goal curriculum ``curriculum_<steps>.pt``, so that :meth:`ArmTrainer.load`
-  continues exactly where the checkpoint left off;
-* a stop when the optional wall-clock budget ``minutes`` is spent.
+  optimizers, step counter; the newest ``keep_checkpoints`` are kept, and an expert start's ``model_000000000.zip``),
+  for off-policy algorithms ``replay_buffer_<steps>.pkl`` (only the newest, holding only the transitions stored so
+  far) and with a goal curriculum ``curriculum_<steps>.pt``, so that :meth:`ArmTrainer.load` continues exactly where
+  the checkpoint left off;
+* a stop when the optional wall-clock budget ``minutes`` (the run's training time, across resumes) is spent, or at
+  the next step after Ctrl-C / SIGTERM (a checkpoint and ``final_model.zip`` are saved, no final evaluation).
 
-At the end ``final_model.zip`` (no replay buffer; what ``evaluate.py arm`` and ``play.py arm`` load) and a last
-checkpoint are written. Hyperparameters come from ``agents/hyperparams/<algo>.yml`` keyed by env id; ``model`` is
+At the end a last checkpoint and ``final_model.zip`` (no replay buffer; what ``evaluate.py arm`` and ``play.py arm``
+load) are written, then the final evaluation runs. Hyperparameters come from ``agents/hyperparams/<algo>.yml`` keyed by env id; ``model`` is
 an open bag of keyword arguments for the algorithm's constructor (``learning_rate``, ``batch_size``,
 ``policy_kwargs``...).
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 import sys
 import time
 import warnings
@@ -135,16 +138,18 @@ def coverage_goals(low, high, per_axis: int) -> np.ndarray:
 
 
 def _make_vec_env(config: dict[str, Any], curriculum=None):
+    subproc = config["vec_env"] == "subproc" and config["n_envs"] > 1
+
     def factory():
+        if subproc:  # runs in the worker: a Ctrl-C in the terminal is the trainer's to handle (it stops cleanly)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         env = make_env(config)
         if curriculum is not None:
             env = GoalCurriculumWrapper(env, curriculum)
         return Monitor(env, info_keywords=("is_success",))
 
     fns = [factory for _ in range(config["n_envs"])]
-    if config["vec_env"] == "subproc" and config["n_envs"] > 1:
-        return SubprocVecEnv(fns)
-    return DummyVecEnv(fns)
+    return SubprocVecEnv(fns) if subproc else DummyVecEnv(fns)
 
 
 def _action_noise(config: dict[str, Any], venv) -> NormalActionNoise:
@@ -266,8 +271,10 @@ class ArmTrainer(SB3Trainer):
     def prepare(self) -> None:
         config = self.config
         state = {"curriculum": self._save_curriculum} if self.curriculum is not None else None
+        # the newest keep_checkpoints models, and the expert start (model_000000000.zip) to evaluate or start from
         self.checkpointer = Checkpointer(self.run_dir.checkpoints_dir, state=state,
-                                         replay_buffer=config["algo"] in OFF_POLICY and config["save_replay_buffer"])
+                                         replay_buffer=config["algo"] in OFF_POLICY and config["save_replay_buffer"],
+                                         keep_last=config["keep_checkpoints"], keep_steps=(0,))
         if self.resumed_from is None and config["expert"]["episodes"]:
             self._expert_start()
         elif config["expert"]["bc_alpha"]:
@@ -319,11 +326,11 @@ class ArmTrainer(SB3Trainer):
 
     def finish(self) -> RunResult:
         model = self.model
+        self.checkpointer.save(model)  # saved before the final evaluation, which a Ctrl-C could stop
+        model.save(self.run_dir.path / FINAL_MODEL)
         done_here = self.history["timesteps"] and self.history["timesteps"][-1] == model.num_timesteps
         last = self.evaluation.last if done_here and self.evaluation.last is not None \
             else self.evaluation.evaluate_now(model)
-        self.checkpointer.save(model)
-        model.save(self.run_dir.path / FINAL_MODEL)
         figures = {"steps": int(model.num_timesteps), "success_rate": float(last["successes"].mean()),
                    "mean_return": float(last["returns"].mean()),
                    "mean_final_distance": float(last["final_distances"].mean()),

@@ -1,6 +1,6 @@
 """The SB3 runner's callbacks, one concern each, at module level (a trainer composes them; SB3's ``CallbackList``
-calls them in list order at every step, so list them in the order their work must happen: episode statistics,
-evaluation, snapshots, checkpoint, then the time budget).
+calls them in list order at every step, so list them in the order their work must happen: the time budget (it
+records the run's training seconds that a checkpoint saves), episode statistics, evaluation, snapshots, checkpoint).
 
 Schedules count env steps and fire at the first step at or past each multiple of ``every`` (with ``n_envs`` copies
 a step adds ``n_envs``), so a resumed run keeps the schedule of the run it continues. Pictures go to TensorBoard
@@ -17,8 +17,11 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Image
 
-__all__ = ["CheckpointCallback", "EpisodeEndCallback", "EvaluationCallback", "HookCallback", "PeriodicCallback",
-           "TimeBudgetCallback", "frame_strip", "log_image", "next_multiple"]
+__all__ = ["SECONDS_ATTR", "CheckpointCallback", "EpisodeEndCallback", "EvaluationCallback", "HookCallback",
+           "PeriodicCallback", "StopCallback", "TimeBudgetCallback", "frame_strip", "log_image", "next_multiple"]
+
+#: The model attribute that holds a run's training seconds (saved in the zip's ``data``; a resume counts from it).
+SECONDS_ATTR = "arena_seconds"
 
 #: The logger outputs a picture must skip (only TensorBoard shows it).
 TEXT_OUTPUTS = ("stdout", "log", "json", "csv")
@@ -117,20 +120,41 @@ class CheckpointCallback(PeriodicCallback):
 
 
 class TimeBudgetCallback(BaseCallback):
-    """Stops training once ``minutes`` of wall-clock time have passed since it was made (None: never); ``spent``
-    says whether it did."""
+    """Stops training once the run has trained ``minutes`` (None: never): ``seconds_before`` (what a resumed run
+    had already trained) plus the time since this callback was made; ``spent`` says whether it did. Every step it
+    also records the run's training seconds on the model (``model.arena_seconds``, saved in its zip: what the next
+    resume counts from), so list it first, before the checkpoint."""
 
-    def __init__(self, minutes: float | None) -> None:
+    def __init__(self, minutes: float | None, seconds_before: float = 0.0) -> None:
         super().__init__()
         self.minutes = minutes
+        self.seconds_before = float(seconds_before)
         self.started = time.time()
         self.spent = False
 
+    def seconds(self) -> float:
+        """The run's training seconds so far (across resumes)."""
+        return self.seconds_before + time.time() - self.started
+
     def _on_step(self) -> bool:
-        if self.minutes is not None and time.time() - self.started > 60.0 * self.minutes:
+        seconds = self.seconds()
+        setattr(self.model, SECONDS_ATTR, seconds)
+        if self.minutes is not None and seconds > 60.0 * self.minutes:
             self.spent = True
             return False
         return True
+
+
+class StopCallback(BaseCallback):
+    """Stops training at the next step once ``stop.requested`` (a :class:`runtime.interrupts.GracefulStop`: Ctrl-C
+    or SIGTERM); the trainer then saves and reports."""
+
+    def __init__(self, stop: Any) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def _on_step(self) -> bool:
+        return not self.stop.requested
 
 
 class EpisodeEndCallback(BaseCallback):

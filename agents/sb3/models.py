@@ -18,13 +18,16 @@ import torch
 from sb3_contrib import TQC, MaskablePPO
 from stable_baselines3 import PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.logger import configure
+from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
 
+from deep_arena.agents.sb3.callbacks import SECONDS_ATTR
+from deep_arena.agents.sb3.checkpoints import grow_replay_buffer
 from deep_arena.runtime.device import resolve_device
 from deep_arena.runtime.legacy_names import legacy_module_names
+from deep_arena.runtime.tb import make_writer
 
-__all__ = ["ALGORITHMS", "OFF_POLICY", "algo_class", "attach_tensorboard", "load_for_training", "load_saved",
-           "restore_replay_buffer", "saved_algo"]
+__all__ = ["ALGORITHMS", "OFF_POLICY", "SECONDS_ATTR", "algo_class", "attach_tensorboard", "load_for_training",
+           "load_saved", "restore_replay_buffer", "saved_algo", "saved_progress", "trained_seconds"]
 
 #: The algorithms the runner builds, by the names configs and ``--algo`` use.
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "sac": SAC, "td3": TD3, "tqc": TQC,
@@ -84,12 +87,21 @@ def load_for_training(cls: type[BaseAlgorithm], path: str | os.PathLike[str], ve
     return model
 
 
+#: What HerReplayBuffer says on every load of a buffer saved mid-episode. A resumed run starts new episodes, so
+#: ending the stored last one there is what it should do: the warning is expected and silenced (only it).
+HER_TRUNCATION_WARNING = r"The last trajectory in the replay buffer will be truncated"
+
+
 def restore_replay_buffer(model: BaseAlgorithm, path: Path, learning_starts: int) -> bool:
-    """Load the replay buffer at ``path`` into an off-policy ``model``; if the file is missing (a run killed between
-    the model's save and the buffer's), warn and learn again only after ``max(learning_starts, 100)`` new steps
-    (HER cannot sample before an episode is complete). Returns whether the buffer was restored."""
+    """Load the replay buffer at ``path`` into an off-policy ``model`` at its configured size (a checkpoint holds
+    only the slots written: :func:`agents.sb3.checkpoints.save_replay_buffer`); if the file is missing (a run killed
+    between the model's save and the buffer's), warn and learn again only after ``max(learning_starts, 100)`` new
+    steps (HER cannot sample before an episode is complete). Returns whether the buffer was restored."""
     if path.is_file():
-        model.load_replay_buffer(path)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=HER_TRUNCATION_WARNING, category=UserWarning)
+            model.load_replay_buffer(path)
+        grow_replay_buffer(model.replay_buffer)
         return True
     model.learning_starts = model.num_timesteps + max(int(learning_starts), 100)
     warnings.warn(f"{path} is missing: training continues with an empty replay buffer, learning again after "
@@ -97,7 +109,33 @@ def restore_replay_buffer(model: BaseAlgorithm, path: Path, learning_starts: int
     return False
 
 
-def attach_tensorboard(model: BaseAlgorithm, folder: str | os.PathLike[str]) -> None:
+class _TensorBoard(TensorBoardOutputFormat):
+    """SB3's TensorBoard output on :func:`runtime.tb.make_writer`'s writer (with its ``purge_step``)."""
+
+    def __init__(self, folder: str, purge_step: int | None = None) -> None:  # noqa: D107 - no super(): one writer
+        self.writer = make_writer(folder, purge_step=purge_step)
+        self._is_closed = False
+
+
+def attach_tensorboard(model: BaseAlgorithm, folder: str | os.PathLike[str], purge_step: int | None = None) -> None:
     """Log ``model``'s scalars and pictures as TensorBoard events in ``folder`` (the run directory; nothing on
-    stdout, no csv)."""
-    model.set_logger(configure(str(folder), ["tensorboard"]))
+    stdout, no csv). A resumed run passes ``purge_step`` (the checkpoint's step + 1): what the interrupted run
+    logged from there on is hidden, so that curves continue instead of folding back."""
+    os.makedirs(folder, exist_ok=True)
+    model.set_logger(Logger(folder=str(folder), output_formats=[_TensorBoard(str(folder), purge_step)]))
+
+
+def trained_seconds(model: Any) -> float:
+    """The training seconds the run of ``model`` has spent (0 for a zip saved before they were recorded)."""
+    return float(getattr(model, SECONDS_ATTR, 0.0) or 0.0)
+
+
+def saved_progress(path: str | os.PathLike[str]) -> tuple[int, float]:
+    """``(env steps, training seconds)`` of the SB3 zip at ``path``, read from its ``data`` entry (nothing
+    unpickled); ``ValueError`` if unreadable."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data").decode("utf-8"))
+        return int(data["num_timesteps"]), float(data.get(SECONDS_ATTR) or 0.0)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as err:
+        raise ValueError(f"{path}: not a Stable-Baselines3 model zip ({type(err).__name__}: {err})") from None

@@ -12,9 +12,12 @@ A family's trainer subclasses :class:`SB3Trainer` and fills in what is env-speci
         def finish(self): ...              # final evaluation and outputs -> self.result(...)
 
 The config must have ``total_steps`` (env steps, counted across a resume), ``minutes`` (optional wall-clock budget
-on top) and the run settings ``seed``, ``device`` and ``threads``. ``run()`` builds the model (unless
-:meth:`load` restored one), logs to TensorBoard in the run directory, learns until the budget is spent, calls
-:meth:`finish` and closes the envs. :meth:`load` is refused unless a subclass supports resuming.
+on top, the run's training time across resumes) and the run settings ``seed``, ``device`` and ``threads``. ``run()``
+builds the model (unless :meth:`load` restored one), logs to TensorBoard in the run directory (a resumed run purges
+what the interrupted one logged after its checkpoint), learns until the budget is spent, calls :meth:`finish` and
+closes the envs. Ctrl-C or SIGTERM while it learns (:class:`runtime.interrupts.GracefulStop`) stops at the next
+step: :meth:`interrupted` saves a checkpoint and the final model, with no final evaluation, and the result says
+``stopped_by="interrupt"``. :meth:`load` is refused unless a subclass supports resuming.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from typing import Any, ClassVar
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
-from deep_arena.agents.sb3.callbacks import TimeBudgetCallback
-from deep_arena.agents.sb3.models import algo_class, attach_tensorboard, load_for_training
+from deep_arena.agents.sb3.callbacks import StopCallback, TimeBudgetCallback
+from deep_arena.agents.sb3.checkpoints import Checkpointer
+from deep_arena.agents.sb3.models import algo_class, attach_tensorboard, load_for_training, trained_seconds
 from deep_arena.runtime.config import deep_merge
 from deep_arena.runtime.device import prepare_training
+from deep_arena.runtime.interrupts import GracefulStop
 from deep_arena.runtime.rundir import RunDir
 from deep_arena.runtime.settings import Settings
 from deep_arena.runtime.trainer import RunResult
@@ -55,6 +60,7 @@ class SB3Trainer:
         self.model: BaseAlgorithm | None = None
         self.venv: Any = None
         self.resumed_from: Path | None = None
+        self.checkpointer: Checkpointer | None = None  # set by a family's prepare() or callbacks()
         self.stopped_by = "budget"
         self._ready = False
 
@@ -84,6 +90,14 @@ class SB3Trainer:
 
     def finish(self) -> RunResult:
         raise NotImplementedError
+
+    def interrupted(self) -> RunResult:
+        """After Ctrl-C / SIGTERM: a checkpoint (``self.checkpointer``'s, with its buffer and extra state) and the
+        final model, no final evaluation. Families add what they keep beside them."""
+        checkpointer = self.checkpointer or Checkpointer(self.run_dir.checkpoints_dir)
+        checkpointer.save(self.model)
+        self.model.save(self.run_dir.path / FINAL_MODEL)
+        return self.result({})
 
     def close(self) -> None:
         """The training env and the TensorBoard logger (their files flushed); subclasses close what they add."""
@@ -120,21 +134,28 @@ class SB3Trainer:
         if not self._ready:
             if self.model is None:
                 self.model = self.build()
-            attach_tensorboard(self.model, self.run_dir.path)
+            # a resumed run hides what the interrupted one logged after the checkpoint's step
+            purge = self.model.num_timesteps + 1 if self.resumed_from is not None else None
+            attach_tensorboard(self.model, self.run_dir.path, purge_step=purge)
             self.prepare()
             self._ready = True
         return self
 
     def run(self) -> RunResult:
-        """Learn up to ``total_steps`` (or ``minutes``), then :meth:`finish`; the envs are closed in any case."""
-        self.setup()
-        budget = TimeBudgetCallback(self.config["minutes"])
-        callback = CallbackList([*self.callbacks(), budget])
-        remaining = self.config["total_steps"] - self.model.num_timesteps
+        """Learn up to ``total_steps`` (or ``minutes``), then :meth:`finish` (after Ctrl-C / SIGTERM:
+        :meth:`interrupted`); the envs are closed in any case."""
         try:
-            if remaining > 0:
-                self.model.learn(total_timesteps=remaining, callback=callback, progress_bar=self.progress_bar,
-                                 reset_num_timesteps=False)
+            self.setup()
+            budget = TimeBudgetCallback(self.config["minutes"], seconds_before=trained_seconds(self.model))
+            remaining = self.config["total_steps"] - self.model.num_timesteps
+            with GracefulStop() as stop:  # the first signal stops at the next step; a second one quits at once
+                callback = CallbackList([budget, StopCallback(stop), *self.callbacks()])
+                if remaining > 0:
+                    self.model.learn(total_timesteps=remaining, callback=callback, progress_bar=self.progress_bar,
+                                     reset_num_timesteps=False)
+            if stop.requested:
+                self.stopped_by = "interrupt"
+                return self.interrupted()
             self.stopped_by = "minutes" if budget.spent else "budget"
             return self.finish()
         finally:

@@ -570,11 +570,12 @@ def test_resume_after_sigkill_continues_iterations_and_logs(tmp_path: Path) -> N
     k = load_checkpoint(RunDir(run).latest_checkpoint())["counters"]["iteration"]
     assert k >= 2
 
-    done = subprocess.run([sys.executable, str(TRAIN_GO), "--resume", str(run), "--steps", str(k + 2),
+    done = subprocess.run([sys.executable, str(TRAIN_GO), "--resume", str(run), "--steps", "2",  # 2 more
                            "--no-progress"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    match = re.search(r"resuming .* \(iteration (\d+)\)", done.stdout)
-    assert match and int(match.group(1)) == k, done.stdout
+    match = re.search(r"resuming .* at iteration (\d+) \([\d.]+ min\): training to iteration (\d+) "
+                      r"\(--steps 2 more\)", done.stdout)
+    assert match and int(match.group(1)) == k and int(match.group(2)) == k + 2, done.stdout
     assert "vs random" in done.stdout
     latest = RunDir(run).latest_checkpoint()
     assert load_checkpoint(latest)["counters"]["iteration"] == k + 2
@@ -615,9 +616,10 @@ def test_interrupt_saves_reports_the_resume_command_and_exits_130(tmp_path: Path
     assert resume in err, err
     k = load_checkpoint(RunDir(run).latest_checkpoint())["counters"]["iteration"]
     assert load_checkpoint(run / "model.pt")["meta"]["counters"]["iteration"] == k >= 1
-    done = subprocess.run([sys.executable, str(TRAIN_GO), "--resume", str(run), "--steps", str(k + 1), "--no-progress"],
+    done = subprocess.run([sys.executable, str(TRAIN_GO), "--resume", str(run), "--steps", "1", "--no-progress"],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and f"(iteration {k})" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and f"at iteration {k} (" in done.stdout, done.stdout + done.stderr
+    assert f"training to iteration {k + 1} (--steps 1 more)" in done.stdout
 
 
 def test_train_go_alphazero_one_iteration(tmp_path: Path, capsys) -> None:
@@ -688,12 +690,15 @@ def test_train_go_resume_refuses_flags_it_cannot_honour_and_ppo_runs(tmp_path: P
     with pytest.raises(SystemExit):
         train_go.main(["--resume", str(tmp_path), "--board-size", "9"])
     assert "--board-size cannot change it" in capsys.readouterr().err
-    ppo_run = tmp_path / "maskable_ppo-20260101-000000"
+    ppo_run = tmp_path / "maskable_ppo-20260101-000000"  # a MaskablePPO run resumes as one (tests/test_ppo_selfplay)
     (ppo_run / "checkpoints").mkdir(parents=True)
     (ppo_run / "checkpoints" / "model_000001000.zip").write_bytes(b"zip")
     with pytest.raises(SystemExit):
+        train_go.main(["--resume", str(ppo_run), "--init-from", "x.pt"])
+    assert "--init-from cannot change it" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
         train_go.main(["--resume", str(ppo_run)])
-    assert "resuming MaskablePPO runs is not supported yet" in capsys.readouterr().err
+    assert "config.yml' does not exist" in capsys.readouterr().err
 
 
 def _careful_player() -> "AlphaZeroPlayer":
@@ -747,7 +752,7 @@ def test_resume_of_a_run_saved_before_a_setting_existed(tmp_path: Path, capsys) 
     del saved["expert"]
     (run / "config.yml").write_text(yaml.safe_dump(saved))
     capsys.readouterr()
-    assert train_go.main(["--resume", str(run), "--steps", "2", "--no-progress",
+    assert train_go.main(["--resume", str(run), "--steps", "1", "--no-progress",  # one more
                           "--set", "expert.gnugo_level=3"]) == 0
     assert "resuming" in capsys.readouterr().out
     assert yaml.safe_load((run / "config.yml").read_text())["expert"]["gnugo_level"] == 3

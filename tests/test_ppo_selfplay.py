@@ -262,9 +262,7 @@ def test_train_with_selfplay_grows_and_saves_the_pool(tmp_path) -> None:
     assert (run_dir.path / "sample_game.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_settings_name_the_bad_key_and_resume_is_refused(tmp_path) -> None:
-    from deep_arena.runtime import RunDir
-
+def test_settings_name_the_bad_key() -> None:
     for key, value, message in (("selfplay", {"snapshot_every": 0}, "selfplay.snapshot_every must be a positive "
                                                                    "integer"),
                                 ("ppo", {"gamma": 1.5}, r"ppo.gamma must be a number in \[0, 1\]"),
@@ -275,9 +273,46 @@ def test_settings_name_the_bad_key_and_resume_is_refused(tmp_path) -> None:
         with pytest.raises(ValueError, match=message):
             go_ppo.validate_config(config)
     assert go_ppo.validate_config(small_config(opponent="gnugo:3")).opponent == "gnugo:3"
-    trainer = go_ppo.GoPPOTrainer(small_config(), RunDir.create("go", "maskable_ppo", root=tmp_path))
-    with pytest.raises(ValueError, match="resuming maskable_ppo runs is not supported"):
-        trainer.load(tmp_path / "model_000000100.zip")
+
+
+def test_train_go_maskable_ppo_resumes_with_its_pool_and_the_one_budget_rule(tmp_path, capsys) -> None:
+    """arena-train go --resume on a MaskablePPO run: the model, its step counter and the self-play pool saved with
+    the checkpoint come back; --steps 128 trains exactly 128 more, no flag finishes the saved plan; TensorBoard steps
+    never overlap; old checkpoints are pruned to keep_checkpoints."""
+    from deep_arena.agents.go.commands import train
+    from deep_arena.runtime import load_config
+
+    tiny = ["--no-progress", "--device", "cpu", "--set", "n_envs=2", "--set", "ppo.n_steps=64",
+            "--set", "ppo.batch_size=64", "--set", "ppo.n_epochs=1", "--set", "eval_every=128",
+            "--set", "eval_games=2", "--set", "checkpoint_every=128", "--set", "selfplay.snapshot_every=128",
+            "--set", "net.channels=4", "--set", "net.hidden=16", "--set", "keep_checkpoints=2"]
+    assert train(["--algo", "maskable_ppo", "--board-size", "5", "--steps", "256", "--run-root", str(tmp_path),
+                  *tiny]) == 0
+    (run,) = (tmp_path / "go").glob("maskable_ppo-*")
+    ckpts = run / "checkpoints"
+    assert sorted(p.name for p in ckpts.glob("model_*.zip")) == ["model_000000128.zip", "model_000000256.zip"]
+    capsys.readouterr()
+    assert train(["--resume", str(run), "--steps", "128", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "from model_000000256.zip at env step 256" in out and "training to env step 384 (--steps 128 more)" in out
+    assert f"run directory: {run} (" in out
+    assert sorted(p.name for p in ckpts.glob("model_*.zip")) == ["model_000000256.zip", "model_000000384.zip"]
+    assert sorted(p.name for p in ckpts.glob("pool_*.pt")) == ["pool_000000256.pt", "pool_000000384.pt"]
+    pool = torch.load(ckpts / "pool_000000384.pt", weights_only=True)
+    assert pool["steps"] == [0, 128, 256, 384]  # the restored pool kept growing
+    assert load_config(run / "config.yml")["total_steps"] == 384
+    # killed after the checkpoint at 256 (as if 384 had never been saved): no flag finishes the plan (384)
+    (ckpts / "model_000000384.zip").unlink()
+    assert train(["--resume", str(run), "--no-progress"]) == 0
+    assert "training to env step 384 (the saved plan)" in capsys.readouterr().out
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run))
+    events.Reload()
+    assert [e.step for e in events.Scalars("eval/win_rate_vs_random")] == [128, 256, 384]
+    for tag in events.Tags()["scalars"]:  # no curve folds back (selfplay/pool_size is logged twice at some steps)
+        steps = [e.step for e in events.Scalars(tag)]
+        assert steps == sorted(steps), (tag, steps)
 
 
 def test_make_env_refuses_selfplay_without_a_pool() -> None:

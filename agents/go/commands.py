@@ -2,7 +2,8 @@
 
     python scripts/train_go.py --board-size 7 --algo alphazero --minutes 30 [--device auto] [--seed 0]
     python scripts/train_go.py --board-size 7 --algo maskable_ppo --steps 200000
-    python scripts/train_go.py --resume runs/go/alphazero-20261125-120000 [--minutes 60]
+    python scripts/train_go.py --resume runs/go/alphazero-20261125-120000 [--minutes 60 (more)]
+    python scripts/train_go.py --resume runs/go/maskable_ppo-20261125-120000 [--steps 100000 (more)]
     python scripts/train_go.py --board-size 9 --algo alphazero --minutes 60 --init-from runs/go/.../model.pt
     python scripts/train_go.py --board-size 7 --komi 9.5 --algo alphazero --minutes 60 \
         --set expert.games=1600 --set expert.train_steps=3000 --set replay_capacity=80000
@@ -12,6 +13,12 @@ they need GNU Go (apt-get install gnugo).
 
 --steps counts environment steps for maskable_ppo and self-play/training iterations for alphazero.
 Any config value can be set with --config FILE.yml or --set key=value (e.g. --set net.blocks=6).
+
+Ctrl-C (or SIGTERM) stops at the next safe point (an iteration's end, an env step): a checkpoint and the model are
+saved, the command that continues the run is printed, and the exit status is 130. --resume with no budget flag
+finishes the run's saved plan; with --steps N or --minutes M it trains that much more (a saved budget whose flag is
+not given is dropped: --steps 2 alone trains two more iterations, whatever the saved minutes). --minutes counts the
+run's training time across resumes. An AlphaZero run keeps its newest 3 checkpoints when it ends.
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import device, finite_float, int_in_range, minutes, positive_int
 from deep_arena.runtime.interrupts import report_interrupted
-from deep_arena.runtime.checkpoint import folder_size_text
-from deep_arena.runtime.cli import add_output_args, evaluation_dir, resume_run, seed_arg
+from deep_arena.runtime.checkpoint import folder_size_text, prune_checkpoints
+from deep_arena.runtime.cli import RESUME_RULE, add_output_args, evaluation_dir, resume_budget, resume_run, seed_arg
 
 
 def train(argv: Sequence[str] | None = None) -> int:
@@ -38,14 +45,14 @@ def train(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--board-size", type=int_in_range(5, 19), default=None, help="5 to 19 (default 7)")
     parser.add_argument("--komi", type=finite_float, default=None)
     parser.add_argument("--minutes", type=minutes, default=None,
-                        help="wall-clock budget (for maskable_ppo: a limit on top of --steps)")
+                        help=f"wall-clock budget (for maskable_ppo: a limit on top of --steps); {RESUME_RULE}")
     parser.add_argument("--steps", type=positive_int, default=None,
-                        help="env steps (maskable_ppo) or iterations (alphazero)")
+                        help=f"env steps (maskable_ppo) or iterations (alphazero); {RESUME_RULE}")
     parser.add_argument("--opponent", default=None,
                         help="maskable_ppo: selfplay (default: a pool of earlier policy snapshots), random or "
                              "gnugo:LEVEL")
     parser.add_argument("--resume", type=Path, default=None,
-                        help="continue an AlphaZero run directory from its last checkpoint")
+                        help="continue a run directory (alphazero or maskable_ppo) from its last checkpoint")
     parser.add_argument("--init-from", type=Path, default=None, help="alphazero: start from this model's weights")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(parser)
@@ -68,10 +75,7 @@ def train(argv: Sequence[str] | None = None) -> int:
         except ValueError as err:  # unknown --set key, bad setting or --config file, no CUDA...
             parser.error(str(err))
         run_dir = _new_run(args, algo, config)
-        result = go_ppo.GoPPOTrainer(config, run_dir, progress_bar=not args.no_progress).run()
-        print(f"final win rate vs random ({config['eval_games']} games): {result.metrics['win_rate_vs_random']:.2f}")
-        print(f"model: {result.model_path}   sample game: {result.details['sample_game']}")
-        return 0
+        return _finish_ppo(go_ppo.GoPPOTrainer(config, run_dir, progress_bar=not args.no_progress).run(), config)
 
     from deep_arena.agents.alphazero import trainer as az
 
@@ -102,35 +106,86 @@ def _new_run(args, algo: str, config: dict) -> RunDir:
     return run_dir
 
 
+def _is_ppo_run(path: Path) -> bool:
+    return path.name.startswith("maskable_ppo") or any((path / "checkpoints").glob("model_*.zip"))
+
+
 def resume(args, parser) -> int:
     from deep_arena.agents.alphazero import trainer as az
 
     fixed = {"--algo": args.algo, "--board-size": args.board_size, "--komi": args.komi, "--opponent": args.opponent,
              "--init-from": args.init_from, "--config": args.config}
-
-    def no_checkpoint(run_dir) -> str:
-        if run_dir.path.name.startswith("maskable_ppo") or list(run_dir.checkpoints_dir.glob("model_*.zip")):
-            return ("resuming MaskablePPO runs is not supported yet; its checkpoints (checkpoints/model_*.zip) load "
-                    "with sb3_contrib.MaskablePPO.load")
-        return "no checkpoint to resume from"
-
-    run_dir, ckpt, config = resume_run(args, parser, fixed, {"minutes": args.minutes, "iterations": args.steps},
-                                       "--minutes, --steps", no_checkpoint=no_checkpoint, defaults=az.DEFAULTS)
+    if _is_ppo_run(args.resume):
+        return _resume_ppo(args, parser, fixed)
+    # the budget: resume_budget below (--steps and --minutes mean "that much more")
+    run_dir, ckpt, config = resume_run(args, parser, fixed, {}, "--minutes, --steps", defaults=az.DEFAULTS)
     try:
         az.validate_config(config)
         resolve_device(config["device"])
         trainer = az.AlphaZeroTrainer(config, run_dir, progress_bar=not args.no_progress)
         trainer.load(ckpt)
+        # AlphaZero needs one of its budgets, not both: a budget flag alone replaces the saved plan
+        line = resume_budget(trainer.config, run_dir, ckpt, key="iterations", flag="--steps", unit="iteration",
+                             done=int(trainer.counters["iteration"]), given=args.steps,
+                             seconds_done=float(trainer.counters["elapsed"]), given_minutes=args.minutes,
+                             required=False)
+        az.validate_config(trainer.config)
     except (ValueError, CheckpointError) as err:
         parser.error(str(err))
+    config.update({key: trainer.config[key] for key in ("iterations", "minutes")})
     run_dir.write_config(config)
-    print(f"resuming {run_dir.path} from {ckpt.name} (iteration {trainer.counters['iteration']})")
+    print(line, flush=True)
     return _finish(trainer, run_dir)
+
+
+def _resume_ppo(args, parser, fixed: dict) -> int:
+    from deep_arena.agents.go import ppo as go_ppo  # lazy: SB3 only when MaskablePPO trains
+    from deep_arena.agents.sb3.checkpoints import latest_model_checkpoint  # lazy: SB3, as go_ppo above
+    from deep_arena.agents.sb3.models import saved_algo, saved_progress  # lazy: SB3, as go_ppo above
+
+    fixed = {**fixed, "--init-from": args.init_from}
+    run_dir, ckpt, config = resume_run(
+        args, parser, fixed, {}, "--minutes, --steps", find_checkpoint=latest_model_checkpoint,
+        no_checkpoint=lambda _: "no checkpoint to resume from (checkpoints/model_*.zip)", defaults=go_ppo.DEFAULTS)
+    try:
+        go_ppo.validate_config(config)
+        resolve_device(config["device"])
+        saved_algo(ckpt, allowed=("maskable_ppo",))
+        steps, seconds = saved_progress(ckpt)
+        line = resume_budget(config, run_dir, ckpt, key="total_steps", flag="--steps", unit="env step", done=steps,
+                             given=args.steps, seconds_done=seconds, given_minutes=args.minutes)
+        trainer = go_ppo.GoPPOTrainer(config, run_dir, progress_bar=not args.no_progress)
+        trainer.load(ckpt)  # the model and the self-play pool saved with it
+    except ValueError as err:
+        parser.error(str(err))
+    run_dir.write_config(config)
+    print(line, flush=True)
+    return _finish_ppo(trainer.run(), config)
+
+
+def _finish_ppo(result, config: dict) -> int:
+    from deep_arena.agents.sb3.checkpoints import latest_model_checkpoint  # lazy: SB3 only for MaskablePPO
+
+    run_dir = result.run_dir
+    print(f"run directory: {run_dir} ({folder_size_text(run_dir)})")
+    if result.stopped_by == "interrupt":
+        return report_interrupted(run_dir, ["arena-train", "go", "--resume", str(run_dir)],
+                                  saved=[latest_model_checkpoint(run_dir / "checkpoints"), result.model_path])
+    print(f"final win rate vs random ({config['eval_games']} games): {result.metrics['win_rate_vs_random']:.2f}")
+    print(f"model: {result.model_path}   sample game: {result.details['sample_game']}")
+    return 0
+
+
+#: AlphaZero checkpoints hold the replay buffer; the newest few are kept when a run ends (its trainer saves every
+#: checkpoint_every iterations and keeps them all while it runs).
+KEEP_ALPHAZERO_CHECKPOINTS = 3
 
 
 def _finish(trainer, run_dir: RunDir) -> int:
     run = trainer.run()
+    prune_checkpoints(run_dir.checkpoints_dir, KEEP_ALPHAZERO_CHECKPOINTS)
     if run.stopped_by == "interrupt":
+        print(f"run directory: {run_dir.path} ({folder_size_text(run_dir.path)})")
         return report_interrupted(run_dir.path, ["arena-train", "go", "--resume", str(run_dir.path)],
                                   saved=[run_dir.latest_checkpoint(), run.model_path])
     result = run.details

@@ -17,11 +17,12 @@ A small convolutional feature extractor reads the env's feature planes. Every ``
 against the newest snapshot, with :func:`agents.go.match.play_match` (games stopped at the move cap are scored
 on the board; draws count half); the win rates go to TensorBoard (``eval/win_rate_vs_random``,
 ``eval/win_rate_vs_latest_snapshot``) with a picture of the last evaluation board, and ``selfplay/pool_size`` is
-logged every rollout. Checkpoints (the SB3 zip: policy, optimizer state and step counter) go to
-``<run>/checkpoints`` with, for self-play, the pool's snapshots (``pool_<steps>.pt``: their state_dicts, loadable
-with ``torch.load(weights_only=True)``; :meth:`OpponentPool.load` restores them). At the end: ``final_model.zip``,
-``final_pool.pt`` and one sample game against the random player (``sample_game.sgf`` / ``.png``). This is the
-baseline trainer that ``make demo`` runs.
+logged every rollout. Checkpoints (the SB3 zip: policy, optimizer state and step counter; the newest
+``keep_checkpoints``) go to ``<run>/checkpoints`` with, for self-play, the pool's snapshots (``pool_<steps>.pt``:
+their state_dicts, loadable with ``torch.load(weights_only=True)``; :meth:`OpponentPool.load` restores them), so
+that :meth:`GoPPOTrainer.load` continues a run (``arena-train go --resume``; PPO keeps no replay buffer, and the
+rollout in progress is collected again). At the end: ``final_model.zip``, ``final_pool.pt`` and one sample game
+against the random player (``sample_game.sgf`` / ``.png``). This is the baseline trainer that ``make demo`` runs.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from deep_arena.agents.go.ppo_config import DEFAULTS, ENV_ID, GoPPOSettings, def
 from deep_arena.agents.go.selfplay_pool import OpponentPool, PoolOpponent
 from deep_arena.agents.sb3.callbacks import (CheckpointCallback, EvaluationCallback, HookCallback, PeriodicCallback,
                                              log_image)
-from deep_arena.agents.sb3.checkpoints import Checkpointer
+from deep_arena.agents.sb3.checkpoints import Checkpointer, checkpoint_steps, state_path
 from deep_arena.agents.sb3.trainer import FINAL_MODEL, SB3Trainer
 from deep_arena.envs.go.opponents import RandomOpponent
 from deep_arena.runtime.trainer import RunResult
@@ -100,7 +101,8 @@ def evaluation_player(model) -> PPOPlayer:
 class GoPPOTrainer(SB3Trainer):
     """MaskablePPO on Go (see the module docstring). ``run()`` returns the final win rates in ``metrics``
     (``win_rate_vs_random``, with self-play ``win_rate_vs_latest_snapshot``) and ``details`` (also ``eval_games``
-    and the ``sample_game`` SGF path). Resuming is not supported: :meth:`load` refuses."""
+    and the ``sample_game`` SGF path). :meth:`load` resumes from a ``checkpoints/model_<steps>.zip`` (the model, the
+    step counter and, for self-play, the pool saved with it)."""
 
     settings_class = GoPPOSettings
     algorithm = "maskable_ppo"
@@ -110,6 +112,22 @@ class GoPPOTrainer(SB3Trainer):
         self.selfplay = self.config["opponent"] == "selfplay"
         self.pool = make_pool(self.config) if self.selfplay else None
         self.evaluation: EvaluationCallback | None = None
+        self.seed_offset = 0  # a resumed run's env seeds: seed + the steps done, not the first run's again
+
+    def load(self, checkpoint: Path) -> None:
+        """Continue from ``checkpoint``: the model, its step counter and (self-play) the pool saved beside it
+        (``ValueError`` naming the file when that pool is missing or unreadable)."""
+        steps = checkpoint_steps(checkpoint)
+        self.seed_offset = steps
+        model = self.load_model(checkpoint)
+        if self.selfplay:
+            path = state_path(self.run_dir, "pool", steps)
+            try:
+                self.pool.load(path, template=model.policy)
+            except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:
+                self.venv.close()
+                raise ValueError(f"{path}: cannot restore the self-play pool ({type(err).__name__}: "
+                                 f"{str(err).splitlines()[0] if str(err) else ''})") from None
 
     def make_venv(self):
         config, pool = self.config, self.pool
@@ -118,7 +136,7 @@ class GoPPOTrainer(SB3Trainer):
             return make_env(config, opponent=PoolOpponent(pool) if pool is not None else None)
 
         venv = DummyVecEnv([env_factory for _ in range(config["n_envs"])])
-        venv.seed(config["seed"])
+        venv.seed(config["seed"] + self.seed_offset)
         return venv
 
     def model_kwargs(self, venv) -> dict[str, Any]:
@@ -134,8 +152,9 @@ class GoPPOTrainer(SB3Trainer):
             callbacks += [HookCallback(on_training_start=self._first_snapshot, on_rollout_end=self._log_pool_size),
                           PeriodicCallback(config["selfplay"]["snapshot_every"], self._snapshot)]
             state = {"pool": self.pool.save}
-        checkpointer = Checkpointer(self.run_dir.checkpoints_dir, state=state)
-        return [*callbacks, CheckpointCallback(config["checkpoint_every"], checkpointer)]
+        self.checkpointer = Checkpointer(self.run_dir.checkpoints_dir, state=state,
+                                         keep_last=config["keep_checkpoints"])
+        return [*callbacks, CheckpointCallback(config["checkpoint_every"], self.checkpointer)]
 
     def _first_snapshot(self, model) -> None:
         if len(self.pool) == 0:
@@ -173,7 +192,9 @@ class GoPPOTrainer(SB3Trainer):
     def finish(self) -> RunResult:
         model, out = self.model, self.run_dir.path
         model.save(out / FINAL_MODEL)  # saved before the final evaluation, which a crash could stop
-        rates = self.evaluation.evaluate_now(model)
+        evaluation = self.evaluation
+        rates = evaluation.last if evaluation.last is not None and evaluation.last_step == model.num_timesteps \
+            else evaluation.evaluate_now(model)  # not twice at one step (TensorBoard)
         if self.selfplay:
             self.pool.save(out / "final_pool.pt")
         sample = _save_sample_game(model, self.config, out)

@@ -57,6 +57,8 @@ class GoPPOSettings(RunSettings):
     eval_every: int = setting(10_000, low=1, help="env steps between evaluations")
     eval_games: int = setting(20, low=1, help="games per evaluation opponent (colours alternate)")
     checkpoint_every: int = setting(25_000, low=1)
+    keep_checkpoints: int | None = setting(3, low=1, help="newest checkpoints/model_*.zip kept (with their pool "
+                                                          "files); null keeps every one")
     ppo: PPOSettings = nested(PPOSettings)
     net: GoNetSettings = nested(GoNetSettings)
 

@@ -81,6 +81,9 @@ class GTPClient:
                 encoding="utf-8",
                 errors="replace",
                 bufsize=1,
+                # its own session: a Ctrl-C in the terminal goes to the trainer, which stops cleanly and closes the
+                # engine, instead of killing the engine in the middle of a game (it still exits at stdin's EOF)
+                start_new_session=True,
             )
         except BaseException:
             self._stderr.close()

@@ -84,9 +84,10 @@ def test_an_old_runs_config_yml_resumes_with_the_newer_settings_defaulted(tmp_pa
            "epsilon": {"start": 1.0, "end": 0.01, "decay_fraction": 0.5}, "bootstrap_mask_prob": 0.5,
            "allow_stop": False, "top_k": 10, "log_every": 1, "checkpoint_every": 2, "threads": 1}
     run_dir.config_path.write_text(yaml.safe_dump(old))
-    assert commands.train(["--resume", str(run_dir.path), "--episodes", "3", "--no-progress"]) == 0
+    assert commands.train(["--resume", str(run_dir.path), "--episodes", "1", "--no-progress"]) == 0  # 1 more
     out = capsys.readouterr().out
-    assert "resuming" in out and "stopped by budget after episodes 3, env_steps 15" in out and "top-1: " in out
+    assert "at episode 2 (" in out and "training to episode 3 (--episodes 1 more)" in out
+    assert "stopped by budget after episodes 3, env_steps 15" in out and "top-1: " in out
     saved = yaml.safe_load(run_dir.config_path.read_text())   # rewritten whole: every setting named
     assert saved == MolDQNSettings.from_dict(saved).to_dict() == deep_merge(DEFAULTS, old) | {"episodes": 3}
     assert saved["target_values"] == "collection" and saved["env"]["reward_mode"] == "every_step"
@@ -168,6 +169,73 @@ def test_a_run_saved_before_the_new_settings_resumes_with_their_old_defaults(tmp
     assert again.config["target_values"] == "collection" and again.replay.size == trainer.replay.size
     again.run()
     assert again.counters["episode"] == 3
+
+
+def _tiny_run_args(tmp_path, *extra):
+    return ["--episodes", "4", "--no-progress", "--device", "cpu", "--run-root", str(tmp_path),
+            "--set", "learning_starts=8", "--set", "batch_size=8", "--set", "checkpoint_every=2", "--set", "log_every=1",
+            "--set", "threads=1", "--set", "replay_capacity=200", "--set", "env.max_atoms=8",
+            "--set", "env.max_steps=5", "--set", "env.fp_bits=64", "--set", "net.hidden=[32,16]", *extra]
+
+
+def test_interrupt_saves_prints_the_resume_command_and_resume_trains_exactly_that_much_more(tmp_path, capsys,
+                                                                                           monkeypatch):
+    """Ctrl-C during an episode: it finishes, a checkpoint, model.pt and the top molecules are saved, the exact resume
+    command is printed, exit status 130. The command with --episodes 2 trains two more; with no flag, the plan."""
+    import signal
+
+    played = []
+    original = MolDQNTrainer.run_episode
+
+    def run_episode(self, explore=True):
+        played.append(1)
+        if len(played) == 3:
+            os.kill(os.getpid(), signal.SIGINT)   # during the third episode
+        return original(self, explore)
+
+    monkeypatch.setattr(MolDQNTrainer, "run_episode", run_episode)
+    assert commands.train(_tiny_run_args(tmp_path, "--set", "keep_checkpoints=null")) == 130
+    captured = capsys.readouterr()
+    (run,) = (tmp_path / "molecule").iterdir()
+    assert "SIGINT: stopping" in captured.err and f"continue with: arena-train molecule --resume {run}" in captured.err
+    assert "Traceback" not in captured.err and f"run directory: {run} (" in captured.out
+    checkpoints = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert checkpoints == ["checkpoint_000000002.pt", "checkpoint_000000003.pt"]  # the third episode finished
+    assert (run / "model.pt").is_file() and (run / "top_molecules.csv").is_file()
+    assert commands.train(["--resume", str(run), "--episodes", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "from checkpoint_000000003.pt at episode 3 (" in out and "training to episode 5 (--episodes 2 more)" in out
+    assert "stopped by budget after episodes 5," in out
+    assert yaml.safe_load((run / "config.yml").read_text())["episodes"] == 5
+    (run / "checkpoints" / "checkpoint_000000005.pt").unlink()   # as if killed after the checkpoint at 4
+    assert commands.train(["--resume", str(run), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "at episode 4 (" in out and "training to episode 5 (the saved plan)" in out
+    assert "stopped by budget after episodes 5," in out
+    with pytest.raises(SystemExit):   # the plan is done: say which flag to give
+        commands.train(["--resume", str(run), "--no-progress"])
+    assert "nothing left to train" in capsys.readouterr().err
+
+
+def test_minutes_count_the_runs_training_time_across_a_resume(tmp_path, capsys):
+    """--minutes on a resume is "that much more", and a saved minutes budget is the run's total: a run that has
+    trained longer than its saved budget trains no more."""
+    run_dir = RunDir.create("molecule", "moldqn", root=tmp_path)
+    trainer = MolDQNTrainer(tiny_config(episodes=2), run_dir, progress_bar=False)
+    trainer.run()
+    spent = trainer.counters["seconds"]
+    again = MolDQNTrainer(tiny_config(episodes=100, minutes=spent / 120), run_dir, progress_bar=False)
+    again.load(run_dir.latest_checkpoint())
+    result = again.run()
+    assert result.stopped_by == "minutes" and result.counters["episodes"] == 2
+    run_dir.config_path.write_text(yaml.safe_dump(tiny_config(episodes=100_000)))
+    assert commands.train(["--resume", str(run_dir.path), "--minutes", "0.001", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    saved = yaml.safe_load(run_dir.config_path.read_text())
+    assert saved["minutes"] == pytest.approx(spent / 60 + 0.001, abs=1e-4) and saved["episodes"] == 100_000
+    assert "training to episode 100,000 or " in out and "(--minutes 0.001 more)" in out
+    match = re.search(r"stopped by minutes after episodes ([\d,]+)", out)
+    assert match and 3 <= int(match.group(1).replace(",", "")) < 100_000, out
 
 
 def test_elite_restarts_replay_a_prefix_of_a_stored_episode_and_resume(tmp_path):

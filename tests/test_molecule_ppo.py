@@ -189,3 +189,42 @@ def test_make_env_rejects_bad_smiles_and_objectives(tmp_path):
     env = mp.make_env(tiny_config(objective="sim_plogp", start_file=str(starts)))
     _, info = env.reset(options={"smiles": "CCO"})
     assert info["smiles"] == "CCO"
+
+
+def test_interrupt_saves_and_says_the_run_cannot_be_resumed(tmp_path):
+    """SIGTERM during MaskablePPO training: a checkpoint, final_model.zip and the top molecules are saved, exit 130,
+    no traceback, and instead of a resume command the message says these runs cannot be resumed yet."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, str(repo / "scripts" / "train_molecule.py"), "--algo", "maskable_ppo", "--steps",
+           "10000000", "--no-progress", "--device", "cpu", "--run-root", str(tmp_path), "--set", "threads=1",
+           "--set", "n_envs=2", "--set", "ppo.n_steps=64", "--set", "ppo.batch_size=64", "--set", "ppo.n_epochs=1",
+           "--set", "checkpoint_every=128", "--set", "eval_every=100000", "--set", "net_arch=[16]",
+           "--set", "env.max_atoms=6", "--set", "env.max_steps=4", "--set", "env.fp_bits=64"]
+    proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            assert proc.poll() is None, f"training exited early:\n{proc.communicate()}"
+            if list(tmp_path.glob("molecule/*/checkpoints/model_*.zip")):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("no checkpoint within 180 s")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err and "SIGTERM: stopping" in err
+    assert "cannot be resumed yet" in err and "continue with" not in err
+    (run,) = (tmp_path / "molecule").iterdir()
+    assert (run / "final_model.zip").is_file() and (run / TOP_CSV).is_file()
+    assert mp.MoleculePPOPolicy.load(run / "final_model.zip", device="cpu").model.num_timesteps < 10_000_000

@@ -54,6 +54,7 @@ from deep_arena.envs.molecule.env import MoleculeEnv
 from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
                                 progress, save_checkpoint)
 from deep_arena.runtime.checkpoint import prune_checkpoints
+from deep_arena.runtime.interrupts import GracefulStop
 from deep_arena.runtime.trainer import RunResult
 
 DEFAULTS: dict[str, Any] = MolDQNSettings.defaults()  # device and seed included; --set names: config.py
@@ -294,7 +295,9 @@ class MolDQNTrainer:
     # --- the loop -----------------------------------------------------------------------------------------------
 
     def run(self) -> RunResult:
-        """Train until ``episodes`` (or ``minutes``) is reached, checkpoint, and report (see :meth:`result`)."""
+        """Train until ``episodes`` or ``minutes`` (the run's training time, across resumes) is reached, checkpoint,
+        and report (see :meth:`result`). Ctrl-C / SIGTERM stops after the episode in progress (checkpoint, model and
+        top molecules saved; ``stopped_by="interrupt"``)."""
         if self.run_dir is None:
             raise ValueError("MolDQNTrainer.run needs a run directory")
         cfg = self.config
@@ -307,9 +310,12 @@ class MolDQNTrainer:
         window: list[dict[str, Any]] = []
         steps_at_window, time_at_window = self.counters["env_steps"], time.perf_counter()
         with progress(total=cfg["episodes"], initial=start_episode, desc="moldqn", unit="ep",
-                      disable=not self.progress_bar) as bar:
+                      disable=not self.progress_bar) as bar, GracefulStop() as stop:
             while self.counters["episode"] < cfg["episodes"]:
-                if time.perf_counter() - started >= budget:
+                if stop.requested:
+                    stopped_by = "interrupt"
+                    break
+                if seconds_before + time.perf_counter() - started >= budget:
                     stopped_by = "minutes"
                     break
                 result = self.run_episode()

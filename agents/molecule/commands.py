@@ -4,7 +4,7 @@
     python scripts/train_molecule.py --objective plogp --algo moldqn --minutes 60
     python scripts/train_molecule.py --objective sim_plogp --start-file starts.smi --episodes 4000
     python scripts/train_molecule.py --objective qed --algo maskable_ppo --steps 200000
-    python scripts/train_molecule.py --resume runs/molecule/moldqn-20261125-120000 [--episodes 4000]
+    python scripts/train_molecule.py --resume runs/molecule/moldqn-20261125-120000 [--episodes 2000 (more)]
     python scripts/train_molecule.py --objective qed --gan-reward pretrained --gan-lambda 0.3 --set env.max_atoms=9
     python scripts/train_molecule.py --objective qed --start-from-gan pretrained --episodes 500
 
@@ -12,6 +12,12 @@ Objectives: qed | plogp (raw penalized logP) | plogp_zinc | sim_plogp (MolDQN's 
 episode's start molecule) | multi (--set weights.qed=0.5 ...) | similarity (--set target=SMILES).
 Any config value can be set with --config FILE.yml or --set key=value (e.g. --set env.max_atoms=20).
 The run directory gets top_molecules.csv (SMILES and every score) and top_molecules.png.
+
+Ctrl-C (or SIGTERM) stops at the next safe point (an episode's end for moldqn, an env step for maskable_ppo): a
+checkpoint, the model and the top molecules are saved and the exit status is 130; for moldqn the command that
+continues the run is printed (maskable_ppo runs cannot be resumed yet). --resume with no budget flag finishes the
+run's saved plan; with --episodes N or --minutes M it trains that much more (the saved time limit is dropped unless
+--minutes is given). --minutes counts the run's training time across resumes.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from pathlib import Path
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import device, finite_float, minutes, positive_int
 from deep_arena.runtime.checkpoint import folder_size_text
-from deep_arena.runtime.cli import add_output_args, evaluation_dir, resume_run, seed_arg
+from deep_arena.runtime.cli import RESUME_RULE, add_output_args, evaluation_dir, resume_budget, resume_run, seed_arg
+from deep_arena.runtime.interrupts import report_interrupted
 from deep_arena.runtime.trainer import RunResult
 
 OBJECTIVES = ["qed", "plogp", "plogp_zinc", "sim_plogp", "multi", "similarity", "logp"]
@@ -37,9 +44,11 @@ def train(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="arena-train molecule", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algo", choices=["moldqn", "maskable_ppo"], default=None, help="default moldqn")
     parser.add_argument("--objective", choices=OBJECTIVES, default=None, help="default qed")
-    parser.add_argument("--episodes", type=positive_int, default=None, help="moldqn: training episodes")
+    parser.add_argument("--episodes", type=positive_int, default=None,
+                        help=f"moldqn: training episodes; {RESUME_RULE}")
     parser.add_argument("--steps", type=positive_int, default=None, help="maskable_ppo: env steps")
-    parser.add_argument("--minutes", type=minutes, default=None, help="wall-clock budget")
+    parser.add_argument("--minutes", type=minutes, default=None,
+                        help=f"wall-clock budget (the run's training time); {RESUME_RULE}")
     parser.add_argument("--start-smiles", default=None, help="start molecule (default: a single carbon)")
     parser.add_argument("--start-file", type=Path, default=None, help="start molecules, one SMILES per line")
     parser.add_argument("--gan-reward", default=None, metavar="MODEL|pretrained",
@@ -151,23 +160,42 @@ def resume(args, parser) -> int:
     fixed = {"--algo": args.algo, "--objective": args.objective, "--start-smiles": args.start_smiles,
              "--start-file": args.start_file, "--config": args.config, "--steps": args.steps,
              "--gan-reward": args.gan_reward, "--gan-lambda": args.gan_lambda, "--start-from-gan": args.start_from_gan}
+    # the budget: resume_budget below (--episodes and --minutes mean "that much more")
     run_dir, ckpt, config = resume_run(
-        args, parser, fixed, {"minutes": args.minutes, "episodes": args.episodes}, "--episodes, --minutes",
+        args, parser, fixed, {}, "--episodes, --minutes",
         no_checkpoint=lambda _: "no checkpoint to resume from (MaskablePPO runs cannot be resumed yet)",
         defaults=dqn.DEFAULTS)
     try:
         trainer = dqn.MolDQNTrainer(config, run_dir, reward_fn=_reward_fn(config), progress_bar=not args.no_progress)
         trainer.load(ckpt)
+        line = resume_budget(trainer.config, run_dir, ckpt, key="episodes", flag="--episodes", unit="episode",
+                             done=int(trainer.counters["episode"]), given=args.episodes,
+                             seconds_done=float(trainer.counters["seconds"]), given_minutes=args.minutes)
+        dqn.validate_config(trainer.config)
     except (ValueError, CheckpointError, OSError) as err:
         parser.error(str(err))
+    config.update({key: trainer.config[key] for key in ("episodes", "minutes")})
     run_dir.write_config(config)
-    print(f"resuming {run_dir.path} from {ckpt.name} (episode {trainer.counters['episode']})")
+    print(line, flush=True)
     return _report(trainer.run(), run_dir)
 
 
 def _report(result: RunResult | dict, run_dir: RunDir) -> int:
     """Print a finished run: a trainer's ``RunResult`` (its summary, then the top-3 molecules in ``details["top"]``),
     or the dict MaskablePPO's ``train`` returns."""
+    if isinstance(result, RunResult) and result.stopped_by == "interrupt":
+        print(f"run directory: {run_dir.path} ({folder_size_text(run_dir.path)})")
+        top = run_dir.path / "top_molecules.csv"
+        if result.model_path is not None and result.model_path.suffix == ".zip":  # MaskablePPO's final_model.zip
+            from deep_arena.agents.sb3.checkpoints import latest_model_checkpoint  # lazy: SB3 only for PPO
+
+            saved = [latest_model_checkpoint(run_dir), result.model_path, top]
+            return report_interrupted(run_dir.path, None, saved=saved,
+                                      note="MaskablePPO molecule runs cannot be resumed yet: start a new run, or "
+                                           f"evaluate the model saved so far (arena-evaluate molecule --model "
+                                           f"{result.model_path})")
+        return report_interrupted(run_dir.path, ["arena-train", "molecule", "--resume", str(run_dir.path)],
+                                  saved=[run_dir.latest_checkpoint(), result.model_path, top])
     if isinstance(result, RunResult):
         print(result.summary())
         top, model = result.details.get("top") or [], None  # the summary names the model

@@ -173,9 +173,9 @@ class MoleculePPOTrainer(SB3Trainer):
     def callbacks(self) -> list:
         config = self.config
         self.evaluation = EvaluationCallback(config["eval_every"], self.evaluate, speed_tag=None, dump=False)
-        checkpointer = Checkpointer(self.run_dir.checkpoints_dir)
+        self.checkpointer = Checkpointer(self.run_dir.checkpoints_dir, keep_last=config["keep_checkpoints"])
         return [EpisodeEndCallback(self.episode_end), HookCallback(on_rollout_end=self.log_window), self.evaluation,
-                CheckpointCallback(config["checkpoint_every"], checkpointer, then=self.write_outputs)]
+                CheckpointCallback(config["checkpoint_every"], self.checkpointer, then=self.write_outputs)]
 
     def episode_end(self, info: dict[str, Any]) -> None:
         smiles, score = info["smiles"], float(info["score"])
@@ -234,6 +234,17 @@ class MoleculePPOTrainer(SB3Trainer):
                    "episodes": self.episodes, "model_path": str(model_path)}
         metrics = {f"top{k}": float(score) for k, (score, _) in enumerate(top[:3], 1)}
         return self.result(metrics, details=details, counters={"episodes": self.episodes})
+
+    def interrupted(self) -> RunResult:
+        """Ctrl-C / SIGTERM: a checkpoint, ``final_model.zip`` and the top molecules so far, no final evaluation."""
+        if self.window:
+            self.log_window(self.model)
+        self.write_outputs(self.model)
+        result = super().interrupted()
+        result.details = {"top": self.top.best(), "steps": int(self.model.num_timesteps), "episodes": self.episodes,
+                          "model_path": str(result.model_path)}
+        result.counters["episodes"] = self.episodes
+        return result
 
     def close(self) -> None:
         super().close()

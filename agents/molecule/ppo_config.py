@@ -51,6 +51,7 @@ class MoleculePPOSettings(RunSettings):
     eval_episodes: int = setting(4, low=1, help="deterministic episodes, one per start molecule (at most the number "
                                                 "of starts)")
     checkpoint_every: int = setting(50_000, low=1, help="env steps")
+    keep_checkpoints: int | None = setting(3, low=1, help="newest checkpoints/model_*.zip kept; null keeps every one")
     top_k: int = setting(10, low=1, help="best distinct molecules kept (top_molecules.csv)")
     gan_reward: str | None = setting(None, help="a GAN generator file or 'pretrained': reward = λ·D + (1 − λ)·"
                                                 "objective (train_molecule.py)")

@@ -81,8 +81,10 @@ class MolGANSettings(RunSettings):
 
     dataset: str = setting("qm9", help="qm9, moses, moses-test or a SMILES file")
     limit: int | None = setting(None, low=1, help="use only the first N SMILES of the data set")
-    epochs: int = setting(1, low=1, help="passes of critic batches over the data")
-    minutes: float | None = setting(None, low=0.0, low_open=True, help="wall-clock budget on top of epochs")
+    epochs: float = setting(1, low=0.0, low_open=True, help="passes of critic batches over the data (a resumed "
+                                                             "run's total may be fractional)")
+    minutes: float | None = setting(None, low=0.0, low_open=True, help="wall-clock budget on top of epochs (the "
+                                                                       "run's training time, across resumes)")
     batch_size: int = setting(32, low=2)
     model: MolGANModelSettings = nested(MolGANModelSettings)
     wgan: MolGANWGANSettings = nested(MolGANWGANSettings)
@@ -100,4 +102,5 @@ class MolGANSettings(RunSettings):
                                 help="generator steps between sample checks (validity, uniqueness, image grid)")
     sample_n: int = setting(1000, low=1, help="molecules sampled per check")
     checkpoint_every: int = setting(1000, low=1, help="generator steps between checkpoints")
+    keep_checkpoints: int | None = setting(3, low=1, help="newest checkpoints kept; null keeps every one")
     threads: int | None = setting(None, low=1, help="torch CPU threads; default all cores")

@@ -42,6 +42,8 @@ from deep_arena.gan.molgan import (MolGAN, RGCNCritic, canonical, decode_graph, 
 from deep_arena.gan.wgan import WGANGP, NonFiniteLossError
 from deep_arena.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress,
                                 save_checkpoint)
+from deep_arena.runtime.checkpoint import prune_checkpoints
+from deep_arena.runtime.interrupts import GracefulStop
 from deep_arena.runtime.trainer import RunResult
 
 __all__ = ["DEFAULTS", "OBJECTIVES", "MolGANTrainer", "encode_dataset", "objective_fn", "validate_config"]
@@ -189,20 +191,24 @@ class MolGANTrainer:
     # --- loop -------------------------------------------------------------------------------------------------------
 
     def run(self) -> RunResult:
-        """Train until ``epochs`` (in all, continuing a loaded checkpoint) or ``minutes`` run out; the last samples'
-        figures, the best sample score and the counters as a :class:`RunResult` (see :meth:`result`)."""
+        """Train until ``epochs`` (in all, continuing a loaded checkpoint) or ``minutes`` (the run's training time,
+        across resumes) run out; the last samples' figures, the best sample score and the counters as a
+        :class:`RunResult` (see :meth:`result`). Ctrl-C / SIGTERM stops after the step in progress: a checkpoint and
+        ``generator.pt``, no final samples (``stopped_by="interrupt"``)."""
         if self.run_dir is None:
             raise ValueError("MolGANTrainer.run needs a run directory")
         cfg = self.config
-        total = cfg["epochs"] * self.steps_per_epoch
+        total = round(cfg["epochs"] * self.steps_per_epoch)
         start = self.counters["step"]
         self.writer = make_writer(self.run_dir.path, purge_step=start or None)
         budget = cfg["minutes"] * 60.0 if cfg["minutes"] else math.inf
         began, seconds_before = time.perf_counter(), self.counters["seconds"]
         window: dict[str, list[float]] = {}
         lam = float(cfg["lambda_rl"])
-        with progress(total=total, initial=start, desc="molgan", unit="step", disable=not self.progress_bar) as bar:
-            while self.counters["step"] < total and time.perf_counter() - began < budget:
+        with progress(total=total, initial=start, desc="molgan", unit="step", disable=not self.progress_bar) as bar, \
+                GracefulStop() as stop:
+            while (self.counters["step"] < total and seconds_before + time.perf_counter() - began < budget
+                   and not stop.requested):
                 kwargs = {}
                 if self.use_rl:
                     window.setdefault("reward_net_loss", []).append(self._train_reward())
@@ -223,6 +229,10 @@ class MolGANTrainer:
                     self.evaluate_samples()
                 if step % cfg["checkpoint_every"] == 0:
                     self.save()
+        if stop.requested and self.counters["step"] < total:  # no final samples: the user asked to stop
+            self.save()
+            self.writer.close()
+            return self.result(stopped_by="interrupt")
         self.evaluate_samples()
         self.save()
         self.writer.close()
@@ -297,6 +307,7 @@ class MolGANTrainer:
         save_checkpoint(path, self.state_dict())
         self.model.critic_stats = self.critic_stats()
         self.model.save(self.run_dir.path / "generator.pt")
+        prune_checkpoints(self.run_dir.checkpoints_dir, self.config["keep_checkpoints"], keep=[path])
         return path
 
     def load(self, path: Path) -> None:

@@ -4,10 +4,10 @@
     python scripts/train_gan.py molecules --dataset qm9 --epochs 2 [--device auto] [--seed 0]
     python scripts/train_gan.py molecules --dataset qm9 --minutes 10 --lambda-rl 0.5 --objective qed
     python scripts/train_gan.py molecules --dataset path/to/file.smi --epochs 50
-    python scripts/train_gan.py molecules --resume runs/gan/molgan-20261125-120000 [--epochs 4]
+    python scripts/train_gan.py molecules --resume runs/gan/molgan-20261125-120000 [--epochs 4 (more)]
     python scripts/train_gan.py tabular --data FILE.csv --target COLUMN --epochs 300 [--categorical COL]
     python scripts/train_gan.py tabular --data demo --epochs 100     # imbalanced breast-cancer demo table
-    python scripts/train_gan.py tabular --resume runs/gan/tabular-20261125-120000 [--epochs 400]
+    python scripts/train_gan.py tabular --resume runs/gan/tabular-20261125-120000 [--epochs 100 (more)]
 
 molecules: MolGAN-style graph WGAN-GP (gan.molgan / gan.trainer). --dataset is qm9 (pip package qm9pack), moses
 (pip install --no-deps molsets==0.3.1), moses-test, or a SMILES file; only molecules with <= 9 heavy atoms of
@@ -29,9 +29,15 @@ key with its bounds; unknown keys are errors.
 
 --resume RUN_DIR continues a run (either kind) from its newest checkpoint with its saved config: counters, optimizer
 and RNG states, and TensorBoard steps continue (events the interrupted run logged after that checkpoint are hidden).
-Only --epochs (and --minutes for molecules), --device and --set may be given with it; for tabular, --epochs must
-exceed the epochs already trained, and the data file must still hold the same table. On the same device, a tabular
-run of 2 epochs resumed to 4 ends with the same weights as a straight 4-epoch run.
+Only --epochs (and --minutes for molecules), --device and --set may be given with it, and for tabular the data file
+must still hold the same table. With no budget flag the run finishes its saved plan; --epochs N (--minutes M) trains
+that much more than the checkpoint has done (the saved time limit is dropped unless --minutes is given). --minutes
+counts the run's training time across resumes. On the same device, a tabular run of 2 epochs resumed with --epochs 2
+ends with the same weights as a straight 4-epoch run.
+
+Ctrl-C (or SIGTERM) stops at the next safe point (a generator step for molecules, an epoch's end for tabular): a
+checkpoint and the model are saved (no final samples), the command that continues the run is printed, and the exit
+status is 130. Molecule runs keep their newest keep_checkpoints checkpoints (default 3).
 """
 
 from __future__ import annotations
@@ -44,7 +50,9 @@ from pathlib import Path
 from deep_arena.gan.data import DataError
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import finite_float, minutes, positive_int
-from deep_arena.runtime.cli import resume_run, was_given
+from deep_arena.runtime.checkpoint import folder_size_text
+from deep_arena.runtime.cli import RESUME_RULE, resume_budget, resume_run, was_given
+from deep_arena.runtime.interrupts import report_interrupted
 from deep_arena.runtime.trainer import RunResult
 
 
@@ -62,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Train a molecular graph WGAN-GP (optionally with an RL reward term).")
     mol.add_argument("--dataset", default=None, help="qm9 (default), moses, moses-test or a SMILES file")
     mol.add_argument("--limit", type=positive_int, default=None, help="use only the first N SMILES")
-    mol.add_argument("--epochs", type=positive_int, default=None, help="passes over the data (default 1)")
-    mol.add_argument("--minutes", type=minutes, default=None, help="wall-clock budget")
+    mol.add_argument("--epochs", type=positive_int, default=None,
+                     help=f"passes over the data (default 1); {RESUME_RULE}")
+    mol.add_argument("--minutes", type=minutes, default=None,
+                     help=f"wall-clock budget (the run's training time); {RESUME_RULE}")
     mol.add_argument("--batch-size", type=positive_int, default=None, help="default 32")
     mol.add_argument("--lambda-rl", type=unit_float, default=None,
                      help="weight of the WGAN term; the RL term gets 1 - lambda (default 1: no RL)")
@@ -77,10 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     tab.add_argument("--target", default=None, help="the class column (default for demo: diagnosis)")
     tab.add_argument("--categorical", action="append", default=None, metavar="COLUMN",
                      help="treat this column as categorical (repeatable)")
-    tab.add_argument("--epochs", type=positive_int, default=None, help="passes of max(1, rows // batch) steps "
-                                                                        "(default 300)")
+    tab.add_argument("--epochs", type=positive_int, default=None,
+                     help=f"passes of max(1, rows // batch) steps (default 300); {RESUME_RULE}")
     tab.add_argument("--batch-size", type=positive_int, default=None, help="default 128 (rows drawn with replacement)")
-    tab.add_argument("--resume", type=Path, default=None, help="continue a run directory (--epochs: new total)")
+    tab.add_argument("--resume", type=Path, default=None, help="continue a run directory (--epochs: that many more)")
     tab.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(tab)
     return parser
@@ -101,16 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume is not None:
         fixed = {"--dataset": args.dataset, "--limit": args.limit, "--batch-size": args.batch_size,
                  "--lambda-rl": args.lambda_rl, "--objective": args.objective, "--config": args.config}
-        run_dir, ckpt, config = resume_run(args, parser, fixed, {"minutes": args.minutes, "epochs": args.epochs},
-                                           "--epochs, --minutes", defaults=DEFAULTS)
+        # the budget: resume_budget below (--epochs and --minutes mean "that much more")
+        run_dir, ckpt, config = resume_run(args, parser, fixed, {}, "--epochs, --minutes", defaults=DEFAULTS)
         try:
             trainer = MolGANTrainer(config, run_dir, progress_bar=not args.no_progress)
             trainer.load(ckpt)
+            line = resume_budget(trainer.config, run_dir, ckpt, key="epochs", flag="--epochs", unit="epoch",
+                                 done=float(trainer.counters["epoch"]), given=args.epochs,
+                                 seconds_done=float(trainer.counters["seconds"]), given_minutes=args.minutes)
+            validate_config(trainer.config)
         except (ValueError, CheckpointError) as err:
             parser.error(str(err))
+        config.update({key: trainer.config[key] for key in ("epochs", "minutes")})
         run_dir.write_config(config)
         run_dir.write_command(["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv))
-        print(f"resuming {run_dir.path} from {ckpt.name} (step {trainer.counters['step']})")
+        print(f"{line} (step {trainer.counters['step']})", flush=True)
         return _report(trainer.run())
 
     try:
@@ -165,10 +180,14 @@ def _tabular_resume(args: argparse.Namespace, parser: argparse.ArgumentParser, a
     fixed = {"--data": args.data, "--target": args.target, "--categorical": args.categorical,
              "--batch-size": args.batch_size, "--config": args.config,
              "--seed": args.seed if was_given(args, "seed") else None}
+    # the budget: resume_budget below (--epochs means "that many more")
     run_dir, ckpt, config = resume_run(
-        args, parser, fixed, {"epochs": args.epochs}, "--epochs", defaults=DEFAULTS,
+        args, parser, fixed, {}, "--epochs", defaults=DEFAULTS,
         no_checkpoint=lambda _: "not a tabular GAN run directory (no checkpoints/checkpoint_<step>.pt in it)")
     try:
+        done = TabularGANTrainer.epochs_done(ckpt, config["batch_size"])
+        line = resume_budget(config, run_dir, ckpt, key="epochs", flag="--epochs", unit="epoch", done=done,
+                             given=args.epochs)
         # the saved config names the CSV (a demo run's copy in the run dir); it must still hold the same table
         trainer = TabularGANTrainer(config, run_dir, progress_bar=not args.no_progress)
         trainer.load(ckpt)
@@ -176,25 +195,37 @@ def _tabular_resume(args: argparse.Namespace, parser: argparse.ArgumentParser, a
         parser.error(str(err))
     run_dir.write_config(config)
     run_dir.write_command(["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv))
-    step, per_epoch = trainer.loop.wgan.step, trainer.loop.steps_per_epoch
-    print(f"resuming {run_dir.path} from {ckpt.name} (step {step}, epoch {step / per_epoch:g} of {config['epochs']})")
+    print(f"{line} (step {trainer.loop.wgan.step})", flush=True)
     return _tabular_report(trainer.run())
 
 
+def _interrupted(result: RunResult, kind: str) -> int:
+    run_dir = RunDir.open(result.run_dir)
+    print(f"run directory: {run_dir.path} ({folder_size_text(run_dir.path)})")
+    return report_interrupted(run_dir.path, ["arena-train", "gan", kind, "--resume", str(run_dir.path)],
+                              saved=[run_dir.latest_checkpoint(), result.model_path])
+
+
 def _tabular_report(result: RunResult) -> int:
+    if result.stopped_by == "interrupt":
+        return _interrupted(result, "tabular")
     m, c, d = result.metrics, result.counters, result.details
     print(f"steps {c['steps']} ({m['epochs']:.0f} epochs of {c['steps_per_epoch']}) in {m['seconds']:.0f} s; "
           f"per-class mean gap {m['mean_gap_std']:.3f} std")
     print(f"model: {result.model_path}   samples: {d['synthetic']}   plot: {d['marginals']}")
+    print(f"run directory: {result.run_dir} ({folder_size_text(result.run_dir)})")
     return 0
 
 
 def _report(result: RunResult) -> int:
+    if result.stopped_by == "interrupt":
+        return _interrupted(result, "molecules")
     m, c = result.metrics, result.counters
     print(f"steps {c['steps']} (epoch {m['epochs']:.2f}) in {m['seconds']:.0f} s; "
           f"samples: validity {m.get('validity', 0):.3f}, uniqueness {m.get('uniqueness', 0):.3f}")
     print(f"generator: {result.model_path}   best sampled (unique valid {m['best_unique_valid']:.3f} at step "
           f"{c['best_step']}): {result.run_dir / 'best_generator.pt'}")
+    print(f"run directory: {result.run_dir} ({folder_size_text(result.run_dir)})")
     return 0
 
 

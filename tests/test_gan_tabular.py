@@ -243,10 +243,8 @@ def test_trainer_protocol_and_run_result(tmp_path):
     assert result.counters == {"steps": 6, "steps_per_epoch": 3} and result.metrics["epochs"] == 2.0
     assert result.model_path == run_dir.path / "model.pt" and result.model_path.is_file()
     assert result.metrics["mean_gap_std"] >= 0 and result.details["classes"] == {"A": 80, "B": 30}
-    # load() refuses a budget that is already spent, naming what was trained
-    again = TabularGANTrainer(config, run_dir, progress_bar=False)
-    with pytest.raises(ValueError, match=r"has already trained 2 epochs \(6 steps\)"):
-        again.load(run_dir.latest_checkpoint())
+    # the trainer's epochs are a total; --resume turns "--epochs N more" into one (runtime.cli.resume_budget)
+    assert TabularGANTrainer.epochs_done(run_dir.latest_checkpoint(), batch_size=32) == 2.0
     more = TabularGANTrainer({**config, "epochs": 3}, run_dir, progress_bar=False)
     more.load(run_dir.latest_checkpoint())
     assert more.loop.wgan.step == 6 and more.run().counters["steps"] == 9
@@ -295,8 +293,9 @@ def test_resume_continues_and_equals_straight_run(tmp_path, capsys):
     del saved["model"]["pac"], saved["wgan"]["amp"]
     (run / "config.yml").write_text(yaml.safe_dump(saved))
     capsys.readouterr()
-    assert train_gan.main(["tabular", "--resume", str(run), "--epochs", "4", "--no-progress"]) == 0
-    assert "from checkpoint_000000006.pt (step 6, epoch 2 of 4)" in capsys.readouterr().out
+    assert train_gan.main(["tabular", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0  # 2 more
+    assert "from checkpoint_000000006.pt at epoch 2: training to epoch 4 (--epochs 2 more) (step 6)" \
+        in capsys.readouterr().out
     ckpts = sorted(p.name for p in (run / "checkpoints").iterdir())
     assert ckpts == [f"checkpoint_{s:09d}.pt" for s in (3, 6, 9, 12)]
     state = torch.load(run / "checkpoints" / ckpts[-1], weights_only=True)
@@ -339,7 +338,8 @@ def test_resume_bad_inputs(tmp_path, capsys):
     refused(["--resume", str(tmp_path / "nowhere")], "does not exist")
     (tmp_path / "empty").mkdir()
     refused(["--resume", str(tmp_path / "empty")], "not a tabular GAN run directory")
-    refused(["--resume", str(run), "--epochs", "1"], "has already trained 1 epochs (3 steps)")
+    refused(["--resume", str(run)], "is at epoch 1: nothing left to train (training to epoch 1 (the saved plan)); "
+                                    "give --epochs N")
     # corrupt newest checkpoint
     broken = tmp_path / "broken"
     shutil.copytree(run, broken)
@@ -351,3 +351,40 @@ def test_resume_bad_inputs(tmp_path, capsys):
     # the CSV changed since the run started
     shutil.copy(other, csv_path)
     refused(["--resume", str(run), "--epochs", "2"], "was trained on other data")
+
+
+def test_interrupt_finishes_the_epoch_saves_and_resume_trains_exactly_that_much_more(tmp_path, capsys, monkeypatch):
+    """Ctrl-C: the epoch in progress finishes, a checkpoint and model.pt are saved (no samples), the exact resume
+    command is printed, exit status 130; --resume with --epochs 1 trains one more epoch, with no flag the plan."""
+    import os
+    import signal
+
+    from deep_arena.gan.tabular.trainer import TabularTrainer
+    from deep_arena.scripts import train_gan
+
+    csv_path = write_table(tmp_path / "t.csv", 80, 30)           # 110 rows // 32 -> 3 steps per epoch
+    calls = []
+    original = TabularTrainer.sample_real
+
+    def sample_real(self, n):
+        calls.append(n)
+        if len(calls) == 5:        # during the first epochs (a step samples once per critic step)
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, n)
+
+    monkeypatch.setattr(TabularTrainer, "sample_real", sample_real)
+    code = train_gan.main(["tabular", "--data", str(csv_path), "--target", "label", "--epochs", "50",
+                           "--run-root", str(tmp_path / "runs"), *TINY, "--set", "checkpoint_every=0"])
+    assert code == 130
+    captured = capsys.readouterr()
+    (run,) = (tmp_path / "runs" / "gan").iterdir()
+    assert f"continue with: arena-train gan tabular --resume {run}" in captured.err
+    assert "Traceback" not in captured.err and f"run directory: {run} (" in captured.out
+    (ckpt,) = (run / "checkpoints").iterdir()
+    step = torch.load(ckpt, weights_only=True)["counters"]["step"]
+    assert step % 3 == 0 and 0 < step < 150                        # an epoch's end
+    assert (run / "model.pt").is_file() and not (run / "synthetic.csv").exists()
+    monkeypatch.setattr(TabularTrainer, "sample_real", original)
+    assert train_gan.main(["tabular", "--resume", str(run), "--epochs", "1", "--no-progress"]) == 0
+    assert f"training to epoch {step // 3 + 1} (--epochs 1 more)" in capsys.readouterr().out
+    assert TabularGAN.load(run / "model.pt").steps == step + 3

@@ -45,11 +45,15 @@ def test_tiny_run_resume_and_evaluate(tmp_path, capsys):
     saved = yaml.safe_load((run / "config.yml").read_text())
     del saved["rl_memory"], saved["model"]["temperature"]
     (run / "config.yml").write_text(yaml.safe_dump(saved))
-    assert train_gan.main(["molecules", "--resume", str(run), "--epochs", "2", *TINY[-3:]]) == 0
+    assert train_gan.main(["molecules", "--resume", str(run), "--epochs", "1", *TINY[-3:]]) == 0  # 1 more
+    assert "at epoch 1 (" in capsys.readouterr().out
     resumed = yaml.safe_load((run / "config.yml").read_text())
     assert resumed["rl_memory"] == 0 and resumed["model"]["temperature"] == 1.0 and resumed["epochs"] == 2
     last = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
     assert last["counters"]["step"] == 14 and last["wgan"]["step"] == 14 and last["wgan"]["critic_steps"] == 28
+    # checkpoints at 4, 7, 8, 12, 14: the newest keep_checkpoints (3) are kept
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        f"checkpoint_{s:09d}.pt" for s in (8, 12, 14)]
     assert last["counters"]["best_score"] >= first["counters"]["best_score"] >= 0
     assert any(p.name.startswith("events.out.tfevents") for p in run.iterdir())
     capsys.readouterr()
@@ -135,6 +139,45 @@ def test_rl_term_with_a_user_callable_objective(tmp_path):
         MolGANTrainer(config, None, progress_bar=False, smiles=smiles, objective="qed!")
     with pytest.raises(ValueError, match="custom"):
         validate_config({**config, "objective": "custom"})
+
+
+def test_interrupt_saves_prints_the_resume_command_and_resume_trains_exactly_that_much_more(tmp_path, capsys,
+                                                                                           monkeypatch):
+    """Ctrl-C: the step in progress finishes, a checkpoint and generator.pt are saved (no final samples), the exact
+    resume command is printed, exit status 130; --resume --epochs 1 trains one more epoch (7 steps)."""
+    import os
+    import signal
+
+    from deep_arena.gan.trainer import MolGANTrainer
+    from deep_arena.runtime import load_checkpoint
+
+    smi = tmp_path / "small.smi"
+    smi.write_text("\n".join(SAMPLE.read_text().splitlines()[1:121]) + "\n")
+    calls, original = [], MolGANTrainer.sample_real
+
+    def sample_real(self, n):
+        calls.append(n)
+        if len(calls) == 9:   # around generator step 4 (two critic batches a step)
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, n)
+
+    monkeypatch.setattr(MolGANTrainer, "sample_real", sample_real)
+    code = train_gan.main(["molecules", "--dataset", str(smi), "--epochs", "100", "--run-root", str(tmp_path),
+                           *TINY, "--set", "sample_every=1000"])
+    assert code == 130
+    captured = capsys.readouterr()
+    run = _run_dir(tmp_path)
+    assert f"continue with: arena-train gan molecules --resume {run}" in captured.err
+    assert "Traceback" not in captured.err and "SIGINT: stopping" in captured.err
+    latest = sorted((run / "checkpoints").iterdir())[-1]
+    k = load_checkpoint(latest)["counters"]["step"]
+    assert latest.name == f"checkpoint_{k:09d}.pt" and 3 <= k <= 5   # the step in progress finished
+    assert (run / "generator.pt").is_file()
+    monkeypatch.setattr(MolGANTrainer, "sample_real", original)
+    assert train_gan.main(["molecules", "--resume", str(run), "--epochs", "1", *TINY[-3:]]) == 0
+    out = capsys.readouterr().out
+    assert f"at epoch {k / 7:.4g} (" in out and f"training to epoch {(k + 7) / 7:.4g} (--epochs 1 more)" in out
+    assert load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])["counters"]["step"] == k + 7
 
 
 def test_settings_are_the_defaults_and_name_bad_values():

@@ -16,6 +16,7 @@ from deep_arena.gan.tabular.data import Table, class_marginals, load_table
 from deep_arena.gan.tabular.figure import marginal_figure
 from deep_arena.gan.tabular.trainer import TabularTrainer, read_checkpoint
 from deep_arena.runtime import CheckpointError, RunDir, make_writer, prepare_training
+from deep_arena.runtime.interrupts import GracefulStop
 from deep_arena.runtime.trainer import RunResult
 
 __all__ = ["TabularGANTrainer", "train_run"]
@@ -49,20 +50,23 @@ class TabularGANTrainer:
         self.loop: TabularTrainer | None = None
 
     def load(self, checkpoint: Path) -> None:
-        """Continue the checkpoint (see :func:`read_checkpoint`); ``ValueError`` when ``epochs`` is not above the
-        epochs it has trained, :class:`CheckpointError` when it does not fit the config or the data."""
+        """Continue the checkpoint (see :func:`read_checkpoint`) up to ``epochs`` in all (``--resume``'s budget rule
+        sets them: :func:`runtime.cli.resume_budget`); :class:`CheckpointError` when it does not fit the config or
+        the data."""
+        state = read_checkpoint(checkpoint)
+        device = prepare_training(self.config)
+        self.loop = TabularTrainer.from_checkpoint(state, self.table, self.config, device=device, path=checkpoint)
+
+    @staticmethod
+    def epochs_done(checkpoint: Path, batch_size: int) -> float:
+        """The epochs a checkpoint has trained (its steps over the steps per epoch of its table at ``batch_size``);
+        :class:`CheckpointError` for a broken file."""
         state = read_checkpoint(checkpoint)
         try:
             done, rows = int(state["counters"]["step"]), int(state["data"]["rows"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(checkpoint, f"holds broken counters: {exc}") from None
-        steps_per_epoch = max(1, rows // self.config["batch_size"])
-        if self.config["epochs"] * steps_per_epoch <= done:
-            where = self.run_dir.path if self.run_dir is not None else checkpoint
-            raise ValueError(f"{where} has already trained {done / steps_per_epoch:g} epochs ({done} steps); "
-                             f"give --epochs above that to continue")
-        device = prepare_training(self.config)
-        self.loop = TabularTrainer.from_checkpoint(state, self.table, self.config, device=device, path=checkpoint)
+        return done / max(1, rows // batch_size)
 
     def run(self) -> RunResult:
         if self.run_dir is None:
@@ -74,9 +78,14 @@ class TabularGANTrainer:
         # TensorBoard events at or after the loop's step that an interrupted run left are purged: the curves continue
         writer = make_writer(run_dir.path, purge_step=loop.wgan.step or None)
         try:
-            record = loop.train(progress_bar=self.progress_bar, writer=writer,
-                                checkpoint=lambda t: t.save_checkpoint(run_dir.checkpoint_path(t.wgan.step)))
+            with GracefulStop() as stop:  # Ctrl-C / SIGTERM: finish the epoch, save, report (runtime.interrupts)
+                record = loop.train(progress_bar=self.progress_bar, writer=writer, stop=stop,
+                                    checkpoint=lambda t: t.save_checkpoint(run_dir.checkpoint_path(t.wgan.step)))
             model_path = loop.model.save(run_dir.path / "model.pt")
+            if record["interrupted"]:  # no samples or figure: the user asked to stop
+                record.update({"model": model_path, "mean_gap_std": float("nan"),
+                               "steps_per_epoch": loop.steps_per_epoch})
+                return self.result(record, stopped_by="interrupt")
             synthetic = loop.model.sample(table.class_counts(), seed=seed)
             synthetic.write_csv(run_dir.path / "synthetic.csv")
             fig = marginal_figure(table, synthetic)
@@ -94,7 +103,7 @@ class TabularGANTrainer:
                        "marginals": run_dir.path / "marginals.png"})
         return self.result(record)
 
-    def result(self, record: Mapping[str, Any]) -> RunResult:
+    def result(self, record: Mapping[str, Any], stopped_by: str = "budget") -> RunResult:
         """metrics: ``mean_gap_std`` (real vs synthetic per-class means of the continuous columns, in standard
         deviations), ``epochs`` and ``seconds``; counters: ``steps`` and ``steps_per_epoch``; details: ``record``
         (steps, seconds, epochs, mean_gap_std, model, rows, classes, steps_per_epoch, synthetic, marginals)."""
@@ -102,7 +111,7 @@ class TabularGANTrainer:
                          metrics={"mean_gap_std": float(record["mean_gap_std"]), "epochs": float(record["epochs"]),
                                   "seconds": float(record["seconds"])},
                          counters={"steps": int(record["steps"]), "steps_per_epoch": int(record["steps_per_epoch"])},
-                         stopped_by="budget", details=dict(record))
+                         stopped_by=stopped_by, details=dict(record))
 
 
 def train_run(config: Mapping[str, Any], run_dir: RunDir, table: Table, progress_bar: bool = True,

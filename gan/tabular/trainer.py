@@ -135,11 +135,14 @@ class TabularTrainer:
         return self.model.seconds + self.setup_seconds + running
 
     def train(self, progress_bar: bool = False, writer: Any = None, epochs: int | None = None,
-              checkpoint: Any = None) -> dict[str, Any]:
+              checkpoint: Any = None, stop: Any = None) -> dict[str, Any]:
         """Train until ``epochs`` (default ``config["epochs"]``) epochs in all, continuing from the current step.
 
         :param checkpoint: ``checkpoint(trainer)``, called every ``config["checkpoint_every"]`` epochs and after the
             last step (a logged run saves :meth:`state_dict` there).
+        :param stop: an object whose ``requested`` turns true to stop at the end of the epoch in progress (a
+            :class:`runtime.interrupts.GracefulStop`); ``checkpoint`` is then called there and the record says
+            ``"interrupted": True``.
         """
         cfg = self.config
         total = (epochs or cfg["epochs"]) * self.steps_per_epoch
@@ -148,9 +151,15 @@ class TabularTrainer:
         self._began = time.perf_counter()
         self.model.generator.train()
         self.model.critic.train()
+        interrupted = False
         with progress(total=total, initial=min(start, total), desc="tabular-gan", unit="step",
                       disable=not progress_bar) as bar:
             while self.wgan.step < total:
+                if stop is not None and stop.requested and self.wgan.step % self.steps_per_epoch == 0:
+                    interrupted = True
+                    if checkpoint is not None and not (every and self.wgan.step % every == 0):
+                        checkpoint(self)   # (a checkpoint at this step was written when it was reached)
+                    break
                 metrics = self.wgan.train_step(self.sample_real, cfg["batch_size"])
                 step = self.wgan.step
                 for k, v in metrics.items():
@@ -170,7 +179,8 @@ class TabularTrainer:
         self.model.seconds = self.seconds
         self.setup_seconds, self._began = 0.0, None
         self.model.steps = self.wgan.step
-        return {"steps": self.wgan.step, "seconds": self.model.seconds, "epochs": self.wgan.step / self.steps_per_epoch}
+        return {"steps": self.wgan.step, "seconds": self.model.seconds, "epochs": self.wgan.step / self.steps_per_epoch,
+                "interrupted": interrupted}
 
     # --- checkpoints ------------------------------------------------------------------------------------------
 

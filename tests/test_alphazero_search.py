@@ -484,7 +484,7 @@ def test_gumbel_needs_the_compiled_engine() -> None:
 
     config = AlphaZeroSettings.defaults()
     config.update(iterations=1)
-    config["selfplay"]["root"] = "gumbel"
+    config["selfplay"].update(root="gumbel", engine="python")
     with pytest.raises(ValueError, match="engine=compiled"):
         AlphaZeroSettings.from_dict(config)
     config["selfplay"]["engine"] = "compiled"

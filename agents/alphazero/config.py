@@ -29,9 +29,9 @@ class SelfPlaySettings(Settings):
     noise_fraction: float = setting(0.25, low=0.0, high=1.0)
     temperature_moves: int | None = setting(None, low=0, help="moves sampled by visit count; default N*N/8")
     pass_min_move: int | None = setting(None, low=0, help="no passing before this move; default N*N/2")
-    engine: str = setting("python", choices=("python", "compiled"),
-                          help="search engine: python (mcts.py, the readable reference) or compiled (search.py: "
-                               "numba trees in arrays, same PUCT search)")
+    engine: str = setting("compiled", choices=("python", "compiled"),
+                          help="search engine: compiled (search.py: numba trees in arrays) or python (mcts.py, "
+                               "the readable reference); the same PUCT search, node for node")
     root: str = setting("puct", choices=("puct", "gumbel"),
                         help="puct (AlphaGo Zero: Dirichlet noise, visit-count targets, tree reuse) or gumbel "
                              "(Gumbel AlphaZero: top-k + sequential halving, completed-Q targets; engine=compiled)")

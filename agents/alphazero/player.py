@@ -52,13 +52,13 @@ class AlphaZeroPlayer(Opponent):
     ``last_visits`` (N*N+1 visit counts) and ``last_value`` (the root's value for the player to move, -1..1) describe
     the last search, for display.
 
-    ``engine``: "python" (`mcts.search_with_virtual_loss` on `Node` objects) or "compiled" (`search.BatchedSearch`,
-    one tree, ``batch`` leaves per network call with virtual loss: the same search, node for node).
+    ``engine``: "compiled" (default: `search.BatchedSearch`, one tree, ``batch`` leaves per network call with virtual
+    loss) or "python" (`mcts.search_with_virtual_loss` on `Node` objects): the same search, node for node.
     """
 
     def __init__(self, net: PolicyValueNet, meta: dict[str, Any], sims: int = 100, c_puct: float = 1.5,
                  device: torch.device | None = None, name: str = "alphazero", batch: int = 8,
-                 careful_pass: bool = True, engine: str = "python"):
+                 careful_pass: bool = True, engine: str = "compiled"):
         if engine not in ("python", "compiled"):
             raise ValueError(f"engine must be 'python' or 'compiled', got {engine!r}")
         self.net = net

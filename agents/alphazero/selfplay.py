@@ -34,7 +34,8 @@ class SelfPlayConfig:
     noise_fraction: float = 0.25
     temperature_moves: int | None = None  # default N (board size)
     pass_min_move: int | None = None  # default N^2 / 2
-    engine: str = "python"  # "compiled": selfplay_compiled.CompiledSelfPlay (the trainer picks the class)
+    engine: str = "python"  # this class; "compiled": selfplay_compiled.CompiledSelfPlay (the trainer picks the
+    # class by config.py's selfplay.engine, whose default is compiled)
     root: str = "puct"  # "gumbel": compiled engine only
     leaves_per_game: int = 1  # compiled engine: leaves per game per network call (virtual loss above 1)
     gumbel_considered: int = 16

@@ -18,7 +18,7 @@ setting), PUCT c=1.5, FPU reduction 0.2, by
 first with the trivial uniform evaluator (uniform priors over legal moves, value 0: the search's own cost), then
 with the shipped network ``agents/pretrained/go-9x9.pt`` (skip with ``--no-model``). Prints simulations/s and the
 ratio (target: >= 20x the reference with the uniform evaluator on one core). Both build the same trees
-(tests/test_alphazero_search.py), so the work is the same.
+(tests/agents/test_alphazero_search.py), so the work is the same.
 
 OpenSpiel's C++ MCTS (``pyspiel.MCTSBot``, PUCT c=1.5, uniform prior, one leaf at a time) is the search-only peer
 when ``open_spiel`` is installed (``pip install -e '.[bench]'``; skipped with a note otherwise). Its Python bindings

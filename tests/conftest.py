@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 # `make test` exports these too; setting them here makes a bare `pytest` run headless as well. A test that needs a
-# real display (tests/test_viewers_x11.py) starts its own Xvfb and passes DISPLAY to a subprocess.
+# real display (tests/scripts/test_viewers_x11.py) starts its own Xvfb and passes DISPLAY to a subprocess.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

@@ -7,7 +7,7 @@ so that one CPU core keeps up with a network that evaluates hundreds of leaves p
 ``leaves_per_tree`` descents per tree, with virtual loss when more than one), hands all the new leaves to the
 evaluator in one call, then expands them and backs their values up. With one leaf per tree and no virtual loss it
 visits exactly what `mcts.run_simulations` visits; with ``leaves_per_tree = B`` on one tree, exactly what
-`mcts.search_with_virtual_loss(batch=B)` visits (tests/test_alphazero_search.py).
+`mcts.search_with_virtual_loss(batch=B)` visits (tests/agents/test_alphazero_search.py).
 
 Arrays (``G`` trees, ``M`` node slots and ``E`` edge slots per tree, ``A = N*N + 1`` actions):
 

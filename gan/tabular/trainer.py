@@ -74,7 +74,7 @@ class TabularTrainer:
     counters), the fitted transformer, the counters, the unlogged metric window, the NumPy and torch (and CUDA)
     generator states and a fingerprint of the table; :meth:`from_checkpoint` rebuilds the trainer from it (the
     transformer is taken from the checkpoint, not refitted). On the same device and torch build, ``epochs`` 2 then a
-    resume to 4 gives bit-identical weights to a straight 4-epoch run with the same seed (tests/test_gan_tabular.py).
+    resume to 4 gives bit-identical weights to a straight 4-epoch run with the same seed (tests/gan/test_gan_tabular.py).
     """
 
     def __init__(self, table: Table, config: Mapping[str, Any], device: str | torch.device = "cpu",

@@ -34,7 +34,7 @@ from deep_arena.envs.go.gtp import gnugo_path
 from deep_arena.envs.go.opponents import RESIGN, Opponent, RandomOpponent
 from deep_arena.envs.go.sgf import load_sgf, read_sgf
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EVALUATE = REPO / "scripts" / "evaluate.py"
 needs_gnugo = pytest.mark.skipif(gnugo_path() is None, reason="GNU Go is not installed (apt-get install gnugo)")
 

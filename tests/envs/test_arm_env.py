@@ -31,7 +31,7 @@ def _towards(obs, target, grip=None):
 
 # -- API -------------------------------------------------------------------------------------------------------------
 
-# Gymnasium's and SB3's checkers on the registered ids run in tests/test_env_contract.py; here on joint control.
+# Gymnasium's and SB3's checkers on the registered ids run in tests/envs/test_env_contract.py; here on joint control.
 def test_checkers_with_joint_control():
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
@@ -346,7 +346,7 @@ def test_missing_egl_library_keeps_physics_and_falls_back_to_2d_views(tmp_path):
             "for _ in range(3): obs, r, term, trunc, info = env.step(np.zeros(4, np.float32))\n"
             "frame = env.render()\n"
             "print('OK', frame.shape, os.environ['MUJOCO_GL'], env.unwrapped._renderer.uses_gl)\n")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, MUJOCO_GL="egl", PYTHONPATH=f"{tmp_path}{os.pathsep}{root}")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

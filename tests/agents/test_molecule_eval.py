@@ -15,7 +15,7 @@ from deep_arena.agents.molecule.evaluation import EpisodeRecord, constrained_imp
 from deep_arena.envs.molecule import rewards
 from deep_arena.envs.molecule.env import MoleculeEnv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def first_legal(env, obs) -> int:

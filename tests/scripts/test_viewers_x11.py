@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PLAY = REPO / "scripts" / "play.py"
 XVFB = shutil.which("Xvfb")
 

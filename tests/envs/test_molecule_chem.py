@@ -19,7 +19,7 @@ from deep_arena.envs.molecule.chem import (
 from deep_arena.envs.molecule.reference import edit_with_rdkit, kekule_rwmol, relevant_actions
 
 RDLogger.DisableLog("rdApp.*")
-SAMPLE = Path(__file__).parent / "data" / "molecules_sample.smi"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "molecules_sample.smi"
 
 
 def random_molecules(rules: EditRules, count: int, seed: int) -> list[EditableMolecule]:

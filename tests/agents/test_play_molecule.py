@@ -24,7 +24,7 @@ from deep_arena.runtime import COMMON_DEFAULTS, RunDir, deep_merge
 
 torch.set_num_threads(1)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PLAY = REPO / "scripts" / "play.py"
 
 

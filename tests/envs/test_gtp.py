@@ -18,7 +18,7 @@ from deep_arena.envs.go.gtp_client import GTPClient, GTPError, GTPProcessError
 from deep_arena.envs.go.gtp_protocol import format_score, parse_colour, parse_score
 from deep_arena.envs.go.opponents import random_move
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "gtp.py"
 
 needs_gnugo = pytest.mark.skipif(gnugo_path() is None, reason="GNU Go is not installed (apt-get install gnugo)")

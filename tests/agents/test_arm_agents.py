@@ -22,7 +22,7 @@ from deep_arena.agents.arm import sb3_trainer as arm  # noqa: E402
 
 torch.set_num_threads(1)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY = ["--set", "threads=1", "--set", "eval_every=150", "--set", "eval_episodes=2", "--set", "checkpoint_every=150",
         "--set", "model.learning_starts=100", "--set", "model.batch_size=32", "--set", "model.buffer_size=2000",
         "--set", "model.policy_kwargs.net_arch=[16,16]", "--set", "frame_size=64", "--set", "frame_stride=10",

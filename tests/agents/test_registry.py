@@ -130,7 +130,7 @@ def test_a_family_without_a_hook_says_so(monkeypatch, capsys):
 
 
 def test_adding_an_environment_section_lists_the_files():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## Adding an environment", 1)[1].split("\n## ", 1)[0]
     for path in ("envs/__init__.py", "pyproject.toml", "README.md", "envs/drone/", "agents/drone/", "task.py"):
         assert path in section

@@ -19,7 +19,7 @@ from deep_arena.envs.go.coords import gtp_to_action
 from deep_arena.envs.go.game import GoGame
 from deep_arena.envs.go.render import GobanRenderer, HumanWindow, format_score, star_points
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def small_game() -> tuple[GoGame, int, int]:

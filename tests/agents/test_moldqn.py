@@ -345,7 +345,7 @@ def test_bad_files_and_configs(tmp_path):
 
 
 def test_train_script_errors_before_making_a_run_dir(tmp_path):
-    script = Path(__file__).resolve().parents[1] / "scripts" / "train_molecule.py"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "train_molecule.py"
     out = subprocess.run([sys.executable, str(script), "--start-smiles", "not_smiles", "--episodes", "1",
                           "--run-root", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "could not parse" in out.stderr
@@ -354,7 +354,7 @@ def test_train_script_errors_before_making_a_run_dir(tmp_path):
 
 def test_gan_reward_and_gan_starts(tmp_path):
     """ORGAN-style pairing: the shipped GAN's critic mixed into the reward, episodes started from GAN samples."""
-    script = Path(__file__).resolve().parents[1] / "scripts" / "train_molecule.py"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "train_molecule.py"
     out = subprocess.run([sys.executable, str(script), "--objective", "qed", "--episodes", "2", "--gan-reward",
                           "pretrained", "--gan-lambda", "0.5", "--start-from-gan", "pretrained", "--gan-starts", "5",
                           "--set", "env.max_atoms=12", "--set", "env.max_steps=3", "--set", "env.fp_bits=64",

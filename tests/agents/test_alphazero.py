@@ -30,7 +30,7 @@ from deep_arena.runtime import COMMON_DEFAULTS, CheckpointError, RunDir, deep_me
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TRAIN_GO = REPO / "scripts" / "train_go.py"
 
 # A trainer small enough for a few seconds of CPU: 5x5, 8 games at once, 8/2 playouts, a 1-block 8-channel network.
@@ -690,7 +690,7 @@ def test_train_go_resume_refuses_flags_it_cannot_honour_and_ppo_runs(tmp_path: P
     with pytest.raises(SystemExit):
         train_go.main(["--resume", str(tmp_path), "--board-size", "9"])
     assert "--board-size cannot change it" in capsys.readouterr().err
-    ppo_run = tmp_path / "maskable_ppo-20260101-000000"  # a MaskablePPO run resumes as one (tests/test_ppo_selfplay)
+    ppo_run = tmp_path / "maskable_ppo-20260101-000000"  # a MaskablePPO run resumes as one (tests/agents/test_ppo_selfplay)
     (ppo_run / "checkpoints").mkdir(parents=True)
     (ppo_run / "checkpoints" / "model_000001000.zip").write_bytes(b"zip")
     with pytest.raises(SystemExit):

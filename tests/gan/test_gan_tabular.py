@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 torch.set_num_threads(1)
 
 from deep_arena.gan.tabular import (DEFAULTS, TabularDataError, TabularGAN, TabularTrainer, TabularTransformer,  # noqa: E402

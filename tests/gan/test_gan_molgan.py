@@ -14,7 +14,7 @@ from deep_arena.gan.molgan import (ATOMS, BONDS, MAX_VALENCE, MolGAN, RGCNCritic
                         graphs_to_tensors, gumbel_hard, valence_project)
 
 torch.set_num_threads(1)
-SAMPLE = Path(__file__).parent / "data" / "qm9_sample.smi"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "qm9_sample.smi"
 
 
 def test_round_trip_on_qm9_sample():

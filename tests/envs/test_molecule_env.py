@@ -34,7 +34,7 @@ def random_episode(env, seed: int, steps: int = 15):
 
 
 def test_checkers_on_graph_observations():
-    # The defaults (fingerprint observations) are checked in tests/test_env_contract.py. The checkers step random
+    # The defaults (fingerprint observations) are checked in tests/envs/test_env_contract.py. The checkers step random
     # (mostly masked) actions, which the default illegal_action="penalize" turns into penalties.
     kwargs = dict(obs_type="graph", max_atoms=12, max_steps=10)
     gym_check_env(MoleculeEnv(**kwargs), skip_render_check=True)

@@ -1,6 +1,6 @@
 """The Go environments: Gymnasium `arena/Go-v0` (envs/go/gym_env.py) and the PettingZoo AEC env (envs/go/aec_env.py).
 
-API checkers on non-default settings (tests/test_env_contract.py runs them, and PettingZoo's api/seed/render tests,
+API checkers on non-default settings (tests/envs/test_env_contract.py runs them, and PettingZoo's api/seed/render tests,
 with the defaults), seeding, observation planes, rewards, illegal and malformed actions, action masks with
 sb3-contrib's MaskablePPO, GNU Go and callable opponents, two board sizes in one process, and rendering. Headless: SDL's dummy video driver stands in for a display.
 """
@@ -122,7 +122,7 @@ def check_planes(obs: np.ndarray, game: GoGame, colour: int, legal: np.ndarray, 
 # API checkers
 
 
-# The defaults (9x9, black) are checked in tests/test_env_contract.py.
+# The defaults (9x9, black) are checked in tests/envs/test_env_contract.py.
 @pytest.mark.parametrize(("board_size", "agent_color"),
                          [(5, "black"), (5, "white"), (5, "random"), (9, "white"), (9, "random")])
 def test_gymnasium_and_sb3_env_checkers(board_size: int, agent_color: str) -> None:
@@ -149,7 +149,7 @@ def test_gymnasium_and_sb3_env_checkers(board_size: int, agent_color: str) -> No
 @pytest.mark.filterwarnings("ignore:Observation is not a NumPy array:UserWarning")  # a Dict, as in classic games
 @pytest.mark.filterwarnings("ignore:The old environment creation API:DeprecationWarning")  # PettingZoo's own import
 def test_pettingzoo_api_test_on_other_settings() -> None:
-    # With the defaults, PettingZoo's api_test, seed_test and render_test run in tests/test_env_contract.py.
+    # With the defaults, PettingZoo's api_test, seed_test and render_test run in tests/envs/test_env_contract.py.
     from pettingzoo.test import api_test, seed_test
 
     api_test(envs.go.env(board_size=5, illegal_action="raise", history_length=2), num_cycles=1000)

@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from deep_arena.gan.goalgan import GoalGAN, GoalGANConfig, GoalGANCurriculum, label_goals  # noqa: E402
 
 torch.set_num_threads(1)
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOW, HIGH = np.array([-1.0, -1.0, 0.5]), np.array([1.0, 1.0, 0.5])   # a flat third axis, like push's table
 
 

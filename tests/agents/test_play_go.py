@@ -23,7 +23,7 @@ from deep_arena.agents.go.human import HumanGoSession, SessionWindow, random_age
 from deep_arena.envs.go.opponents import RESIGN, Opponent
 from deep_arena.envs.go.sgf import load_sgf, read_sgf
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PLAY = REPO / "scripts" / "play.py"
 needs_gnugo = pytest.mark.skipif(gnugo_path() is None, reason="GNU Go is not installed (apt-get install gnugo)")
 

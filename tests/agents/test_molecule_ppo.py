@@ -200,7 +200,7 @@ def test_interrupt_saves_and_says_the_run_cannot_be_resumed(tmp_path):
     import time
     from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     cmd = [sys.executable, str(repo / "scripts" / "train_molecule.py"), "--algo", "maskable_ppo", "--steps",
            "10000000", "--no-progress", "--device", "cpu", "--run-root", str(tmp_path), "--set", "threads=1",
            "--set", "n_envs=2", "--set", "ppo.n_steps=64", "--set", "ppo.batch_size=64", "--set", "ppo.n_epochs=1",

@@ -17,7 +17,7 @@ from rdkit import Chem
 
 from deep_arena.envs.molecule.render import MoleculeView, draw_molecule, molecule_grid, save_grid_png, wrap_text
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 AWKWARD = ["C", "[Cl-]", "[Na+].[Cl-]", "[CH3]", "[H][H]", "C1" + "C" * 28 + "C1", "[O-][n+]1ccccc1", "*C", ASPIRIN]
 

@@ -43,3 +43,34 @@ def tiny_alphazero_sets() -> list[str]:
                            "net.channels=8", "net.blocks=1", "eval.games_vs_random=2", "eval.games_vs_gnugo=0",
                            "eval.sims=4", "checkpoint_every=1", "threads=1", "train.batch_size=32")
             for s in ("--set", item)]
+
+
+@pytest.fixture
+def interrupt_when():
+    """``interrupt_when(cmd, ready, sig)``: start the training command ``cmd``, wait until ``ready()`` is true (a
+    checkpoint exists, say), send ``sig`` and return ``(returncode, stdout, stderr)``; the test fails when the
+    command exits first or ``ready`` never holds within ``timeout`` seconds."""
+    import signal
+    import subprocess
+    import time
+
+    def run(cmd: list[str], ready, sig: int = signal.SIGINT, timeout: float = 240, env: dict | None = None):
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                assert proc.poll() is None, f"training exited early:\n{proc.communicate()}"
+                if ready():
+                    break
+                time.sleep(0.2)
+            else:
+                pytest.fail(f"not ready within {timeout:.0f} s: {' '.join(cmd)}")
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        return proc.returncode, out, err
+
+    return run

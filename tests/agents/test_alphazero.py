@@ -587,29 +587,18 @@ def test_resume_after_sigkill_continues_iterations_and_logs(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_saves_reports_the_resume_command_and_exits_130(tmp_path: Path, sig) -> None:
+def test_interrupt_saves_reports_the_resume_command_and_exits_130(tmp_path: Path, sig, interrupt_when) -> None:
     """Ctrl-C (or SIGTERM) during training: the iteration finishes, a checkpoint and model.pt are written, the exact
     --resume command is printed, no traceback, exit status 130; the printed command then continues the run."""
     cmd = [sys.executable, str(TRAIN_GO), "--algo", "alphazero", "--board-size", "5", "--minutes", "5",
            "--no-progress", "--device", "cpu", "--run-root", str(tmp_path), *_tiny_sets()]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            assert proc.poll() is None, f"training exited early:\n{proc.communicate()}"
-            runs = list((tmp_path / "go").glob("alphazero-*"))
-            if runs and RunDir(runs[0]).latest_checkpoint() is not None:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("no checkpoint within 180 s")
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, out + err
+
+    def ready() -> bool:
+        runs = list((tmp_path / "go").glob("alphazero-*"))
+        return bool(runs) and RunDir(runs[0]).latest_checkpoint() is not None
+
+    code, out, err = interrupt_when(cmd, ready, sig, timeout=180)
+    assert code == 130, out + err
     assert "Traceback" not in err and f"{signal.Signals(sig).name}: stopping" in err
     (run,) = (tmp_path / "go").glob("alphazero-*")
     resume = f"continue with: arena-train go --resume {run}"

@@ -121,34 +121,19 @@ def test_resume_restores_replay_buffer(trained, tmp_path, capsys):
     assert len(buffer.actions) == 401 and buffer.buffer_size == 2000  # saved as large as what it holds
 
 
-def test_interrupt_saves_prints_the_resume_command_and_exits_130(tmp_path):
+def test_interrupt_saves_prints_the_resume_command_and_exits_130(tmp_path, interrupt_when):
     """SIGINT during training: a checkpoint (model, trimmed replay buffer) and final_model.zip at the step it stopped,
     the exact resume command, exit status 130, no traceback; that command with --steps 100 trains 100 more steps."""
     import signal
     import subprocess
     import sys
-    import time
 
     cmd = [sys.executable, str(REPO / "scripts" / "train_arm.py"), "--task", "reach", "--algo", "tqc", "--her",
            "--steps", "100000", "--run-root", str(tmp_path), *TINY]
     env = {**os.environ, "MUJOCO_GL": "egl", "SDL_VIDEODRIVER": "dummy"}
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        deadline = time.time() + 240
-        while time.time() < deadline:
-            assert proc.poll() is None, f"training exited early:\n{proc.communicate()}"
-            if list(tmp_path.glob("arm/*/checkpoints/model_*.zip")):
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("no checkpoint within 240 s")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, out + err
+    code, out, err = interrupt_when(cmd, lambda: bool(list(tmp_path.glob("arm/*/checkpoints/model_*.zip"))),
+                                    signal.SIGINT, env=env)
+    assert code == 130, out + err
     assert "Traceback" not in err and "SIGINT: stopping" in err
     (run,) = (tmp_path / "arm").iterdir()
     assert f"continue with: arena-train arm --resume {run}" in err

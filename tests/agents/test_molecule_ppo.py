@@ -191,13 +191,11 @@ def test_make_env_rejects_bad_smiles_and_objectives(tmp_path):
     assert info["smiles"] == "CCO"
 
 
-def test_interrupt_saves_and_says_the_run_cannot_be_resumed(tmp_path):
+def test_interrupt_saves_and_says_the_run_cannot_be_resumed(tmp_path, interrupt_when):
     """SIGTERM during MaskablePPO training: a checkpoint, final_model.zip and the top molecules are saved, exit 130,
     no traceback, and instead of a resume command the message says these runs cannot be resumed yet."""
     import signal
-    import subprocess
     import sys
-    import time
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[2]
@@ -206,23 +204,9 @@ def test_interrupt_saves_and_says_the_run_cannot_be_resumed(tmp_path):
            "--set", "n_envs=2", "--set", "ppo.n_steps=64", "--set", "ppo.batch_size=64", "--set", "ppo.n_epochs=1",
            "--set", "checkpoint_every=128", "--set", "eval_every=100000", "--set", "net_arch=[16]",
            "--set", "env.max_atoms=6", "--set", "env.max_steps=4", "--set", "env.fp_bits=64"]
-    proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            assert proc.poll() is None, f"training exited early:\n{proc.communicate()}"
-            if list(tmp_path.glob("molecule/*/checkpoints/model_*.zip")):
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("no checkpoint within 180 s")
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, out + err
+    code, out, err = interrupt_when(cmd, lambda: bool(list(tmp_path.glob("molecule/*/checkpoints/model_*.zip"))),
+                                    signal.SIGTERM, timeout=180)
+    assert code == 130, out + err
     assert "Traceback" not in err and "SIGTERM: stopping" in err
     assert "cannot be resumed yet" in err and "continue with" not in err
     (run,) = (tmp_path / "molecule").iterdir()

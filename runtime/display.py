@@ -9,7 +9,8 @@
   surfaces, and an accelerated (GLX) framebuffer fails with ``BadAccess (X_GLXMakeCurrent)`` next to MuJoCo's
   EGL context.
 * :func:`save_window_frame` -- write what the window shows (its surface) to a PNG; :class:`FrameSaver` does it for
-  every frame of a viewer's ``--save-frames DIR`` (:func:`add_save_frames`).
+  every frame of a viewer's ``--save-frames DIR`` (:func:`add_save_frames`), and with ``--record out.mp4`` appends
+  the same frames to a video (``runtime/video.py``; never over an existing file).
 * :func:`no_window` -- the viewers' one-line refusal; :func:`enable_faulthandler` -- a crash in native code prints
   the Python stack instead of hanging.
 
@@ -26,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["FrameSaver", "NoDisplayError", "add_save_frames", "display_problem", "enable_faulthandler",
-           "no_display_message", "no_window", "open_window", "save_window_frame", "software_framebuffer"]
+           "no_display_message", "no_window", "open_window", "save_window_frame", "software_framebuffer",
+           "window_frame"]
 
 #: SDL drivers that draw into memory only: a window "opened" with them is never seen.
 INVISIBLE_DRIVERS = ("offscreen", "dummy")
@@ -130,9 +132,24 @@ def save_window_frame(path: str | os.PathLike[str]) -> Path | None:
     return path
 
 
-def add_save_frames(parser: argparse.ArgumentParser) -> None:
+def window_frame() -> Any:
+    """The window's current surface as an ``H x W x 3`` uint8 array; ``None`` when no window is open."""
+    pg = _pygame()
+    if not pg.display.get_init():
+        return None
+    surface = pg.display.get_surface()
+    if surface is None:
+        return None
+    return pg.surfarray.array3d(surface).transpose(1, 0, 2).copy()
+
+
+def add_save_frames(parser: argparse.ArgumentParser, record_fps: float = 25.0) -> None:
     parser.add_argument("--save-frames", type=Path, default=None, metavar="DIR",
                         help="also write every frame the window shows as DIR/frameNNNNN.png")
+    parser.add_argument("--record", type=Path, default=None, metavar="OUT.mp4",
+                        help="also write what the window shows as an mp4 video (never over an existing file)")
+    parser.add_argument("--record-fps", type=float, default=record_fps, metavar="FPS",
+                        help=f"frames per second of the --record video (default {record_fps:g})")
 
 
 def no_window(mode: str, detail_or_error: object, hint: str | None = None, *, detail: bool = False) -> int:
@@ -143,24 +160,65 @@ def no_window(mode: str, detail_or_error: object, hint: str | None = None, *, de
 
 
 class FrameSaver:
-    """Writes the window's surface to ``DIR/frame00000.png``, ``frame00001.png``, ... (nothing without a DIR)."""
+    """Writes the window's surface to ``DIR/frame00000.png``, ``frame00001.png``, ... and, with ``record``, appends
+    it to that mp4 (:class:`~deep_arena.runtime.video.VideoWriter`, ``fps`` frames a second). Nothing without either.
+    :meth:`add` takes a frame drawn without a window (``--headless-frames``); :meth:`report` closes the video and
+    says what was written, :meth:`close` closes it quietly (on an error path)."""
 
-    def __init__(self, folder: Path | None, parser: argparse.ArgumentParser):
+    def __init__(self, folder: Path | None, parser: argparse.ArgumentParser, record: Path | None = None,
+                 fps: float = 25.0):
         self.folder, self.count = folder, 0
+        self.video = None
         if folder is not None:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 parser.error(f"--save-frames {folder}: {err}")
+        if record is not None:
+            from deep_arena.runtime.video import VideoWriter  # lazy: imageio at the first frame
+
+            if record.suffix.lower() != ".mp4":
+                parser.error(f"--record {record}: the video is an mp4; name it OUT.mp4")
+            if not (fps > 0):
+                parser.error(f"--record-fps must be positive, got {fps:g}")
+            try:
+                self.video = VideoWriter(record, fps)
+            except FileExistsError as err:
+                parser.error(f"--record {err}")
+
+    @property
+    def active(self) -> bool:
+        """True when frames are saved or recorded."""
+        return self.folder is not None or self.video is not None
 
     def save(self) -> None:
         if self.folder is not None:
             if save_window_frame(self.folder / f"frame{self.count:05d}.png") is not None:
                 self.count += 1
+        if self.video is not None:
+            frame = window_frame()
+            if frame is not None:
+                self.video.append(frame)
+
+    def add(self, frame: Any) -> None:
+        """Record a frame that was drawn without a window (only the video takes it)."""
+        if self.video is not None and frame is not None:
+            self.video.append(frame)
+
+    def close(self) -> None:
+        if self.video is not None:
+            self.video.close()
 
     def report(self) -> None:
         if self.folder is not None:
             print(f"wrote {self.count} frames to {self.folder}")
+        if self.video is not None:
+            self.close()
+            if self.video.frames:
+                print(f"recorded {self.video.frames} frames ({self.video.frames / self.video.fps:.1f} s) "
+                      f"to {self.video.path}")
+            else:
+                print(f"recorded nothing: no frame was shown ({self.video.path} not written)")
 
 
 def enable_faulthandler() -> None:

@@ -57,11 +57,12 @@ def run_arm(args: argparse.Namespace) -> int:
     except ValueError as err:
         env.close()
         parser.error(str(err))
-    saver = FrameSaver(args.save_frames, parser)
+    saver = FrameSaver(args.save_frames, parser, args.record, args.record_fps)
     try:
         open_window((args.size, args.size), "Deep Arena: robot arm", ARM_HINT)
     except NoDisplayError as err:
         env.close()
+        saver.close()
         return no_window("arm", err)
     successes = 0
     try:
@@ -88,6 +89,7 @@ def run_arm(args: argparse.Namespace) -> int:
         return no_window("arm", err, ARM_HINT, detail=True)
     finally:
         env.close()
+        saver.close()
     saver.report()
     return 0
 

@@ -68,7 +68,7 @@ def play_parser() -> argparse.ArgumentParser:
     go.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     go.add_argument("--show-search", action="store_true",
                     help="show the agent's value estimate and most visited moves after each of its moves")
-    add_save_frames(go)
+    add_save_frames(go, record_fps=2.0)
     # Test-only: quit after this many idle seconds (no event, no move), and events to inject, such as
     # "E5,p,u,s,esc" (a vertex clicks there; p/r/u/s/esc press that key).
     go.add_argument("--auto-quit-after", type=seconds, default=None, help=argparse.SUPPRESS)
@@ -82,7 +82,7 @@ def play_parser() -> argparse.ArgumentParser:
 
 
 class FrameSavingWindow(SessionWindow):
-    """The session's window, saving each frame it shows (``--save-frames``)."""
+    """The session's window, saving each frame it shows (``--save-frames``, ``--record``)."""
 
     def __init__(self, *args, frames: FrameSaver, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -132,7 +132,7 @@ def run_go(args: argparse.Namespace) -> int:
     problem = display_problem()  # before loading a model or starting GNU Go
     if problem is not None:
         return no_window("go", problem, detail=True)
-    frames = FrameSaver(args.save_frames, parser)
+    frames = FrameSaver(args.save_frames, parser, args.record, args.record_fps)
     agent = random_agent(None if args.seed is None else args.seed + 1) if args.watch else None
     agent_name = "random agent"
     opponent: object = args.opponent
@@ -162,7 +162,7 @@ def run_go(args: argparse.Namespace) -> int:
         print(f"arena-play go: error: {err}", file=sys.stderr)
         return 1
     window = None
-    if args.save_frames is not None:
+    if frames.active:
         window = FrameSavingWindow(session.renderer, title=session._title(), frames=frames)
     try:
         events = scripted_events(args.test_events, session.renderer) if args.test_events else None
@@ -174,6 +174,7 @@ def run_go(args: argparse.Namespace) -> int:
         return 130
     finally:
         session.close()
+        frames.close()
     n = args.board_size
     print(f"Go {n}x{n}, komi {args.komi:g}: {session.describe(1)} vs {session.describe(-1)}, "
           f"{len(session.game.history)} moves, result {session.result}")

@@ -34,7 +34,7 @@ def play_parser() -> argparse.ArgumentParser:
     mol.add_argument("--fps", type=positive_float, default=2.0, metavar="F", help="edits per second (default 2)")
     mol.add_argument("--headless-frames", type=Path, default=None, metavar="DIR",
                      help="write every frame as a PNG into DIR instead of opening a window")
-    add_save_frames(mol)
+    add_save_frames(mol, record_fps=2.0)
     mol.add_argument("--seed", type=int, default=0, help="reset seed of the first episode (default 0)")
     mol.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     mol.set_defaults(run=run_molecule, parser=mol)
@@ -85,7 +85,7 @@ def run_molecule(args: argparse.Namespace) -> int:
             args.headless_frames.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             parser.error(f"--headless-frames {args.headless_frames}: {err}")
-    saver = FrameSaver(args.save_frames, parser)
+    saver = FrameSaver(args.save_frames, parser, args.record, args.record_fps)
     if not headless:
         # The window first: under X11, RDKit's Cairo drawing before SDL's first window crashes set_mode
         # (envs/molecule/render.py explains why). The env's view then draws into this window.
@@ -109,7 +109,9 @@ def run_molecule(args: argparse.Namespace) -> int:
 
     def save_frame(episode: int, step: int) -> None:
         nonlocal frames
-        Image.fromarray(env.render()).save(args.headless_frames / f"episode{episode:03d}_step{step:03d}.png")
+        frame = env.render()
+        Image.fromarray(frame).save(args.headless_frames / f"episode{episode:03d}_step{step:03d}.png")
+        saver.add(frame)
         frames += 1
 
     try:
@@ -145,6 +147,7 @@ def run_molecule(args: argparse.Namespace) -> int:
         return no_window("molecule", err, MOLECULE_HINT, detail=True)
     finally:
         env.close()
+        saver.close()
     if headless:
         print(f"wrote {frames} frames to {args.headless_frames}")
     saver.report()

@@ -53,6 +53,7 @@ from deep_arena.runtime.argtypes import finite_float, minutes, positive_int
 from deep_arena.runtime.checkpoint import folder_size_text
 from deep_arena.runtime.cli import RESUME_RULE, resume_budget, resume_run, was_given
 from deep_arena.runtime.interrupts import report_interrupted
+from deep_arena.runtime.tb import log_result_hparams
 from deep_arena.runtime.trainer import RunResult
 
 
@@ -209,6 +210,7 @@ def _interrupted(result: RunResult, kind: str) -> int:
 def _tabular_report(result: RunResult) -> int:
     if result.stopped_by == "interrupt":
         return _interrupted(result, "tabular")
+    log_result_hparams(result)  # TensorBoard's HParams tab: settings (config.yml) and final metrics
     m, c, d = result.metrics, result.counters, result.details
     print(f"steps {c['steps']} ({m['epochs']:.0f} epochs of {c['steps_per_epoch']}) in {m['seconds']:.0f} s; "
           f"per-class mean gap {m['mean_gap_std']:.3f} std")
@@ -220,6 +222,7 @@ def _tabular_report(result: RunResult) -> int:
 def _report(result: RunResult) -> int:
     if result.stopped_by == "interrupt":
         return _interrupted(result, "molecules")
+    log_result_hparams(result)  # TensorBoard's HParams tab: settings (config.yml) and final metrics
     m, c = result.metrics, result.counters
     print(f"steps {c['steps']} (epoch {m['epochs']:.2f}) in {m['seconds']:.0f} s; "
           f"samples: validity {m.get('validity', 0):.3f}, uniqueness {m.get('uniqueness', 0):.3f}")

@@ -37,6 +37,7 @@ from deep_arena.runtime.argtypes import device, minutes, positive_int
 from deep_arena.runtime.checkpoint import folder_size_text
 from deep_arena.runtime.cli import RESUME_RULE, add_output_args, evaluation_dir, resume_budget, resume_run, seed_arg
 from deep_arena.runtime.interrupts import report_interrupted
+from deep_arena.runtime.tb import log_result_hparams
 from deep_arena.runtime.trainer import RunResult
 
 TASKS = ("reach", "push", "pick_and_place")
@@ -165,6 +166,7 @@ def _finish(run: RunResult) -> int:
         print(f"run directory: {run.run_dir} ({folder_size_text(run.run_dir)})")
         return report_interrupted(run.run_dir, ["arena-train", "arm", "--resume", str(run.run_dir)],
                                   saved=[latest_model_checkpoint(run.run_dir / "checkpoints"), run.model_path])
+    log_result_hparams(run)  # TensorBoard's HParams tab: settings (the run's config.yml) and final metrics
     result = run.details
     k = round(result["success_rate"] * result["episodes"])
     lo, hi = wilson_interval(k, result["episodes"])

@@ -36,6 +36,7 @@ from deep_arena.runtime.argtypes import device, finite_float, int_in_range, minu
 from deep_arena.runtime.interrupts import report_interrupted
 from deep_arena.runtime.checkpoint import folder_size_text, prune_checkpoints
 from deep_arena.runtime.cli import RESUME_RULE, add_output_args, evaluation_dir, resume_budget, resume_run, seed_arg
+from deep_arena.runtime.tb import log_result_hparams
 
 
 def train(argv: Sequence[str] | None = None) -> int:
@@ -171,6 +172,7 @@ def _finish_ppo(result, config: dict) -> int:
     if result.stopped_by == "interrupt":
         return report_interrupted(run_dir, ["arena-train", "go", "--resume", str(run_dir)],
                                   saved=[latest_model_checkpoint(run_dir / "checkpoints"), result.model_path])
+    log_result_hparams(result, config)  # TensorBoard's HParams tab: settings and final metrics
     print(f"final win rate vs random ({config['eval_games']} games): {result.metrics['win_rate_vs_random']:.2f}")
     print(f"model: {result.model_path}   sample game: {result.details['sample_game']}")
     return 0
@@ -188,6 +190,7 @@ def _finish(trainer, run_dir: RunDir) -> int:
         print(f"run directory: {run_dir.path} ({folder_size_text(run_dir.path)})")
         return report_interrupted(run_dir.path, ["arena-train", "go", "--resume", str(run_dir.path)],
                                   saved=[run_dir.latest_checkpoint(), run.model_path])
+    log_result_hparams(run, trainer.config)  # TensorBoard's HParams tab: settings and final metrics
     result = run.details
     for name, r in result.items():
         if name != "iteration":

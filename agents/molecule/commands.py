@@ -34,6 +34,7 @@ from deep_arena.runtime.argtypes import device, finite_float, minutes, positive_
 from deep_arena.runtime.checkpoint import folder_size_text
 from deep_arena.runtime.cli import RESUME_RULE, add_output_args, evaluation_dir, resume_budget, resume_run, seed_arg
 from deep_arena.runtime.interrupts import report_interrupted
+from deep_arena.runtime.tb import log_result_hparams
 from deep_arena.runtime.trainer import RunResult
 
 OBJECTIVES = ["qed", "plogp", "plogp_zinc", "sim_plogp", "multi", "similarity", "logp"]
@@ -197,6 +198,7 @@ def _report(result: RunResult | dict, run_dir: RunDir) -> int:
         return report_interrupted(run_dir.path, ["arena-train", "molecule", "--resume", str(run_dir.path)],
                                   saved=[run_dir.latest_checkpoint(), result.model_path, top])
     if isinstance(result, RunResult):
+        log_result_hparams(result)  # TensorBoard's HParams tab: settings (config.yml) and final metrics
         print(result.summary())
         top, model = result.details.get("top") or [], None  # the summary names the model
     else:

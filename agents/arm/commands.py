@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="continue a run from its last checkpoint (model, replay buffer, step count, time "
                              "spent)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--video", action="store_true",
+                        help="record the first episode of each evaluation: TensorBoard eval/video and "
+                             "RUN_DIR/videos/eval_<step>.mp4")
     add_common_args(parser)
     return parser
 
@@ -109,6 +112,8 @@ def train(argv: Sequence[str] | None = None) -> int:
             config["curriculum"] = None if args.curriculum == "none" else args.curriculum
         if args.goal_space is not None:
             config["env_kwargs"] = {**config["env_kwargs"], "goal_space": args.goal_space}
+        if args.video:
+            config["video"] = True
         if config["task"] != task or config["algo"] != algo:
             raise ValueError("task and algo are chosen with --task and --algo (the hyperparameters depend on them), "
                              "not with --config or --set")

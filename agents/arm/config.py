@@ -78,6 +78,8 @@ class ArmSettings(RunSettings):
     eval_frames: bool = setting(True, help="a strip of the first evaluation episode's frames to TensorBoard")
     frame_size: int = setting(128, low=64, help="evaluation frames: width and height in pixels (the env needs >= 64)")
     frame_stride: int = setting(5, low=1)
+    video: bool = setting(False, help="the first episode of each evaluation as a video: TensorBoard (eval/video, "
+                                       "an animated GIF) and videos/eval_<step>.mp4 (arena-train arm --video)")
     checkpoint_every: int = setting(10_000, low=1)
     keep_checkpoints: int | None = setting(3, low=1, help="newest checkpoints/model_*.zip kept (with their extra "
                                                           "state); null keeps every one")

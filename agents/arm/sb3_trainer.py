@@ -284,7 +284,7 @@ class ArmTrainer(SB3Trainer):
             probe = make_env(config)
             self.coverage_goals = coverage_goals(probe.unwrapped.goal_low, probe.unwrapped.goal_high, per_axis)
             probe.close()
-        self.eval_env = make_env(config, render_mode="rgb_array" if config["eval_frames"] else None,
+        self.eval_env = make_env(config, render_mode="rgb_array" if config["eval_frames"] or config.get("video") else None,
                                  width=config["frame_size"], height=config["frame_size"])
 
     def callbacks(self) -> list:
@@ -297,8 +297,13 @@ class ArmTrainer(SB3Trainer):
         """One evaluation (see the module docstring): into ``evaluations.npz`` and TensorBoard (the callback adds
         the speed and dumps)."""
         config, log, step = self.config, model.logger, model.num_timesteps
+        video = bool(config.get("video"))
         stride = config["frame_stride"] if config["eval_frames"] else 0
-        r = run_episodes(model, self.eval_env, config["eval_episodes"], config["eval_seed"], frames_of_first=stride)
+        r = run_episodes(model, self.eval_env, config["eval_episodes"], config["eval_seed"],
+                         frames_of_first=1 if video else stride)
+        if video and r["frames"]:
+            self._write_video(log, r["frames"], step)
+            r["frames"] = r["frames"][::stride] if stride else []  # the strip keeps its stride
         self.history["timesteps"].append(step)
         for key in ("returns", "successes", "final_distances", "lengths"):
             self.history[key].append(r[key])
@@ -323,6 +328,23 @@ class ArmTrainer(SB3Trainer):
             if picture is not None:
                 log_image(log, "curriculum/goals", picture)
         return r
+
+    def _write_video(self, log, frames: list, step: int) -> None:
+        """``--video``: the evaluation episode as ``videos/eval_<step>.mp4`` (never over an existing file: a resumed
+        run that evaluates at a step again keeps the first) and as TensorBoard's ``eval/video``."""
+        from stable_baselines3.common.logger import TensorBoardOutputFormat  # lazy: SB3 is loaded already
+        from deep_arena.runtime.video import log_video, write_video  # lazy: imageio
+
+        fps = self.eval_env.metadata.get("render_fps") or 25
+        try:
+            write_video(self.run_dir.path / "videos" / f"eval_{step:09d}.mp4", frames, fps=fps)
+        except FileExistsError:
+            pass
+        except Exception as err:  # noqa: BLE001 - a video is never worth a crashed training run
+            warnings.warn(f"could not write the evaluation video ({type(err).__name__}: {err})", stacklevel=2)
+        for output in log.output_formats:
+            if isinstance(output, TensorBoardOutputFormat):
+                log_video(output.writer, "eval/video", frames, step, fps=fps)
 
     def finish(self) -> RunResult:
         model = self.model

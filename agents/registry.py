@@ -20,6 +20,7 @@ family keeps its own flags and help text:
 | ``load_pretrained(name, device, **kw)`` | :func:`deep_arena.agents.load_pretrained` | a shipped model by name |
 | ``pretrained`` | the same | the names of the shipped models (files: :mod:`deep_arena.agents.pretrained`) |
 | ``demo_jobs`` | ``make demo`` | ``(title, argv for arena-train)`` pairs, short runs that show curves |
+| ``tune() -> TuneSpec`` | ``arena-tune NAME ...`` | search spaces per algorithm and one trial's training (:mod:`deep_arena.runtime.tuning`) |
 """
 
 from __future__ import annotations
@@ -62,11 +63,12 @@ class Task:
     load_pretrained: Callable[..., Any] | None = None
     pretrained: tuple[str, ...] = ()
     demo_jobs: tuple[DemoJob, ...] = field(default=())
+    tune: Callable[[], Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").isalnum() or self.name != self.name.lower():
             raise ValueError(f"task name must be lower-case letters, digits and '_', got {self.name!r}")
-        for hook in ("train", "evaluate", "play", "load_pretrained"):
+        for hook in ("train", "evaluate", "play", "load_pretrained", "tune"):
             value = getattr(self, hook)
             if value is not None and not callable(value):
                 raise TypeError(f"task {self.name!r}: {hook} must be callable or None, got {type(value).__name__}")

@@ -121,6 +121,7 @@ def build_config(
     cli_keys: Mapping[str, str] | Iterable[str] = (),
     *,
     allow_unknown: bool = False,
+    schema: Mapping[str, Any] | None = None,
 ) -> ConfigDict:
     """
     Resolve a script's config from parsed arguments.
@@ -136,6 +137,8 @@ def build_config(
         of keys whose attribute is the key with ``.``/``-`` replaced by ``_``.
         Those flags must default to ``None`` (see :func:`was_given`).
     :param allow_unknown: accept keys that are not in the defaults.
+    :param schema: the valid keys when not ``defaults`` (see :func:`runtime.config.merge_config`): pass the typed
+        settings' defaults where ``defaults`` fills open bags (``model``) from a hyperparameter file.
     :return: the resolved config.
     :raises ValueError: for a bad config file, unknown keys or a malformed override.
     """
@@ -159,6 +162,7 @@ def build_config(
         getattr(args, "overrides", None) or [],
         allow_unknown=allow_unknown,
         file_name=str(config_path),
+        schema=None if schema is None else deep_merge(COMMON_DEFAULTS, schema),
     )
     validate_device_spec(config["device"])  # fail now, not after the environment is built
     seed = config["seed"]

@@ -260,6 +260,7 @@ def merge_config(
     *,
     allow_unknown: bool = False,
     file_name: str = "the config file",
+    schema: Mapping[str, Any] | None = None,
 ) -> ConfigDict:
     """
     Resolve a config: ``defaults < file_config < cli_values < overrides``.
@@ -271,6 +272,8 @@ def merge_config(
     :param overrides: ``--set KEY=VALUE`` strings (see :func:`apply_overrides`).
     :param allow_unknown: accept keys that are not in ``defaults``.
     :param file_name: how to name the file in error messages.
+    :param schema: which keys exist, when not ``defaults`` itself: e.g. the typed settings' defaults, whose empty
+        mappings (open bags such as ``model``) accept any key even where ``defaults`` already fills some in.
     :return: the resolved config, a new dict.
     :raises ValueError: for unknown keys (unless ``allow_unknown``), a scalar where
         the defaults hold a mapping, or a malformed override.
@@ -280,10 +283,11 @@ def merge_config(
     overrides = list(overrides or [])
     nested_cli = _nest({key: value for key, value in (cli_values or {}).items() if value is not None})
     if not allow_unknown:
-        _raise_unknown(_check_keys(defaults, file_config or {}), repr(file_name), defaults)
-        _raise_unknown(_check_keys(defaults, nested_cli), "command-line flags", defaults)
-        bad = [text for text in overrides if not _check_path(defaults, parse_override(text)[0])]
-        _raise_unknown([text.split("=", 1)[0].strip() for text in bad], "--set overrides", defaults)
+        reference = defaults if schema is None else schema
+        _raise_unknown(_check_keys(reference, file_config or {}), repr(file_name), reference)
+        _raise_unknown(_check_keys(reference, nested_cli), "command-line flags", reference)
+        bad = [text for text in overrides if not _check_path(reference, parse_override(text)[0])]
+        _raise_unknown([text.split("=", 1)[0].strip() for text in bad], "--set overrides", reference)
 
     config = deep_merge(defaults, file_config or {})
     config = deep_merge(config, nested_cli)

@@ -30,7 +30,7 @@ class RunResult:
     model_path: Path | None  # the file `evaluate` / `play` load (model.pt, final_model.zip, generator.pt...)
     metrics: dict[str, float] = field(default_factory=dict)  # final figures, flat: {"eval/win_rate_random": 0.9}
     counters: dict[str, int] = field(default_factory=dict)  # work done: {"iteration": 12, "env_steps": 3072}
-    stopped_by: str = "budget"  # "budget" (steps/iterations/epochs), "minutes", "interrupt", "target"
+    stopped_by: str = "budget"  # "budget" (steps/iterations/epochs), "minutes", "interrupt", "target", "pruned"
     details: dict[str, Any] = field(default_factory=dict)  # trainer-specific record
 
     def summary(self) -> str:

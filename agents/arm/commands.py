@@ -107,7 +107,7 @@ def train(argv: Sequence[str] | None = None) -> int:
         return resume(args, parser)
     task, algo = args.task or "reach", args.algo or "tqc"
     try:
-        config = build_config(args, arm.default_config(task, algo), cli_keys=CLI_KEYS)
+        config = build_config(args, arm.default_config(task, algo), cli_keys=CLI_KEYS, schema=arm.DEFAULTS)
         if args.curriculum is not None:
             config["curriculum"] = None if args.curriculum == "none" else args.curriculum
         if args.goal_space is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from deep_arena.agents import pretrained
-from deep_arena.agents.arm import commands, play
+from deep_arena.agents.arm import commands, play, tune
 from deep_arena.agents.registry import DemoJob, Task
 
 
@@ -26,6 +26,7 @@ TASK = Task(
     play=play.play,
     load_pretrained=load_pretrained,
     pretrained=tuple(pretrained.ARM_MODELS),
+    tune=tune.spec,
     demo_jobs=(
         DemoJob("Robot arm reach, TQC + HER (2,000 steps, about a minute; the shipped model trained for 20,000)",
                 ("arm", "--task", "reach", "--algo", "tqc", "--her", "--steps", "2000", "--set", "eval_every=1000",

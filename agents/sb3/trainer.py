@@ -18,6 +18,11 @@ what the interrupted one logged after its checkpoint), learns until the budget i
 closes the envs. Ctrl-C or SIGTERM while it learns (:class:`runtime.interrupts.GracefulStop`) stops at the next
 step: :meth:`interrupted` saves a checkpoint and the final model, with no final evaluation, and the result says
 ``stopped_by="interrupt"``. :meth:`load` is refused unless a subclass supports resuming.
+
+Hyperparameter search (:mod:`runtime.tuning`): set ``on_evaluation`` (constructor argument or attribute) to a
+``(step, evaluation) -> bool`` function; after every evaluation of an :class:`EvaluationCallback` the family's
+``callbacks()`` return it is called with the env step and that evaluation's result, and False stops learning there
+(the run then finishes as usual, without another evaluation, and says ``stopped_by="pruned"``). None: no change.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any, ClassVar
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
-from deep_arena.agents.sb3.callbacks import StopCallback, TimeBudgetCallback
+from deep_arena.agents.sb3.callbacks import EvaluationCallback, StopCallback, TimeBudgetCallback
 from deep_arena.agents.sb3.checkpoints import Checkpointer
 from deep_arena.agents.sb3.models import algo_class, attach_tensorboard, load_for_training, trained_seconds
 from deep_arena.runtime.config import deep_merge
@@ -38,9 +43,33 @@ from deep_arena.runtime.rundir import RunDir
 from deep_arena.runtime.settings import Settings
 from deep_arena.runtime.trainer import RunResult
 
-__all__ = ["FINAL_MODEL", "SB3Trainer"]
+__all__ = ["FINAL_MODEL", "EvaluationReportCallback", "SB3Trainer"]
 
 FINAL_MODEL = "final_model.zip"  # what `evaluate` and `play` load (no replay buffer)
+
+
+class EvaluationReportCallback(BaseCallback):
+    """After each new result of ``evaluations`` (:class:`EvaluationCallback` objects listed before this one), calls
+    ``report(step, result)``; a False answer stops training (:attr:`stopped` then says so)."""
+
+    def __init__(self, evaluations: list[EvaluationCallback], report: Any) -> None:
+        super().__init__()
+        self.evaluations = evaluations
+        self.report = report
+        self.seen: dict[int, int | None] = {}
+        self.stopped = False
+
+    def _on_training_start(self) -> None:
+        self.seen = {id(e): e.last_step for e in self.evaluations}
+
+    def _on_step(self) -> bool:
+        for evaluation in self.evaluations:
+            if evaluation.last_step is not None and evaluation.last_step != self.seen.get(id(evaluation)):
+                self.seen[id(evaluation)] = evaluation.last_step
+                if not self.report(int(evaluation.last_step), evaluation.last):
+                    self.stopped = True
+                    return False
+        return True
 
 
 class SB3Trainer:
@@ -50,7 +79,8 @@ class SB3Trainer:
     algorithm: ClassVar[str] = ""
     policy: ClassVar[str] = "MlpPolicy"
 
-    def __init__(self, config: dict[str, Any], run_dir: RunDir | None, progress_bar: bool = True) -> None:
+    def __init__(self, config: dict[str, Any], run_dir: RunDir | None, progress_bar: bool = True,
+                 on_evaluation: Any = None) -> None:
         config = deep_merge(self.settings_class.defaults(), config)  # settings added since a run's config was saved
         self.settings = self.settings_class.from_dict(config)
         self.config = config
@@ -62,6 +92,7 @@ class SB3Trainer:
         self.resumed_from: Path | None = None
         self.checkpointer: Checkpointer | None = None  # set by a family's prepare() or callbacks()
         self.stopped_by = "budget"
+        self.on_evaluation = on_evaluation  # (step, evaluation) -> bool: hyperparameter search's pruning hook
         self._ready = False
 
     # -- what a family fills in ------------------------------------------------------------------------------------
@@ -149,14 +180,21 @@ class SB3Trainer:
             budget = TimeBudgetCallback(self.config["minutes"], seconds_before=trained_seconds(self.model))
             remaining = self.config["total_steps"] - self.model.num_timesteps
             with GracefulStop() as stop:  # the first signal stops at the next step; a second one quits at once
-                callback = CallbackList([budget, StopCallback(stop), *self.callbacks()])
+                callbacks = self.callbacks()
+                reporter = None
+                if self.on_evaluation is not None:
+                    reporter = EvaluationReportCallback([c for c in callbacks if isinstance(c, EvaluationCallback)],
+                                                        self.on_evaluation)
+                    callbacks.append(reporter)
+                callback = CallbackList([budget, StopCallback(stop), *callbacks])
                 if remaining > 0:
                     self.model.learn(total_timesteps=remaining, callback=callback, progress_bar=self.progress_bar,
                                      reset_num_timesteps=False)
             if stop.requested:
                 self.stopped_by = "interrupt"
                 return self.interrupted()
-            self.stopped_by = "minutes" if budget.spent else "budget"
+            self.stopped_by = ("pruned" if reporter is not None and reporter.stopped else
+                               "minutes" if budget.spent else "budget")
             return self.finish()
         finally:
             self.close()

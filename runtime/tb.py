@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deep_arena.runtime.config import flatten_config
+from deep_arena.runtime.config import load_config
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -108,7 +110,6 @@ def log_hparams(
 
     run_dir = Path(run_dir)
     if config is None:
-        from deep_arena.runtime.config import load_config
 
         path = run_dir / "config.yml"
         if not path.is_file():
@@ -142,7 +143,6 @@ def log_result_hparams(result: Any, config: Mapping[str, Any] | None = None) -> 
     try:
         return log_hparams(run_dir, config, getattr(result, "metrics", None) or {}, step=max(counters, default=0))
     except Exception as err:  # noqa: BLE001 - the run is done and saved; the HParams tab is not worth failing it
-        import warnings
 
         warnings.warn(f"could not write the TensorBoard hparams summary ({type(err).__name__}: {err})", stacklevel=2)
         return None

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deep_arena.runtime.config import _nest, deep_merge
+from deep_arena.runtime.config import apply_overrides
 
 __all__ = ["SearchSpace", "TrialReporter", "TuneSpec", "nest", "require_optuna"]
 
@@ -32,7 +33,7 @@ __all__ = ["SearchSpace", "TrialReporter", "TuneSpec", "nest", "require_optuna"]
 def require_optuna():
     """The ``optuna`` module, or ``ImportError`` saying how to install it."""
     try:
-        import optuna
+        import optuna  # lazy: an optional extra (pip install -e ".[scale]"), only when a search runs
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError("hyperparameter search needs Optuna: pip install 'optuna>=3.6' "
                           "(or pip install -e '.[scale]')") from None
@@ -155,6 +156,5 @@ class TuneSpec:
 
 def trial_config(base: Mapping[str, Any], values: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str, Any]:
     """``base`` < the trial's drawn ``values`` (dotted keys) < ``--set`` overrides."""
-    from deep_arena.runtime.config import apply_overrides
 
     return apply_overrides(deep_merge(base, nest(values)), list(overrides))

@@ -8,7 +8,7 @@
   moviepy 2 no longer has.
 * :func:`read_video` -- the frames of an mp4 back (tests, checks).
 
-imageio and Pillow are imported inside the functions: importing this module stays cheap.
+imageio is imported inside the functions that write or read a file: importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PIL import Image
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -64,7 +65,7 @@ class VideoWriter:
     def append(self, frame: Any) -> None:
         array = even_frame(frame)
         if self._writer is None:
-            import imageio.v2 as imageio  # lazy: imageio + its ffmpeg plugin
+            import imageio.v2 as imageio  # lazy: imageio and its ffmpeg plugin, only when a video is written
 
             if self.path.exists():  # made meanwhile: still never overwrite
                 raise FileExistsError(f"{self.path} exists (a recording never overwrites a file)")
@@ -75,8 +76,7 @@ class VideoWriter:
                                               ffmpeg_log_level="error")
             self._shape = array.shape
         elif array.shape != self._shape:
-            from PIL import Image  # lazy
-
+            
             h, w = self._shape[:2]
             array = np.asarray(Image.fromarray(array).resize((w, h)))
         self._writer.append_data(array)
@@ -109,7 +109,7 @@ def write_video(path: str | os.PathLike[str], frames: Sequence[Any], fps: float 
 
 def read_video(path: str | os.PathLike[str]) -> list[np.ndarray]:
     """All frames of a video file as ``H x W x 3`` uint8 arrays."""
-    import imageio.v2 as imageio  # lazy
+    import imageio.v2 as imageio  # lazy: imageio and its ffmpeg, only when a video is written
 
     reader = imageio.get_reader(str(path), format="FFMPEG")
     try:
@@ -120,8 +120,7 @@ def read_video(path: str | os.PathLike[str]) -> list[np.ndarray]:
 
 def gif_bytes(frames: Sequence[Any], fps: float) -> bytes:
     """An animated GIF (looping) of ``frames``."""
-    from PIL import Image  # lazy
-
+    
     images = [Image.fromarray(even_frame(f)) for f in frames]
     buffer = io.BytesIO()
     duration = max(20, int(round(1000 / fps)))  # ms per frame; browsers slow down anything under 20

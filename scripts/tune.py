@@ -41,6 +41,7 @@ from deep_arena.runtime.config import parse_override
 from deep_arena.runtime.interrupts import INTERRUPTED_EXIT
 from deep_arena.runtime.rundir import _safe_component
 from deep_arena.runtime.tuning import SearchSpace, TrialReporter, nest, require_optuna
+from deep_arena.runtime.config import deep_merge
 
 PROG = "arena-tune"
 
@@ -113,7 +114,7 @@ def _open_study(args, storage, name: str, direction: str):
 
 
 def _counted(study) -> int:
-    from optuna.trial import TrialState
+    from optuna.trial import TrialState  # lazy: optuna is an optional extra (pip install -e ".[scale]")
 
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
                                                         TrialState.RUNNING)))
@@ -150,7 +151,6 @@ def work(args, spec, config: dict, fixed: list[str], storage, study_name: str, s
         trial.set_user_attr("config", space.values)
         trial.set_user_attr("worker", worker)
         trial.set_user_attr("worker_index", args.worker_index)
-        from deep_arena.runtime.config import deep_merge
 
         trial_config = deep_merge(config, nest(space.values))
         spec.validate(trial_config)  # ValueError: the trial fails (caught), the study goes on
@@ -175,8 +175,8 @@ def work(args, spec, config: dict, fixed: list[str], storage, study_name: str, s
               f"{run_dir.path}", flush=True)
         return value
 
-    from optuna.study import MaxTrialsCallback
-    from optuna.trial import TrialState
+    from optuna.study import MaxTrialsCallback  # lazy: optuna is an optional extra (pip install -e ".[scale]")
+    from optuna.trial import TrialState  # lazy: optuna is an optional extra (pip install -e ".[scale]")
 
     # RUNNING counted too: a worker does not start a trial that the others' running ones already make up
     enough = MaxTrialsCallback(args.trials, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
@@ -187,7 +187,7 @@ def work(args, spec, config: dict, fixed: list[str], storage, study_name: str, s
 def report(args, spec, storage, study_name: str, study_dir: Path) -> int:
     """Print the best trial and write ``best.yml``; 1 if no trial completed."""
     optuna = require_optuna()
-    from optuna.trial import TrialState
+    from optuna.trial import TrialState  # lazy: optuna is an optional extra (pip install -e ".[scale]")
 
     study = optuna.load_study(storage=storage, study_name=study_name)
     trials = study.get_trials(deepcopy=False)
@@ -252,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     study_dir = Path(args.run_root) / "tune" / _safe_component(study_name, "study name")
     url = args.storage or f"sqlite:///{study_dir}.db"
     storage = _storage(url)
-    import optuna
+    import optuna  # lazy: optuna is an optional extra (pip install -e ".[scale]")
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if not args.as_worker:
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             work(args, spec, config, fixed, storage, study_name, study_dir, argv)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the study keeps its finished trials; run the same command to continue it",
+        print("\ninterrupted: the study keeps its finished trials; run the same command to continue it",
               file=sys.stderr)
         return INTERRUPTED_EXIT
     if args.as_worker:

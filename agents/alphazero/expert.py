@@ -22,8 +22,11 @@ from typing import Iterator
 
 import numpy as np
 
+from deep_arena.agents.go.match import play_game
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import GoGame
+from deep_arena.envs.go.opponents import make_opponent
+from deep_arena.runtime import progress
 
 
 @dataclass
@@ -53,9 +56,6 @@ def expert_games(config: ExpertConfig, board_size: int, komi: float, seed: int,
 
     Raises FileNotFoundError (from :func:`envs.go.opponents.make_opponent`) when GNU Go is not installed.
     """
-    from deep_arena.agents.go.match import play_game
-    from deep_arena.runtime import progress
-    from deep_arena.envs.go.opponents import make_opponent
 
     spec = f"gnugo:{config.gnugo_level}"
     black = make_opponent(spec, board_size, komi)

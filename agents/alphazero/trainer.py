@@ -34,9 +34,13 @@ from deep_arena.agents.alphazero.selfplay_compiled import CompiledSelfPlay
 from deep_arena.agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
 from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
                                 save_checkpoint)
+from deep_arena.agents.alphazero.player import AlphaZeroPlayer, load_network
+from deep_arena.agents.go.match import board_frame, play_match
+from deep_arena.envs.go import features
+from deep_arena.envs.go.opponents import RandomOpponent, make_opponent
+from deep_arena.runtime import log_hparams_text, progress
 from deep_arena.runtime.interrupts import GracefulStop
 from deep_arena.runtime.trainer import RunResult
-from deep_arena.envs.go import features
 
 DEFAULTS: dict[str, Any] = AlphaZeroSettings.defaults()  # device and seed included; --set names: config.py
 
@@ -188,7 +192,6 @@ class AlphaZeroTrainer:
 
     def init_from(self, path: Path) -> None:
         """Transfer learning: start from another run's (or board size's) network weights; optimizer starts fresh."""
-        from deep_arena.agents.alphazero.player import load_network
 
         net, _ = load_network(path, self.device)
         try:
@@ -242,7 +245,6 @@ class AlphaZeroTrainer:
                 "policy/entropy": entropy.item()}
 
     def run(self) -> RunResult:
-        from deep_arena.runtime import log_hparams_text, progress
 
         cfg = self.config
         done = self.counters["iteration"]
@@ -339,7 +341,6 @@ class AlphaZeroTrainer:
     def expert_stage(self) -> None:
         """GNU Go's games into the replay buffer, then ``expert.train_steps`` minibatch steps on them (learning rate
         from ``train.lr`` down to ``min_lr_fraction`` of it on a cosine); saved as the iteration-0 checkpoint."""
-        from deep_arena.runtime import progress
 
         began = time.time()
         ecfg = ExpertConfig(**self.config["expert"])
@@ -378,9 +379,6 @@ class AlphaZeroTrainer:
     # -- evaluation ------------------------------------------------------------------------------------------------
 
     def evaluate(self, it: int) -> dict[str, Any]:
-        from deep_arena.agents.alphazero.player import AlphaZeroPlayer
-        from deep_arena.agents.go.match import board_frame, play_match
-        from deep_arena.envs.go.opponents import RandomOpponent, make_opponent
 
         ev = self.config["eval"]
         komi = float(self.config["komi"])

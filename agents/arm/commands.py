@@ -32,6 +32,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from deep_arena.agents.arm.outputs import plot_coverage, plot_final_distances, summarize, summary_line
+from deep_arena.agents.stats import wilson_interval
 from deep_arena.runtime import RunDir, add_common_args, build_config, load_config, resolve_device, was_given
 from deep_arena.runtime.argtypes import device, minutes, positive_int
 from deep_arena.runtime.checkpoint import folder_size_text
@@ -82,8 +84,8 @@ def build_curriculum(config: dict):
     """The Goal GAN curriculum the config asks for (None without one), over a throwaway env's goal box."""
     if not config["curriculum"]:
         return None
-    from deep_arena.agents.arm import sb3_trainer as arm  # lazy on purpose: SB3 and the GAN only when needed
-    from deep_arena.gan.goalgan import GoalGANCurriculum
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy: SB3 and the GAN only when needed
+    from deep_arena.gan.goalgan import GoalGANCurriculum  # lazy: torch, only with --curriculum goalgan
 
     env = arm.make_env(config)
     try:
@@ -101,7 +103,7 @@ def train(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     parser = build_parser()
     args = parser.parse_args(argv)
-    from deep_arena.agents.arm import sb3_trainer as arm  # lazy on purpose: SB3 only when the arm trains
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy: SB3 only when the arm trains
 
     if args.resume is not None:
         return resume(args, parser)
@@ -132,7 +134,7 @@ def train(argv: Sequence[str] | None = None) -> int:
 
 
 def resume(args, parser) -> int:
-    from deep_arena.agents.arm import sb3_trainer as arm  # lazy on purpose: SB3 only when the arm trains
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy: SB3 only when the arm trains
     from deep_arena.agents.sb3.models import saved_progress  # lazy: SB3 only when the arm trains
 
     fixed = {"--task": args.task, "--algo": args.algo, "--her": args.her, "--reward-type": args.reward_type,
@@ -165,7 +167,6 @@ def resume(args, parser) -> int:
 
 def _finish(run: RunResult) -> int:
     from deep_arena.agents.sb3.checkpoints import latest_model_checkpoint  # lazy: SB3 only when the arm trains
-    from deep_arena.agents.stats import wilson_interval
 
     if run.stopped_by == "interrupt":
         print(f"run directory: {run.run_dir} ({folder_size_text(run.run_dir)})")
@@ -225,8 +226,7 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
 
 def run_evaluation(args: argparse.Namespace) -> int:
     os.environ.setdefault("MUJOCO_GL", "egl")
-    from deep_arena.agents.arm.outputs import plot_final_distances, summarize, summary_line
-    from deep_arena.agents.arm import sb3_trainer as arm
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy: SB3 and MuJoCo, only when a model is evaluated
 
     env = None
     try:
@@ -271,9 +271,7 @@ def run_evaluation(args: argparse.Namespace) -> int:
 
 
 def _arm_coverage_report(args, path, env_config, goals, result, out: Path) -> int:
-    from deep_arena.agents.arm.outputs import plot_coverage
-    from deep_arena.agents.stats import wilson_interval
-    from deep_arena.agents.arm import sb3_trainer as arm
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy: SB3 and MuJoCo, only when a model is evaluated
 
     reached = result["successes"]
     k, n = int(reached.sum()), len(reached)

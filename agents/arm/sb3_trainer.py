@@ -57,6 +57,7 @@ from deep_arena.agents.sb3.models import algo_class, load_saved, restore_replay_
 from deep_arena.agents.sb3.trainer import FINAL_MODEL, SB3Trainer
 from deep_arena.runtime import (CheckpointError, RunDir, load_checkpoint, load_config, progress as progress_bar,
                                 save_checkpoint)
+from deep_arena.agents.pretrained import pretrained_arm_path
 from deep_arena.runtime.trainer import RunResult
 
 __all__ = ["ALGOS", "DEFAULTS", "MODEL_RE", "OFF_POLICY", "TASKS", "ArmTrainer", "GoalCurriculumWrapper",
@@ -554,7 +555,6 @@ def resolve_model(spec: str, task: str, reward_type: str | None = None,
     trained on another task."""
     env_id(task)
     if spec == "pretrained":
-        from deep_arena.agents.pretrained import pretrained_arm_path
 
         path, saved = pretrained_arm_path(task), {}
     else:

@@ -17,6 +17,7 @@ from typing import Any
 
 from deep_arena.agents.arm.config import ALGOS, DEFAULTS, TASKS, default_config
 from deep_arena.runtime.tuning import SearchSpace, TuneSpec
+from deep_arena.agents.arm.commands import build_curriculum
 
 __all__ = ["NET_ARCH", "search_space", "spec"]
 
@@ -67,8 +68,7 @@ def _validate(config: dict[str, Any]) -> None:
 
 
 def _train(config: dict[str, Any], run_dir, reporter):
-    from deep_arena.agents.arm import sb3_trainer as arm
-    from deep_arena.agents.arm.commands import build_curriculum
+    from deep_arena.agents.arm import sb3_trainer as arm  # lazy: SB3 and MuJoCo, only when a trial trains
 
     trainer = arm.ArmTrainer(config, run_dir, progress_bar=False, curriculum=build_curriculum(config))
     trainer.on_evaluation = reporter

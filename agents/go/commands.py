@@ -30,12 +30,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+from deep_arena.agents.go.match import play_match, plot_match_results, safe_name
+from deep_arena.agents.go.players import load_player
 from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import device, finite_float, int_in_range, minutes, positive_int
-from deep_arena.runtime.interrupts import report_interrupted
 from deep_arena.runtime.checkpoint import folder_size_text, prune_checkpoints
 from deep_arena.runtime.cli import RESUME_RULE, add_output_args, evaluation_dir, resume_budget, resume_run, seed_arg
+from deep_arena.runtime.interrupts import report_interrupted
 from deep_arena.runtime.tb import log_result_hparams
 
 
@@ -63,7 +65,7 @@ def train(argv: Sequence[str] | None = None) -> int:
         return resume(args, parser)
     algo = args.algo or "alphazero"
     if algo == "maskable_ppo":
-        from deep_arena.agents.go import ppo as go_ppo  # lazy on purpose: SB3 only when MaskablePPO trains
+        from deep_arena.agents.go import ppo as go_ppo  # lazy: SB3 only when MaskablePPO trains
 
         if args.init_from is not None:
             parser.error("--init-from applies to --algo alphazero")
@@ -78,7 +80,7 @@ def train(argv: Sequence[str] | None = None) -> int:
         run_dir = _new_run(args, algo, config)
         return _finish_ppo(go_ppo.GoPPOTrainer(config, run_dir, progress_bar=not args.no_progress).run(), config)
 
-    from deep_arena.agents.alphazero import trainer as az
+    from deep_arena.agents.alphazero import trainer as az  # lazy: torch, only when AlphaZero trains
 
     if args.opponent is not None:
         parser.error("--opponent applies to --algo maskable_ppo (AlphaZero learns by self-play)")
@@ -112,7 +114,7 @@ def _is_ppo_run(path: Path) -> bool:
 
 
 def resume(args, parser) -> int:
-    from deep_arena.agents.alphazero import trainer as az
+    from deep_arena.agents.alphazero import trainer as az  # lazy: torch, only when AlphaZero trains
 
     fixed = {"--algo": args.algo, "--board-size": args.board_size, "--komi": args.komi, "--opponent": args.opponent,
              "--init-from": args.init_from, "--config": args.config}
@@ -235,9 +237,6 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
 
 
 def run_evaluation(args: argparse.Namespace) -> int:
-    from deep_arena.agents.go.match import play_match, plot_match_results, safe_name
-    from deep_arena.agents.go.players import load_player
-    from deep_arena.runtime import CheckpointError
 
     opponents = list(dict.fromkeys(args.opponent or ["random"]))  # each opponent once, in the order given
     players = []

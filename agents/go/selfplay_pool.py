@@ -39,6 +39,8 @@ from torch import nn
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import GoGame
 from deep_arena.envs.go.opponents import Opponent, random_move
+from deep_arena.runtime.checkpoint import save_checkpoint
+from stable_baselines3.common.preprocessing import preprocess_obs
 
 __all__ = ["OpponentPool", "PoolOpponent", "Snapshot"]
 
@@ -162,7 +164,6 @@ class OpponentPool:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshots' state_dicts to ``path`` (atomically; readable with ``weights_only=True``)."""
-        from deep_arena.runtime.checkpoint import save_checkpoint
 
         return save_checkpoint(path, self.state())
 
@@ -195,7 +196,6 @@ def _masked_probs(module: nn.Module, obs: np.ndarray, mask: np.ndarray) -> np.nd
         if all(hasattr(module, a) for a in ("pi_features_extractor", "mlp_extractor", "action_net")):
             # An SB3 actor-critic policy: its actor's logits, as get_distribution() computes them but without
             # building a torch distribution (half the time per move).
-            from stable_baselines3.common.preprocessing import preprocess_obs
 
             x = preprocess_obs(obs_t, module.observation_space, normalize_images=module.normalize_images)
             logits = module.action_net(module.mlp_extractor.forward_actor(module.pi_features_extractor(x)))[0]

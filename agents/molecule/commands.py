@@ -67,7 +67,7 @@ def train(argv: Sequence[str] | None = None) -> int:
         return resume(args, parser)
     algo = args.algo or "moldqn"
     if algo == "maskable_ppo":
-        from deep_arena.agents.molecule import ppo as molecule_ppo  # lazy on purpose: SB3 only when PPO trains
+        from deep_arena.agents.molecule import ppo as molecule_ppo  # lazy: SB3 only when PPO trains
 
         if args.episodes is not None:
             parser.error("--episodes applies to --algo moldqn; use --steps for maskable_ppo")
@@ -87,7 +87,7 @@ def train(argv: Sequence[str] | None = None) -> int:
                                                   reward_fn=reward_fn)
         return _report(trainer.run(), run_dir)
 
-    from deep_arena.agents.moldqn import trainer as dqn  # lazy on purpose: torch only when MolDQN trains
+    from deep_arena.agents.moldqn import trainer as dqn  # lazy: torch only when MolDQN trains
 
     if args.steps is not None:
         parser.error("--steps applies to --algo maskable_ppo; use --episodes for moldqn")
@@ -107,8 +107,8 @@ def _reward_fn(config: dict):
     """The GAN-mixed reward when the config names a GAN critic (ORGAN / ATNC pairing), else None."""
     if not config.get("gan_reward"):
         return None
-    from deep_arena.envs.molecule import rewards
-    from deep_arena.gan.rewards import DiscriminatorReward, MixedReward
+    from deep_arena.envs.molecule import rewards  # lazy: RDKit, only when a run builds its reward
+    from deep_arena.gan.rewards import DiscriminatorReward, MixedReward  # lazy: torch, only with --gan-reward
 
     if config["objective"] == "sim_plogp":
         raise ValueError("--gan-reward cannot be mixed with sim_plogp (its similarity follows each start molecule)")
@@ -124,8 +124,8 @@ def _gan_starts(args, config: dict) -> None:
         return
     if args.start_smiles or args.start_file:
         raise ValueError("--start-from-gan replaces --start-smiles/--start-file; give only one of them")
-    from deep_arena.envs.molecule.chem import EditableMolecule, EditRules
-    from deep_arena.gan.rewards import gan_start_smiles
+    from deep_arena.envs.molecule.chem import EditableMolecule, EditRules  # lazy: RDKit, only with --start-from-gan
+    from deep_arena.gan.rewards import gan_start_smiles  # lazy: torch, only with --start-from-gan
 
     e = config["env"]
     rules = EditRules(tuple(e["atom_types"]), dict(e.get("valences") or {}), tuple(e["ring_sizes"]), e["max_atoms"])
@@ -156,7 +156,7 @@ def _new_run(args, algo: str, config: dict) -> RunDir:
 
 
 def resume(args, parser) -> int:
-    from deep_arena.agents.moldqn import trainer as dqn  # lazy on purpose: torch only when MolDQN trains
+    from deep_arena.agents.moldqn import trainer as dqn  # lazy: torch only when MolDQN trains
 
     fixed = {"--algo": args.algo, "--objective": args.objective, "--start-smiles": args.start_smiles,
              "--start-file": args.start_file, "--config": args.config, "--steps": args.steps,
@@ -240,10 +240,9 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
 
 
 def run_evaluation(args: argparse.Namespace) -> int:
-    from deep_arena.agents.molecule import evaluation as molecule_eval
-    from deep_arena.agents.molecule.outputs import write_top_molecules
-    from deep_arena.agents.molecule.players import load_molecule_agent
-    from deep_arena.runtime import CheckpointError
+    from deep_arena.agents.molecule import evaluation as molecule_eval  # lazy: RDKit and torch, only when a model is evaluated
+    from deep_arena.agents.molecule.outputs import write_top_molecules  # lazy: see above
+    from deep_arena.agents.molecule.players import load_molecule_agent  # lazy: see above
 
     if not 0 <= args.epsilon <= 1:
         print(f"error: --epsilon must be in [0, 1], got {args.epsilon}", file=sys.stderr)
@@ -290,10 +289,10 @@ def run_evaluation(args: argparse.Namespace) -> int:
 
 
 def _improvement_chart(constrained: dict, path: Path) -> None:
-    import matplotlib
+    import matplotlib  # lazy: slow, and selecting the Agg backend at import would change the caller's
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: see above
 
     values = [r["improvement"] for r in constrained["rows"]]
     fig, ax = plt.subplots(figsize=(6, 4))

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BUILTIN_TASKS", "DemoJob", "Task", "get_task", "register_task", "task_for_pretrained", "task_names"]
+__all__ = ["BUILTIN_TASKS", "DemoJob", "Task", "find_task", "get_task", "register_task", "task_for_pretrained",
+           "task_names"]
 
 Command = Callable[[Sequence[str]], int]
 
@@ -127,6 +128,15 @@ def task_for_pretrained(model_name: str) -> Task:
     raise ValueError(f"unknown pretrained model {model_name!r}; available: {', '.join(known) or 'none'}")
 
 
+def find_task(name: str, prog: str) -> Task | None:
+    """The task ``name``, or ``None`` after printing ``prog: error: unknown environment family ...`` to stderr."""
+    try:
+        return get_task(name)
+    except ValueError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return None
+
+
 def run_command(hook: str, argv: Sequence[str], prog: str) -> int:
     """``prog NAME ARGS...``: look NAME up and call its ``hook`` (train / evaluate / play) with ARGS."""
     argv = list(argv)
@@ -138,10 +148,8 @@ def run_command(hook: str, argv: Sequence[str], prog: str) -> int:
                 lines.append(f"  {name:<10} {task.summary}")
         print("\n".join(lines), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
-    try:
-        task = get_task(argv[0])
-    except ValueError as err:
-        print(f"{prog}: error: {err}", file=sys.stderr)
+    task = find_task(argv[0], prog)
+    if task is None:
         return 2
     command = getattr(task, hook)
     if command is None:

@@ -117,13 +117,16 @@ def open_window(size: tuple[int, int], title: str, hint: str | None = None) -> A
     return window
 
 
+def _window_surface() -> Any:
+    """The open window's surface, or ``None`` when no window is open."""
+    pg = _pygame()
+    return pg.display.get_surface() if pg.display.get_init() else None
+
+
 def save_window_frame(path: str | os.PathLike[str]) -> Path | None:
     """Write the window's current surface (what was last flipped to the screen) to a PNG; ``None`` (nothing
     written) when no window is open."""
-    pg = _pygame()
-    if not pg.display.get_init():
-        return None
-    surface = pg.display.get_surface()
+    pg, surface = _pygame(), _window_surface()
     if surface is None:
         return None
     path = Path(path)
@@ -134,10 +137,7 @@ def save_window_frame(path: str | os.PathLike[str]) -> Path | None:
 
 def window_frame() -> Any:
     """The window's current surface as an ``H x W x 3`` uint8 array; ``None`` when no window is open."""
-    pg = _pygame()
-    if not pg.display.get_init():
-        return None
-    surface = pg.display.get_surface()
+    pg, surface = _pygame(), _window_surface()
     if surface is None:
         return None
     return pg.surfarray.array3d(surface).transpose(1, 0, 2).copy()

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import yaml
 
-from deep_arena.agents.registry import get_task, task_names
+from deep_arena.agents.registry import find_task, get_task, task_names
 from deep_arena.runtime import RunDir, add_common_args, build_config
 from deep_arena.runtime.argtypes import positive_int
 from deep_arena.runtime.config import parse_override
@@ -224,10 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
-    try:
-        task = get_task(argv[0])
-    except ValueError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+    task = find_task(argv[0], PROG)
+    if task is None:
         return 2
     if task.tune is None:
         print(f"{PROG}: error: environment family {task.name!r} has no search space", file=sys.stderr)

@@ -253,11 +253,13 @@ class AlphaZeroTrainer:
         if self.counters["iteration"] == 0:
             log_hparams_text(self.writer, cfg)
             self.writer.add_text("model", f"{count_parameters(self.net):,} parameters, {self.net.config}", 0)
-        total = cfg["iterations"] if cfg["iterations"] else None
         if cfg["expert"]["games"] and self.counters["iteration"] == 0 and not self.counters["expert_games"]:
             self.expert_stage()
-        bar = progress(total=total, desc="alphazero", disable=not self.progress_bar, unit="it")
-        bar.update(self.counters["iteration"])
+        # The bar counts percent of the budget (minutes and/or iterations, whichever ends first), so a minutes-only
+        # run shows a total and an ETA too; the postfix has the iteration.
+        bar = progress(total=100, desc="alphazero, % of budget", disable=not self.progress_bar, unit="%",
+                       bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}% [{elapsed}<{remaining}{postfix}]")
+        bar.update(min(100, int(100 * self.progress())))
         self._last_eval: dict[str, Any] = {}
         with GracefulStop() as stop:  # Ctrl-C / SIGTERM: finish the iteration, save, report (runtime.interrupts)
             self._loop(stop, bar)
@@ -323,9 +325,9 @@ class AlphaZeroTrainer:
                 self._last_eval = self.evaluate(it)
             if it % cfg["checkpoint_every"] == 0:
                 self.save()
-            bar.update(1)
-            bar.set_postfix(games=self.counters["games"], loss=f"{losses[-1]['loss/total']:.3f}" if losses else "-",
-                            it_s=f"{time.time() - it_start:.1f}")
+            bar.update(min(100, int(100 * self.progress())) - bar.n)
+            bar.set_postfix(it=it, games=self.counters["games"],
+                            loss=f"{losses[-1]['loss/total']:.3f}" if losses else "-", it_s=f"{time.time() - it_start:.1f}")
 
     def result(self, evaluation: dict[str, Any], stopped_by: str | None = None) -> RunResult:
         """The run's :class:`RunResult`: win rates per opponent as metrics, the last evaluation as details."""

@@ -16,7 +16,8 @@ TASK = Task(
     load_pretrained=players.load_pretrained,
     pretrained=("go-7x7", "go-9x9"),
     demo_jobs=(
-        DemoJob("Go 5x5, AlphaZero self-play (2 minutes; evaluation vs random and GNU Go level 1 at the end)",
+        DemoJob("Go 5x5, AlphaZero self-play (2 minutes of training, then an evaluation vs random and GNU Go "
+                "level 1; about 4 minutes in all on 2 cores)",
                 ("go", "--algo", "alphazero", "--board-size", "5", "--minutes", "2", "--set", "eval_every=1000",
                  "--set", "eval.games_vs_random=10", "--set", "eval.games_vs_gnugo=4"),
                 ("arena-evaluate go --model {run}/model.pt --board-size 5 --opponent random --opponent gnugo:1 "

@@ -19,7 +19,8 @@ TASK = Task(
     demo_jobs=(
         DemoJob("Molecule design, MolDQN maximising QED (60 episodes of 40 edits, about a minute)",
                 ("molecule", "--algo", "moldqn", "--objective", "qed", "--episodes", "60",
-                 "--set", "learning_starts=400", "--set", "checkpoint_every=30"),
+                 "--set", "learning_starts=400", "--set", "checkpoint_every=30", "--set", "log_every=5",
+                 "--set", "keep_checkpoints=1"),
                 ("arena-play molecule --model {run}/model.pt",
                  "arena-evaluate molecule --model {run}/model.pt --episodes 20")),
         DemoJob("Molecule design, MaskablePPO maximising QED (4,000 steps, about a minute)",

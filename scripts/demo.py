@@ -21,7 +21,7 @@ GAN_JOBS = [
     DemoJob("Molecular graph GAN (MolGAN-style WGAN-GP) on the committed 2,000-molecule QM9 sample (30 seconds)",
             ("gan", "molecules", "--dataset", "tests/data/qm9_sample.smi", "--epochs", "40", "--minutes", "0.5",
              "--set", "threads=1"),
-            ("arena-evaluate gan --model {run} --n 1000 --no-fcd",)),
+            ("arena-evaluate gan --model {run} --n 1000 --no-fcd --train-data tests/data/qm9_sample.smi",)),
     DemoJob("Tabular GAN on the imbalanced breast-cancer table (100 epochs, about a minute)",
             ("gan", "tabular", "--data", "demo", "--epochs", "100", "--set", "threads=1"),
             ("arena-evaluate tabular --model {run}/model.pt --data demo --no-peer --seeds 2",)),

@@ -114,26 +114,26 @@ def run_molecule(args: argparse.Namespace) -> int:
         saver.add(frame)
         frames += 1
 
+    def show(episode: int, step: int) -> bool:
+        """Write the frame (headless) or keep it on screen for one pause; False once the window was closed."""
+        if headless:
+            save_frame(episode, step)
+            return True
+        saver.save()
+        return _wait(pause, window=True)
+
     try:
         for episode in range(args.episodes):
             obs, info = env.reset(seed=args.seed + episode)
             step, done = 0, False
-            if headless:
-                save_frame(episode, step)
-            else:
-                saver.save()
-                if not _wait(pause, window=True):
-                    break
+            if not show(episode, step):
+                break
             while not done:
                 obs, _, terminated, truncated, info = env.step(act(env, obs))
                 done = terminated or truncated
                 step += 1
-                if headless:
-                    save_frame(episode, step)
-                else:
-                    saver.save()
-                    if not _wait(pause, window=True):
-                        break
+                if not show(episode, step):
+                    break
             if not done:  # window closed mid-episode
                 break
             print(f"episode {episode + 1}: {info['smiles']}  {objective} {info['score']:.4f}  ({step} edits)")

@@ -27,7 +27,6 @@ from deep_arena.envs.go import features
 from deep_arena.envs.go.game import GoGame
 from deep_arena.envs.go.opponents import Opponent, RandomOpponent, make_opponent
 from deep_arena.runtime.device import resolve_device
-from deep_arena.runtime.legacy_names import legacy_module_names
 
 __all__ = ["PPOPlayer", "load_player", "SPEC_HELP"]
 
@@ -86,10 +85,11 @@ class PPOPlayer(Opponent):
 def _load_maskable_ppo(path: Path, device: str) -> Any:
     from sb3_contrib import MaskablePPO  # lazy: SB3, only for .zip players (arena-gtp and --help import this module)
 
+    from deep_arena.agents.sb3.models import load_saved  # lazy: SB3, as above
+
     torch_device = resolve_device(device)
     try:
-        with legacy_module_names():  # zips saved before the deep_arena root
-            return MaskablePPO.load(str(path), device=torch_device)
+        return load_saved(MaskablePPO, path, device=torch_device)  # also zips saved before the deep_arena root
     except Exception as err:  # a zip that is not an SB3 model, or one saved by another algorithm
         raise ValueError(f"could not load {str(path)!r} as a MaskablePPO model: {err}") from err
 

@@ -8,6 +8,8 @@
     python scripts/train_gan.py tabular --data FILE.csv --target COLUMN --epochs 300 [--categorical COL]
     python scripts/train_gan.py tabular --data demo --epochs 100     # imbalanced breast-cancer demo table
     python scripts/train_gan.py tabular --resume runs/gan/tabular-20261125-120000 [--epochs 100 (more)]
+    python scripts/train_gan.py lm --dataset moses --epochs 2 [--set model.hidden_size=512]
+    python scripts/train_gan.py lm --resume runs/gan/lm-20261206-180000 [--epochs 1 (more)]
 
 molecules: MolGAN-style graph WGAN-GP (gan.molgan / gan.trainer). --dataset is qm9 (pip package qm9pack), moses
 (pip install --no-deps molsets==0.3.1), moses-test, or a SMILES file; only molecules with <= 9 heavy atoms of
@@ -27,7 +29,13 @@ scalars. Bad CSVs stop with a message naming the column, value and line.
 Settings (--set KEY=VALUE, --config FILE): gan/config.py (molecules) and gan/tabular/config.py (tabular) list every
 key with its bounds; unknown keys are errors.
 
---resume RUN_DIR continues a run (either kind) from its newest checkpoint with its saved config: counters, optimizer
+lm: a chemical language model (gan.lm: a GRU over SMILES tokens, CharRNN / REINVENT's prior), teacher-forced on
+MOSES train by default (--dataset qm9, moses-test or a SMILES file). The run directory gets model.pt (read by
+gan.lm.ChemicalLM.load; sample() and log_likelihood()), best_model.pt (lowest held-out likelihood loss), checkpoints/
+and TensorBoard scalars: loss per token, tokens/s, sampled validity / uniqueness / novelty, held-out NLL, a molecule
+grid.
+
+--resume RUN_DIR continues a run (any kind) from its newest checkpoint with its saved config: counters, optimizer
 and RNG states, and TensorBoard steps continue (events the interrupted run logged after that checkpoint are hidden).
 Only --epochs (and --minutes for molecules), --device and --set may be given with it, and for tabular the data file
 must still hold the same table. With no budget flag the run finishes its saved plan; --epochs N (--minutes M) trains
@@ -94,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     tab.add_argument("--resume", type=Path, default=None, help="continue a run directory (--epochs: that many more)")
     tab.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(tab)
+    lm = sub.add_parser("lm", help="chemical language model (SMILES GRU) on MOSES or a SMILES file",
+                        description="Train a SMILES language model (gan/lm/).")
+    lm.add_argument("--dataset", default=None, help="moses (default), moses-test, qm9 or a SMILES file")
+    lm.add_argument("--limit", type=positive_int, default=None, help="use only the first N SMILES")
+    lm.add_argument("--epochs", type=positive_int, default=None, help=f"passes over the data (default 1); {RESUME_RULE}")
+    lm.add_argument("--minutes", type=minutes, default=None,
+                    help=f"wall-clock budget (the run's training time); {RESUME_RULE}")
+    lm.add_argument("--batch-size", type=positive_int, default=None, help="default 256")
+    lm.add_argument("--resume", type=Path, default=None, help="continue a run directory")
+    lm.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_common_args(lm)
     return parser
 
 
@@ -106,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.kind == "tabular":
         return _tabular(args, parser, argv)
+    if args.kind == "lm":
+        return _lm(args, parser, argv)
     # each kind imports its own stack only when chosen (torch and RDKit here, torch and scikit-learn for tabular)
     from deep_arena.gan.trainer import DEFAULTS, MolGANTrainer, validate_config  # lazy: RDKit (keeps --help fast)
 
@@ -198,6 +219,60 @@ def _tabular_resume(args: argparse.Namespace, parser: argparse.ArgumentParser, a
     run_dir.write_command(["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv))
     print(f"{line} (step {trainer.loop.wgan.step})", flush=True)
     return _tabular_report(trainer.run())
+
+
+def _lm(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    from deep_arena.gan.lm.trainer import DEFAULTS, LMTrainer, validate_config  # lazy: torch and RDKit
+
+    command = ["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv)
+    if args.resume is not None:
+        fixed = {"--dataset": args.dataset, "--limit": args.limit, "--batch-size": args.batch_size,
+                 "--config": args.config}
+        run_dir, ckpt, config = resume_run(args, parser, fixed, {}, "--epochs, --minutes", defaults=DEFAULTS)
+        try:
+            trainer = LMTrainer(config, run_dir, progress_bar=not args.no_progress,
+                                vocab_tokens=LMTrainer.saved_vocabulary(ckpt))
+            trainer.load(ckpt)
+            line = resume_budget(trainer.config, run_dir, ckpt, key="epochs", flag="--epochs", unit="epoch",
+                                 done=float(trainer.counters["epoch"]), given=args.epochs,
+                                 seconds_done=float(trainer.counters["seconds"]), given_minutes=args.minutes)
+            validate_config(trainer.config)
+        except (ValueError, CheckpointError, DataError) as err:
+            parser.error(str(err))
+        config.update({key: trainer.config[key] for key in ("epochs", "minutes")})
+        run_dir.write_config(config)
+        run_dir.write_command(command)
+        print(f"{line} (step {trainer.counters['step']})", flush=True)
+        return _lm_report(trainer.run())
+    try:
+        config = build_config(args, DEFAULTS, cli_keys={k: k for k in ("dataset", "limit", "epochs", "minutes",
+                                                                       "batch_size")})
+        validate_config(config)
+        resolve_device(config["device"])
+        trainer = LMTrainer(config, None, progress_bar=not args.no_progress)   # data errors before the run dir
+    except (ValueError, DataError) as err:
+        parser.error(str(err))
+    run_dir = RunDir.create("gan", "lm", root=args.run_root)
+    run_dir.write_config(config)
+    run_dir.write_command(command)
+    trainer.run_dir = run_dir
+    print(f"run directory: {run_dir.path}  ({len(trainer.tokens)} SMILES, {len(trainer.model.vocab)} tokens, "
+          f"{trainer.steps_per_epoch} steps/epoch)", flush=True)
+    return _lm_report(trainer.run())
+
+
+def _lm_report(result: RunResult) -> int:
+    if result.stopped_by == "interrupt":
+        return _interrupted(result, "lm")
+    log_result_hparams(result)
+    m, c = result.metrics, result.counters
+    print(f"steps {c['steps']} (epoch {m['epochs']:.2f}, {c['tokens']:,} tokens) in {m['seconds']:.0f} s; samples: "
+          f"validity {m.get('validity', 0):.3f}, uniqueness {m.get('uniqueness', 0):.3f}, "
+          f"novelty {m.get('novelty', 0):.3f}" + (f", held-out NLL {m['held_out_nll']:.2f}"
+                                                  if "held_out_nll" in m else ""))
+    print(f"model: {result.model_path}   best (step {c['best_step']}): {result.details['best_model']}")
+    print(f"run directory: {result.run_dir} ({folder_size_text(result.run_dir)})")
+    return 0
 
 
 def _interrupted(result: RunResult, kind: str) -> int:

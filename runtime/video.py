@@ -7,6 +7,8 @@
   ``SummaryWriter.add_video`` writes, but encoded with Pillow: ``add_video`` needs ``moviepy.editor``, which
   moviepy 2 no longer has.
 * :func:`read_video` -- the frames of an mp4 back (tests, checks).
+* :func:`save_run_video` -- ``--video`` for a trainer: an episode as ``RUN_DIR/videos/<name>_<step>.mp4`` and as the
+  run's TensorBoard clip ``eval/video`` at that step (Go and molecule record one game / episode of the final model).
 
 imageio is imported inside the functions that write or read a file: importing this module stays cheap.
 """
@@ -22,10 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from deep_arena.runtime.tb import make_writer
+
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
 
-__all__ = ["VideoWriter", "even_frame", "gif_bytes", "log_video", "read_video", "write_video"]
+__all__ = ["VideoWriter", "even_frame", "fit_frame", "gif_bytes", "log_video", "read_video", "save_run_video",
+           "write_video"]
 
 
 def even_frame(frame: Any) -> np.ndarray:
@@ -140,3 +145,33 @@ def log_video(writer: SummaryWriter, tag: str, frames: Sequence[Any], step: int,
     image = Summary.Image(height=h, width=w, colorspace=3, encoded_image_string=gif_bytes(frames, fps))
     writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag=tag, image=image)]), int(step))
     return True
+
+
+def fit_frame(frame: Any, max_side: int) -> np.ndarray:
+    """``frame`` (see :func:`even_frame`) scaled down so that its longer side is at most ``max_side`` pixels."""
+    array = even_frame(frame)
+    h, w = array.shape[:2]
+    scale = max_side / max(h, w)
+    if scale >= 1:
+        return array
+    size = (max(2, int(w * scale)), max(2, int(h * scale)))
+    return np.asarray(Image.fromarray(array).resize(size, Image.LANCZOS))
+
+
+def save_run_video(run_dir: str | os.PathLike[str], frames: Sequence[Any], step: int, fps: float = 4.0,
+                   name: str = "final", tag: str = "eval/video", clip_side: int = 320) -> Path | None:
+    """``frames`` as ``run_dir/videos/<name>_<step>.mp4`` (an existing file is kept: a recording never overwrites)
+    and as the TensorBoard clip ``tag`` at ``step`` in the run's own events, scaled to at most ``clip_side`` pixels
+    (a GIF of full-size boards would weigh megabytes), through a writer of its own, opened and closed here (so it
+    works after the trainer closed its writer). Returns the mp4's path (``None``: no frames)."""
+    if not len(frames):
+        return None
+    path = Path(run_dir) / "videos" / f"{name}_{int(step):09d}.mp4"
+    if not path.exists():
+        write_video(path, frames, fps=fps)
+    writer = make_writer(run_dir)
+    try:
+        log_video(writer, tag, [fit_frame(f, clip_side) for f in frames], int(step), fps=fps)
+    finally:
+        writer.close()
+    return path

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from deep_arena.agents.go.match import play_match, plot_match_results, safe_name
 from deep_arena.agents.go.players import load_player
+from deep_arena.agents.go.video import record_final_game
 from deep_arena.envs.go.game import MAX_SIZE, MIN_SIZE
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import device, finite_float, int_in_range, minutes, positive_int
@@ -58,6 +59,9 @@ def train(argv: Sequence[str] | None = None) -> int:
                         help="continue a run directory (alphazero or maskable_ppo) from its last checkpoint")
     parser.add_argument("--init-from", type=Path, default=None, help="alphazero: start from this model's weights")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--video", action="store_true",
+                        help="at the end, one game of the final model vs random as RUN_DIR/videos/final_<step>.mp4 "
+                             "and TensorBoard's eval/video")
     add_common_args(parser)
     args = parser.parse_args(argv)
 
@@ -78,7 +82,8 @@ def train(argv: Sequence[str] | None = None) -> int:
         except ValueError as err:  # unknown --set key, bad setting or --config file, no CUDA...
             parser.error(str(err))
         run_dir = _new_run(args, algo, config)
-        return _finish_ppo(go_ppo.GoPPOTrainer(config, run_dir, progress_bar=not args.no_progress).run(), config)
+        return _finish_ppo(go_ppo.GoPPOTrainer(config, run_dir, progress_bar=not args.no_progress).run(), config,
+                           args.video)
 
     from deep_arena.agents.alphazero import trainer as az  # lazy: torch, only when AlphaZero trains
 
@@ -98,7 +103,7 @@ def train(argv: Sequence[str] | None = None) -> int:
     except (ValueError, CheckpointError) as err:
         parser.error(str(err))
     trainer.run_dir = _new_run(args, algo, config)
-    return _finish(trainer, trainer.run_dir)
+    return _finish(trainer, trainer.run_dir, args.video)
 
 
 def _new_run(args, algo: str, config: dict) -> RunDir:
@@ -138,7 +143,7 @@ def resume(args, parser) -> int:
     config.update({key: trainer.config[key] for key in ("iterations", "minutes")})
     run_dir.write_config(config)
     print(line, flush=True)
-    return _finish(trainer, run_dir)
+    return _finish(trainer, run_dir, args.video)
 
 
 def _resume_ppo(args, parser, fixed: dict) -> int:
@@ -163,10 +168,10 @@ def _resume_ppo(args, parser, fixed: dict) -> int:
         parser.error(str(err))
     run_dir.write_config(config)
     print(line, flush=True)
-    return _finish_ppo(trainer.run(), config)
+    return _finish_ppo(trainer.run(), config, args.video)
 
 
-def _finish_ppo(result, config: dict) -> int:
+def _finish_ppo(result, config: dict, video: bool = False) -> int:
     from deep_arena.agents.sb3.checkpoints import latest_model_checkpoint  # lazy: SB3 only for MaskablePPO
 
     run_dir = result.run_dir
@@ -175,6 +180,9 @@ def _finish_ppo(result, config: dict) -> int:
         return report_interrupted(run_dir, ["arena-train", "go", "--resume", str(run_dir)],
                                   saved=[latest_model_checkpoint(run_dir / "checkpoints"), result.model_path])
     log_result_hparams(result, config)  # TensorBoard's HParams tab: settings and final metrics
+    if video:
+        record_final_game(result.model_path, run_dir, result.counters["env_steps"], config["board_size"],
+                          config["komi"], seed=int(config["seed"]))
     print(f"final win rate vs random ({config['eval_games']} games): {result.metrics['win_rate_vs_random']:.2f}")
     print(f"model: {result.model_path}   sample game: {result.details['sample_game']}")
     return 0
@@ -185,7 +193,7 @@ def _finish_ppo(result, config: dict) -> int:
 KEEP_ALPHAZERO_CHECKPOINTS = 3
 
 
-def _finish(trainer, run_dir: RunDir) -> int:
+def _finish(trainer, run_dir: RunDir, video: bool = False) -> int:
     run = trainer.run()
     prune_checkpoints(run_dir.checkpoints_dir, KEEP_ALPHAZERO_CHECKPOINTS)
     if run.stopped_by == "interrupt":
@@ -193,6 +201,9 @@ def _finish(trainer, run_dir: RunDir) -> int:
         return report_interrupted(run_dir.path, ["arena-train", "go", "--resume", str(run_dir.path)],
                                   saved=[run_dir.latest_checkpoint(), run.model_path])
     log_result_hparams(run, trainer.config)  # TensorBoard's HParams tab: settings and final metrics
+    if video:
+        record_final_game(run.model_path, run_dir.path, run.counters["iteration"], trainer.config["board_size"],
+                          trainer.config["komi"], seed=int(trainer.config["seed"]))
     result = run.details
     for name, r in result.items():
         if name != "iteration":

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+from deep_arena.agents.molecule.video import record_final_episode
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import device, finite_float, minutes, positive_int
 from deep_arena.runtime.checkpoint import folder_size_text
@@ -60,6 +61,9 @@ def train(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gan-starts", type=positive_int, default=200, help="how many GAN start molecules")
     parser.add_argument("--resume", type=Path, default=None, help="continue a MolDQN run directory")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--video", action="store_true",
+                        help="at the end, the final model builds one molecule: RUN_DIR/videos/final_<episodes>.mp4 "
+                             "and TensorBoard's eval/video")
     add_common_args(parser)
     args = parser.parse_args(argv)
 
@@ -85,7 +89,7 @@ def train(argv: Sequence[str] | None = None) -> int:
         run_dir = _new_run(args, algo, config)
         trainer = molecule_ppo.MoleculePPOTrainer(config, run_dir, progress_bar=not args.no_progress,
                                                   reward_fn=reward_fn)
-        return _report(trainer.run(), run_dir)
+        return _report(trainer.run(), run_dir, args.video)
 
     from deep_arena.agents.moldqn import trainer as dqn  # lazy: torch only when MolDQN trains
 
@@ -100,7 +104,7 @@ def train(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as err:  # bad config, SMILES, objective, device, GAN model
         parser.error(str(err))
     trainer.run_dir = _new_run(args, algo, config)
-    return _report(trainer.run(), trainer.run_dir)
+    return _report(trainer.run(), trainer.run_dir, args.video)
 
 
 def _reward_fn(config: dict):
@@ -178,12 +182,12 @@ def resume(args, parser) -> int:
     config.update({key: trainer.config[key] for key in ("episodes", "minutes")})
     run_dir.write_config(config)
     print(line, flush=True)
-    return _report(trainer.run(), run_dir)
+    return _report(trainer.run(), run_dir, args.video)
 
 
-def _report(result: RunResult | dict, run_dir: RunDir) -> int:
+def _report(result: RunResult | dict, run_dir: RunDir, video: bool = False) -> int:
     """Print a finished run: a trainer's ``RunResult`` (its summary, then the top-3 molecules in ``details["top"]``),
-    or the dict MaskablePPO's ``train`` returns."""
+    or the dict MaskablePPO's ``train`` returns; with ``video``, record one episode of the final model."""
     if isinstance(result, RunResult) and result.stopped_by == "interrupt":
         print(f"run directory: {run_dir.path} ({folder_size_text(run_dir.path)})")
         top = run_dir.path / "top_molecules.csv"
@@ -205,6 +209,8 @@ def _report(result: RunResult | dict, run_dir: RunDir) -> int:
         top, model = result.get("top") or [], result.get("model_path") or run_dir.path / "model.pt"
     for rank, (score, smiles) in enumerate(top[:3], 1):
         print(f"top-{rank}: {score:.4f}  {smiles}")
+    if video and isinstance(result, RunResult) and result.model_path is not None:
+        record_final_episode(result.model_path, run_dir.path, result.counters.get("episodes", 0))
     print(f"top molecules: {run_dir.path / 'top_molecules.csv'}" + (f"   model: {model}" if model else ""))
     print(f"run directory: {run_dir.path} ({folder_size_text(run_dir.path)})")
     return 0

@@ -40,6 +40,22 @@ class SelfPlaySettings(Settings):
     gumbel_considered: int = setting(16, low=1, help="gumbel: actions considered at the root (m)")
     gumbel_c_visit: float = setting(50.0, low=0.0, help="gumbel: sigma(q) = (c_visit + max N) * c_scale * q")
     gumbel_c_scale: float = setting(0.1, low=0.0, low_open=True, help="gumbel: see gumbel_c_visit")
+    actors: int = setting(0, low=0, help="self-play actor processes on Ray (agents.alphazero.actors; needs the "
+                                         "[scale] extra); 0: self-play in the trainer's own process")
+    actor_threads: int = setting(1, low=1, help="torch CPU threads of each actor (and the CPUs it asks Ray for)")
+    ray_address: str | None = setting(None, help="Ray cluster to join (ray.init(address=...)); default: a local Ray "
+                                                 "started with the machine's cores")
+
+
+@dataclass
+class InferenceSettings(Settings):
+    """How self-play and evaluation call the network (agents.alphazero.inference)."""
+
+    precision: str = setting("auto", choices=("auto", "float32", "bfloat16", "float16"),
+                             help="autocast dtype of network calls; auto: bfloat16 on CUDA (float16 where the GPU "
+                                  "has no bfloat16) when mixed_precision, else float32")
+    channels_last: bool = setting(False, help="NHWC memory layout of the network and its inputs (tensor cores)")
+    compile: bool = setting(False, help="torch.compile the network for self-play calls (the first ones compile)")
 
 
 @dataclass
@@ -74,6 +90,7 @@ class ExpertSettings(Settings):
     gnugo_level: int = setting(1, low=0, high=10)
     max_opening_moves: int = setting(4, low=0, help="each game opens with 0..this many random moves")
     train_steps: int = setting(1000, low=0, help="minibatch steps on the expert samples before self-play")
+    workers: int | None = setting(None, low=1, help="processes playing the GNU Go games; default min(cores, games)")
 
 
 @dataclass
@@ -96,6 +113,7 @@ class AlphaZeroSettings(RunSettings):
     checkpoint_every: int = setting(5, low=1)
     threads: int | None = setting(None, low=1, help="torch CPU threads; default all cores")
     mixed_precision: bool = setting(True, help="bfloat16/float16 autocast on CUDA")
+    inference: InferenceSettings = nested(InferenceSettings)
     expert: ExpertSettings = nested(ExpertSettings)
 
     def check(self) -> None:

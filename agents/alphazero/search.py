@@ -62,6 +62,7 @@ import numpy as np
 import torch
 from numba import njit
 
+from deep_arena.agents.alphazero.inference import InferenceOptions, autocast_dtype
 from deep_arena.envs.go.features import _fill_planes, num_planes
 from deep_arena.envs.go.game import (BOARD, HISTORY_DEPTH, LEGAL, STATE_ROWS, GoGame, _apply, _area, _legal_mask,
                                      _legality_code, _tables)
@@ -595,27 +596,40 @@ def uniform_evaluator(leaves: Leaves) -> tuple[np.ndarray, np.ndarray]:
 
 class NetworkLeafEvaluator:
     """A policy-value network on `Leaves`: one forward pass per step, illegal moves masked out of the priors.
-    ``calls`` and ``positions`` count the network calls and the positions evaluated."""
+    ``calls`` and ``positions`` count the network calls and the positions evaluated.
 
-    def __init__(self, model: torch.nn.Module, device: torch.device, mixed_precision: bool = True):
+    ``options`` (`inference.InferenceOptions`): autocast precision (default: bfloat16 on CUDA when
+    ``mixed_precision``, float32 on the CPU), channels-last layout (converts ``model`` in place), ``torch.compile``."""
+
+    def __init__(self, model: torch.nn.Module, device: torch.device, mixed_precision: bool = True,
+                 options: InferenceOptions | None = None):
+        options = options or InferenceOptions()
         self.model = model
         self.device = device
-        self.autocast = mixed_precision and device.type == "cuda"
+        self.options = options
+        self.dtype = autocast_dtype(options.precision, device, mixed_precision)
+        self.autocast = self.dtype is not None
+        self.mixed_precision = mixed_precision
+        if options.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.forward = torch.compile(model, dynamic=True) if options.compile else model
         self.calls = 0
         self.positions = 0
 
     @classmethod
-    def like(cls, evaluator) -> "NetworkLeafEvaluator":
+    def like(cls, evaluator, options: InferenceOptions | None = None) -> "NetworkLeafEvaluator":
         """The leaf version of an `mcts.NetworkEvaluator` (same model, device and precision)."""
-        return cls(evaluator.model, evaluator.device, evaluator.autocast)
+        return cls(evaluator.model, evaluator.device, evaluator.autocast, options)
 
     @torch.no_grad()
     def __call__(self, leaves: Leaves) -> tuple[np.ndarray, np.ndarray]:
         x = torch.from_numpy(leaves.planes).to(self.device, non_blocking=True)
+        if self.options.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         if self.model.training:  # the trainer switches back to train() for its updates
             self.model.eval()
-        with torch.autocast(self.device.type, enabled=self.autocast):
-            logits, values = self.model(x)
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.autocast):
+            logits, values = self.forward(x)
         logits = logits.float().cpu().numpy()  # as mcts.NetworkEvaluator, so that both engines see the same priors
         logits[~leaves.legal] = -np.inf
         logits -= logits.max(axis=1, keepdims=True)

@@ -41,6 +41,9 @@ class SelfPlayConfig:
     gumbel_considered: int = 16
     gumbel_c_visit: float = 50.0
     gumbel_c_scale: float = 0.1
+    actors: int = 0  # > 0: agents.alphazero.actors.ActorPool plays, in Ray actor processes (the trainer picks it)
+    actor_threads: int = 1
+    ray_address: str | None = None
 
 
 @dataclass

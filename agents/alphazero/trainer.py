@@ -25,10 +25,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from deep_arena.agents.alphazero.actors import ActorPool
 from deep_arena.agents.alphazero.config import AlphaZeroSettings
 from deep_arena.agents.alphazero.expert import ExpertConfig, expert_games, expert_samples
+from deep_arena.agents.alphazero.inference import InferenceOptions
 from deep_arena.agents.alphazero.mcts import NetworkEvaluator
 from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet, count_parameters
+from deep_arena.agents.alphazero.search import NetworkLeafEvaluator
 from deep_arena.agents.alphazero.selfplay import SelfPlay, SelfPlayConfig
 from deep_arena.agents.alphazero.selfplay_compiled import CompiledSelfPlay
 from deep_arena.agents.alphazero.symmetry import NUM_SYMMETRIES, transform_planes, transform_policy
@@ -142,10 +145,17 @@ class AlphaZeroTrainer:
         self.replay = ReplayBuffer(int(config["replay_capacity"]), (features.num_planes(h), n, n), n * n + 1)
         self.counters = {"iteration": 0, "train_steps": 0, "games": 0, "positions": 0, "simulations": 0,
                          "elapsed": 0.0, "expert_games": 0, "expert_samples": 0, "expert_steps": 0}
-        self.evaluator = NetworkEvaluator(self.net, h, self.device, mixed_precision=bool(config["mixed_precision"]))
         selfplay_config = SelfPlayConfig(**config["selfplay"])
-        engine = CompiledSelfPlay if selfplay_config.engine == "compiled" else SelfPlay
-        self.selfplay = engine(self.evaluator, n, float(config["komi"]), h, selfplay_config, self.rng)
+        mixed = bool(config["mixed_precision"])
+        if selfplay_config.actors:  # Ray actor processes play (agents.alphazero.actors); started on first use
+            self.evaluator = None
+            self.selfplay = ActorPool(self.net, config)
+        elif selfplay_config.engine == "compiled":
+            self.evaluator = NetworkLeafEvaluator(self.net, self.device, mixed, InferenceOptions.from_config(config))
+            self.selfplay = CompiledSelfPlay(self.evaluator, n, float(config["komi"]), h, selfplay_config, self.rng)
+        else:
+            self.evaluator = NetworkEvaluator(self.net, h, self.device, mixed_precision=mixed)
+            self.selfplay = SelfPlay(self.evaluator, n, float(config["komi"]), h, selfplay_config, self.rng)
         self.writer = None
 
     # -- checkpoints -------------------------------------------------------------------------------------------------
@@ -261,8 +271,12 @@ class AlphaZeroTrainer:
                        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}% [{elapsed}<{remaining}{postfix}]")
         bar.update(min(100, int(100 * self.progress())))
         self._last_eval: dict[str, Any] = {}
-        with GracefulStop() as stop:  # Ctrl-C / SIGTERM: finish the iteration, save, report (runtime.interrupts)
-            self._loop(stop, bar)
+        try:
+            with GracefulStop() as stop:  # Ctrl-C / SIGTERM: finish the iteration, save, report (runtime.interrupts)
+                self._loop(stop, bar)
+        finally:
+            if isinstance(self.selfplay, ActorPool):
+                self.selfplay.close()
         bar.close()
         self.save()
         if stop.requested:  # no final evaluation: the user asked to stop
@@ -297,6 +311,8 @@ class AlphaZeroTrainer:
                     losses.append(self.train_step(t["batch_size"]))
                 self.counters["train_steps"] += steps
             train_seconds = time.time() - train_start
+            if losses and isinstance(self.selfplay, ActorPool):
+                self.selfplay.update_weights(self.net)  # the actors play on with the new weights
             self.counters["iteration"] += 1
             now = time.time()
             self.counters["elapsed"] += now - last_tick
@@ -309,6 +325,7 @@ class AlphaZeroTrainer:
             w.add_scalar("selfplay/moves_per_second", stats.moves / sp, it)
             w.add_scalar("selfplay/simulations_per_second", stats.simulations / sp, it)
             w.add_scalar("selfplay/mean_batch", stats.mean_batch, it)
+            w.add_scalar("selfplay/mean_inference_batch", stats.mean_batch, it)  # positions per network call
             if stats.game_lengths:
                 w.add_scalar("selfplay/game_length", float(np.mean(stats.game_lengths)), it)
                 w.add_scalar("selfplay/black_win_rate", stats.black_wins / stats.games, it)
@@ -316,6 +333,7 @@ class AlphaZeroTrainer:
             w.add_scalar("train/replay_size", self.replay.size, it)
             w.add_scalar("train/steps_per_second", len(losses) / max(train_seconds, 1e-9), it)
             w.add_scalar("progress/games", self.counters["games"], it)
+            w.add_scalar("progress/positions", self.counters["positions"], it)
             w.add_scalar("progress/train_steps", self.counters["train_steps"], it)
             w.add_scalar("progress/elapsed_minutes", self.counters["elapsed"] / 60, it)
             if losses:
@@ -350,7 +368,7 @@ class AlphaZeroTrainer:
         games = samples = 0
         try:
             for moves, winner, opening in expert_games(ecfg, self.board_size, komi, int(self.config["seed"]),
-                                                       self.progress_bar):
+                                                       self.progress_bar, workers=ecfg.workers):
                 for planes, policy, value in expert_samples(moves, winner, opening, self.board_size, komi, h):
                     self.replay.add(planes, policy, value)
                     samples += 1

@@ -62,6 +62,14 @@ def train(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--video", action="store_true",
                         help="at the end, one game of the final model vs random as RUN_DIR/videos/final_<step>.mp4 "
                              "and TensorBoard's eval/video")
+    parser.add_argument("--actors", type=int_in_range(0, 4096), default=None,
+                        help="alphazero: self-play in N Ray actor processes feeding the learner (selfplay.actors; "
+                             "needs pip install -e '.[scale]'); default 0, self-play in this process")
+    parser.add_argument("--ray-address", default=None,
+                        help="alphazero --actors: join this Ray cluster (selfplay.ray_address); default a local Ray")
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="alphazero: processes playing the expert start's GNU Go games (expert.workers); "
+                             "default min(cores, games)")
     add_common_args(parser)
     args = parser.parse_args(argv)
 
@@ -73,6 +81,10 @@ def train(argv: Sequence[str] | None = None) -> int:
 
         if args.init_from is not None:
             parser.error("--init-from applies to --algo alphazero")
+        for flag, value in (("--actors", args.actors), ("--ray-address", args.ray_address),
+                            ("--workers", args.workers)):
+            if value is not None:
+                parser.error(f"{flag} applies to --algo alphazero")
         try:
             config = build_config(args, go_ppo.default_config(),
                                   cli_keys={"board_size": "board_size", "komi": "komi", "total_steps": "steps",
@@ -91,7 +103,8 @@ def train(argv: Sequence[str] | None = None) -> int:
         parser.error("--opponent applies to --algo maskable_ppo (AlphaZero learns by self-play)")
     try:
         config = build_config(args, az.DEFAULTS, cli_keys={"board_size": "board_size", "komi": "komi",
-                                                           "minutes": "minutes", "iterations": "steps"})
+                                                           "minutes": "minutes", "iterations": "steps",
+                                                           **AZ_SCALE_FLAGS})
         if config["minutes"] is None and config["iterations"] is None:
             config["minutes"] = 30.0
         az.validate_config(config)
@@ -104,6 +117,10 @@ def train(argv: Sequence[str] | None = None) -> int:
         parser.error(str(err))
     trainer.run_dir = _new_run(args, algo, config)
     return _finish(trainer, trainer.run_dir, args.video)
+
+
+#: AlphaZero's scaling flags -> config keys (they may change on --resume: they change how, not what, it trains)
+AZ_SCALE_FLAGS = {"selfplay.actors": "actors", "selfplay.ray_address": "ray_address", "expert.workers": "workers"}
 
 
 def _new_run(args, algo: str, config: dict) -> RunDir:
@@ -126,7 +143,9 @@ def resume(args, parser) -> int:
     if _is_ppo_run(args.resume):
         return _resume_ppo(args, parser, fixed)
     # the budget: resume_budget below (--steps and --minutes mean "that much more")
-    run_dir, ckpt, config = resume_run(args, parser, fixed, {}, "--minutes, --steps", defaults=az.DEFAULTS)
+    changes = {key: getattr(args, attr) for key, attr in AZ_SCALE_FLAGS.items()}
+    run_dir, ckpt, config = resume_run(args, parser, fixed, changes,
+                                       "--minutes, --steps, --actors, --ray-address, --workers", defaults=az.DEFAULTS)
     try:
         az.validate_config(config)
         resolve_device(config["device"])

@@ -1,0 +1,126 @@
+"""Self-play actors on Ray (agents.alphazero.actors, ``arena-train go --actors N``).
+
+The Ray tests skip when ray is not installed (``pip install -e '.[scale]'``); each starts a local Ray (about 5-10 s)
+and stays under a minute on a shared 2-core machine."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import sys
+
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from deep_arena.agents.alphazero import trainer as az
+from deep_arena.agents.alphazero.actors import ActorPool, SelfPlayWorker, actor_seed, cpu_weights
+from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
+from deep_arena.agents.go import commands
+from deep_arena.envs.go import features
+from deep_arena.runtime import RunDir, load_checkpoint
+
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                               reason="ray is not installed (pip install -e '.[scale]')")
+
+TINY = {"board_size": 5, "positions_per_iteration": 32, "min_replay": 32, "replay_capacity": 1000, "threads": 1,
+        "selfplay": {"parallel_games": 8, "simulations": 8, "fast_simulations": 2},
+        "net": {"channels": 8, "blocks": 1}, "train": {"batch_size": 32},
+        "eval": {"games_vs_random": 0, "games_vs_gnugo": 0, "sims": 4}, "device": "cpu"}
+TINY_SETS = ["positions_per_iteration=32", "min_replay=32", "replay_capacity=1000", "selfplay.parallel_games=8",
+             "selfplay.simulations=8", "selfplay.fast_simulations=2", "net.channels=8", "net.blocks=1",
+             "eval.games_vs_random=2", "eval.games_vs_gnugo=0", "eval.sims=4", "checkpoint_every=1", "threads=1",
+             "train.batch_size=32"]
+
+
+def tiny_config(**changes) -> dict:
+    return az.deep_merge(az.deep_merge(az.DEFAULTS, TINY), changes)
+
+
+def tiny_net(config: dict) -> PolicyValueNet:
+    return PolicyValueNet(NetConfig(in_planes=features.num_planes(int(config["history_length"])), **config["net"]))
+
+
+def test_actor_seeds_differ_by_run_actor_and_restart() -> None:
+    seeds = {tuple(actor_seed(s, i, r)) for s in (0, 1) for i in range(3) for r in range(2)}
+    assert len(seeds) == 12
+    assert actor_seed(7, 1) == actor_seed(7, 1, 0)
+
+
+def test_worker_plays_the_same_games_for_the_same_seed_and_weights() -> None:
+    """An actor's games depend on its seed and weights only (what a restarted actor starts from)."""
+    config = tiny_config(selfplay={"actors": 1})
+    net = tiny_net(config)
+    spec = {"board_size": 5, "komi": 7.5, "history_length": 4, "selfplay": config["selfplay"],
+            "inference": config["inference"], "mixed_precision": True, "threads": 1}
+    a = SelfPlayWorker(net.config.to_dict(), cpu_weights(net), 0, spec, actor_seed(3, 0)).generate(16)
+    b = SelfPlayWorker(net.config.to_dict(), cpu_weights(net), 0, spec, actor_seed(3, 0)).generate(16)
+    c = SelfPlayWorker(net.config.to_dict(), cpu_weights(net), 0, spec, actor_seed(3, 1)).generate(16)
+    assert len(a["value"]) >= 16 and a["planes"].dtype == np.uint8
+    assert np.array_equal(a["planes"], b["planes"]) and np.array_equal(a["policy"], b["policy"])
+    assert not (a["planes"].shape == c["planes"].shape and np.array_equal(a["planes"], c["planes"]))
+
+
+def test_actors_without_ray_say_how_to_install(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(ValueError, match=r"pip install -e '\.\[scale\]'"):
+        ActorPool(tiny_net(tiny_config()), tiny_config(selfplay={"actors": 2}))
+    with pytest.raises(SystemExit) as exc:
+        commands.train(["--board-size", "5", "--steps", "1", "--actors", "2", "--no-progress", "--device", "cpu"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "needs Ray: pip install -e '.[scale]'" in err and "Traceback" not in err
+
+
+def test_actor_flags_are_alphazero_only(capsys) -> None:
+    with pytest.raises(SystemExit):
+        commands.train(["--algo", "maskable_ppo", "--actors", "2"])
+    assert "--actors applies to --algo alphazero" in capsys.readouterr().err
+
+
+@needs_ray
+def test_cli_run_with_two_actors_completes_and_resumes(tmp_path) -> None:
+    """arena-train go --actors 2 on 5x5: an iteration fed by two Ray actors, the rate tags and the mean inference
+    batch in TensorBoard; --resume with actors continues the run."""
+    sets = [a for s in TINY_SETS for a in ("--set", s)]
+    argv = ["--board-size", "5", "--steps", "1", "--actors", "2", "--no-progress", "--device", "cpu",
+            "--run-root", str(tmp_path), *sets]
+    assert commands.train(argv) == 0
+    (run,) = (tmp_path / "go").glob("alphazero-*")
+    counters = load_checkpoint(RunDir(run).latest_checkpoint())["counters"]
+    assert counters["iteration"] == 1 and counters["positions"] >= 32
+    acc = EventAccumulator(str(run))
+    acc.Reload()
+    tags = acc.Tags()["scalars"]
+    for tag in ("selfplay/simulations_per_second", "selfplay/positions_per_second", "selfplay/mean_inference_batch"):
+        assert tag in tags and acc.Scalars(tag)[0].value > 0
+    assert acc.Scalars("selfplay/mean_inference_batch")[0].value <= 8  # one leaf per game, 8 games per actor
+
+    assert commands.train(["--resume", str(run), "--steps", "1", "--actors", "2", "--no-progress"]) == 0
+    assert load_checkpoint(RunDir(run).latest_checkpoint())["counters"]["iteration"] == 2
+
+
+@needs_ray
+def test_sigkilled_actor_is_replaced_and_the_run_goes_on(tmp_path) -> None:
+    """SIGKILL one actor's process between two iterations: its pending call fails, the pool starts a new actor with
+    the learner's weights, and the run finishes all its iterations."""
+    config = tiny_config(iterations=4, selfplay={"actors": 2}, positions_per_iteration=64, checkpoint_every=10)
+    trainer = az.AlphaZeroTrainer(config, RunDir.create("go", "alphazero", root=tmp_path), progress_bar=False)
+    pool = trainer.selfplay
+    assert isinstance(pool, ActorPool)
+    generate = pool.generate
+    killed = []
+
+    def generate_and_kill(min_samples):
+        if len(killed) == 0 and pool.version >= 1:  # after the first training phase
+            pid = pool.pids()[0]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        return generate(min_samples)
+
+    pool.generate = generate_and_kill
+    result = trainer.run()
+    assert killed and result.counters["iteration"] == 4
+    assert pool.restarts >= 1
+    assert not pool.actors  # closed with the run

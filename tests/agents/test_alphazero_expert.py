@@ -89,3 +89,22 @@ def test_trainer_learns_from_gnugo_first_and_does_not_repeat_it_on_resume(tmp_pa
     resumed.run()
     assert resumed.counters["expert_games"] == 3 and resumed.counters["expert_steps"] == 4
     assert resumed.counters["iteration"] == 2 and resumed.replay.size > size
+
+
+@needs_gnugo
+def test_gnugo_games_are_the_same_whatever_the_workers():
+    """Each game is seeded by its index: one process and a pool of two play the same games, in the same order."""
+    cfg = ExpertConfig(games=6, gnugo_level=0, max_opening_moves=3)
+    one = list(expert_games(cfg, 5, 0.5, seed=11, workers=1))
+    two = list(expert_games(cfg, 5, 0.5, seed=11, workers=2))
+    assert one == two and len(one) == 6
+    assert list(expert_games(ExpertConfig(games=6, gnugo_level=0, max_opening_moves=3, workers=2), 5, 0.5,
+                             seed=11)) == one
+
+
+def test_bad_expert_workers_are_refused():
+    with pytest.raises(ValueError, match="expert.workers"):
+        ExpertConfig(workers=0).validate()
+    config = merge_config(deep_merge(COMMON_DEFAULTS, az.DEFAULTS), overrides=["iterations=1", "expert.workers=0"])
+    with pytest.raises(ValueError, match="expert.workers"):
+        az.validate_config(config)

@@ -57,7 +57,8 @@ def build_parser(family: str, spec) -> argparse.ArgumentParser:
                         help="Optuna storage URL shared by the workers (default sqlite:///RUN_ROOT/tune/STUDY.db; "
                              "postgresql://... or mysql://... across machines)")
     parser.add_argument("--study", default=None, metavar="NAME", help="study name (default ENV-TASK-ALGO)")
-    parser.add_argument("--steps", type=positive_int, default=None, help="env steps per trial (default: the yml's)")
+    parser.add_argument("--steps", type=positive_int, default=None,
+                        help="each trial's budget: env steps (molecule: episodes); default: the config's")
     parser.add_argument("--evaluations", type=positive_int, default=None, metavar="N",
                         help="intermediate evaluations per trial (sets the evaluation interval to steps/N; default: "
                              "the config's interval)")

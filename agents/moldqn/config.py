@@ -90,6 +90,10 @@ class MolDQNSettings(RunSettings):
                                                 "reward = λ·D + (1 − λ)·objective (train_molecule.py)")
     gan_lambda: float = setting(0.3, low=0.0, high=1.0, help="λ, the GAN critic's weight")
     log_every: int = setting(10, low=1, help="episodes")
+    eval_every: int | None = setting(None, low=1, help="episodes between greedy evaluations (eval/mean_score; the "
+                                                       "pruner's figure in arena-tune); none: no evaluations")
+    eval_episodes: int = setting(1, low=1, help="greedy episodes per evaluation (from one start molecule they are "
+                                                "all the same: more only help with a start_file)")
     checkpoint_every: int = setting(100, low=1, help="episodes")
     keep_checkpoints: int | None = setting(3, low=1, help="newest checkpoints kept (each ~20 MB with its replay "
                                                           "buffer); null keeps every one")

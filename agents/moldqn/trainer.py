@@ -189,6 +189,10 @@ class MolDQNTrainer:
         self.counters = {"episode": 0, "env_steps": 0, "updates": 0, "seconds": 0.0}
         self.final_smiles: list[str] = []   # final molecules of recent episodes (uniqueness)
         self.writer = None
+        #: ``(episode, evaluation) -> bool`` after each evaluation (``eval_every``); False stops the run
+        #: (``stopped_by="pruned"``): arena-tune's pruner (runtime.tuning.TrialReporter)
+        self.on_evaluation = None
+        self.last_evaluation: dict[str, Any] | None = None
 
     # --- acting -------------------------------------------------------------------------------------------------
 
@@ -337,12 +341,39 @@ class MolDQNTrainer:
                 if ep % cfg["checkpoint_every"] == 0:
                     self.save_checkpoint()
                     self.write_outputs(image_to_tb=True)
+                if cfg["eval_every"] and ep % cfg["eval_every"] == 0:
+                    evaluation = self.evaluate()
+                    if self.on_evaluation is not None and not self.on_evaluation(ep, evaluation):
+                        stopped_by = "pruned"
+                        break
         if window:
             self._log(window, None)
+        if (cfg["eval_every"] and stopped_by not in ("interrupt", "pruned")
+                and (self.last_evaluation or {}).get("episode") != self.counters["episode"]):
+            self.evaluate()  # the final figure (eval_score) is that of the final network
         self.save_checkpoint()
         self.write_outputs(image_to_tb=True)
         self.writer.close()
         return self.result(stopped_by)
+
+    def evaluate(self) -> dict[str, Any]:
+        """``eval_episodes`` greedy episodes (no exploration; nothing stored or learned), drawn from a generator of
+        their own so that the training's random draws stay the same; logged as ``eval/mean_score`` and
+        ``eval/best_score`` at the current episode and kept in :attr:`last_evaluation`."""
+        ep = self.counters["episode"]
+        training_rng, self.rng = self.rng, np.random.default_rng([int(self.config["seed"]), 7, ep])
+        try:
+            episodes = [self.run_episode(explore=False) for _ in range(self.config["eval_episodes"])]
+        finally:
+            self.rng = training_rng
+        scores = [float(r["score"]) for r in episodes]
+        evaluation = {"episode": ep, "mean_score": float(np.mean(scores)), "best_score": max(scores),
+                      "scores": scores, "smiles": [r["smiles"] for r in episodes]}
+        if self.writer is not None:
+            self.writer.add_scalar("eval/mean_score", evaluation["mean_score"], ep)
+            self.writer.add_scalar("eval/best_score", evaluation["best_score"], ep)
+        self.last_evaluation = evaluation
+        return evaluation
 
     def result(self, stopped_by: str = "budget") -> RunResult:
         """The run's :class:`RunResult`: the top-3 scores as metrics (``top1``..), episodes, env steps and updates as
@@ -350,8 +381,11 @@ class MolDQNTrainer:
         and the seconds trained."""
         best = self.top.best()
         path = self.run_dir.path if self.run_dir is not None else None
+        metrics = {f"top{k}": float(score) for k, (score, _) in enumerate(best[:3], 1)}
+        if self.last_evaluation is not None:
+            metrics["eval_score"] = self.last_evaluation["mean_score"]
         return RunResult(run_dir=path, model_path=path / "model.pt" if path is not None else None,
-                         metrics={f"top{k}": float(score) for k, (score, _) in enumerate(best[:3], 1)},
+                         metrics=metrics,
                          counters={"episodes": int(self.counters["episode"]),
                                    "env_steps": int(self.counters["env_steps"]),
                                    "updates": int(self.counters["updates"])},

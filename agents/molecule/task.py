@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deep_arena.agents import pretrained
-from deep_arena.agents.molecule import commands, play, players
+from deep_arena.agents.molecule import commands, play, players, tune
 from deep_arena.agents.registry import DemoJob, Task
 
 TASK = Task(
@@ -16,6 +16,7 @@ TASK = Task(
     play=play.play,
     load_pretrained=players.load_pretrained,
     pretrained=tuple(pretrained.MOLECULE_MODELS),
+    tune=tune.spec,
     demo_jobs=(
         DemoJob("Molecule design, MolDQN maximising QED (60 episodes of 40 edits, about a minute)",
                 ("molecule", "--algo", "moldqn", "--objective", "qed", "--episodes", "60",

@@ -128,3 +128,75 @@ def test_search_space_skips_keys_fixed_with_set():
     search_space(space, "ppo")
     assert space.values["model.policy_kwargs.net_arch"] == {"pi": NET_ARCH["medium"], "vf": NET_ARCH["medium"]}
     assert space.values["model.batch_size"] <= space.values["model.n_steps"]
+
+
+MOLDQN_TINY = ["--set", "threads=1", "--set", "learning_starts=4", "--set", "batch_size=4", "--set",
+               "replay_capacity=200", "--set", "env.max_atoms=6", "--set", "env.max_steps=4", "--set",
+               "env.fp_bits=64", "--set", "log_every=1", "--set", "checkpoint_every=100", "--device", "cpu"]
+
+
+def test_moldqn_study_reports_each_evaluation_and_writes_best_yml(tmp_path, capsys):
+    """arena-tune molecule --algo moldqn: 3 tiny trials in one process, each evaluation reported to the pruner,
+    best.yml read back by arena-train molecule's config layering."""
+    from deep_arena.scripts import tune
+
+    db = tmp_path / "study.db"
+    assert tune.main(["molecule", "--algo", "moldqn", "--trials", "3", "--storage", f"sqlite:///{db}", "--study",
+                      "mol", "--steps", "4", "--evaluations", "2", "--startup-trials", "1", "--run-root",
+                      str(tmp_path / "runs"), *MOLDQN_TINY]) == 0
+    out = capsys.readouterr().out
+    study = optuna.load_study(study_name="mol", storage=f"sqlite:///{db}")
+    trials = study.get_trials()
+    states = optuna.trial.TrialState
+    assert len(trials) == 3 and all(t.state in (states.COMPLETE, states.PRUNED) for t in trials)
+    for t in trials:
+        config = t.user_attrs["config"]
+        assert {"lr", "gamma", "train_every", "epsilon.end", "epsilon.decay_fraction", "net.hidden"} <= set(config)
+        assert "batch_size" not in config  # fixed by --set
+        assert sorted(t.intermediate_values) == ([2, 4] if t.state == states.COMPLETE else [2])
+        assert (Path(t.user_attrs["run_dir"]) / "model.pt").is_file()
+    best = tmp_path / "runs" / "tune" / "mol" / "best.yml"
+    assert f"arena-train molecule --algo moldqn --objective qed --config {best}" in out
+
+    # arena-train molecule --config best.yml: the best trial's values land in the run's config
+    from deep_arena.agents.molecule import commands
+    from deep_arena.runtime import load_config
+
+    assert commands.train(["--config", str(best), "--episodes", "1", "--no-progress", "--run-root",
+                           str(tmp_path / "train"), *MOLDQN_TINY]) == 0
+    (run,) = (tmp_path / "train" / "molecule").iterdir()
+    config = load_config(run / "config.yml")
+    for key, value in study.best_trial.user_attrs["config"].items():
+        node = config
+        for part in key.split("."):
+            node = node[part]
+        assert node == value, key
+
+
+def test_moldqn_trainer_stops_when_pruned(tmp_path):
+    """MolDQNTrainer.on_evaluation returning False stops the run after that evaluation: stopped_by 'pruned'."""
+    from deep_arena.agents.moldqn.trainer import DEFAULTS, MolDQNTrainer
+    from deep_arena.runtime import RunDir
+    from deep_arena.runtime.config import deep_merge
+
+    config = deep_merge(DEFAULTS, {"episodes": 6, "eval_every": 2, "learning_starts": 4, "batch_size": 4,
+                                   "threads": 1, "device": "cpu", "replay_capacity": 100, "log_every": 1,
+                                   "env": {"max_atoms": 6, "max_steps": 3, "fp_bits": 64}, "net": {"hidden": [8]}})
+    trainer = MolDQNTrainer(config, RunDir.create("molecule", "moldqn", root=tmp_path), progress_bar=False)
+    seen = []
+    trainer.on_evaluation = lambda ep, evaluation: seen.append((ep, evaluation["mean_score"])) or len(seen) < 2
+    result = trainer.run()
+    assert [e for e, _ in seen] == [2, 4] and result.stopped_by == "pruned" and result.counters["episodes"] == 4
+    assert result.metrics["eval_score"] == seen[-1][1]
+
+
+def test_moldqn_search_space_skips_fixed_keys():
+    from deep_arena.agents.molecule.tune import HIDDEN, search_space
+
+    space = SearchSpace(FakeTrial(0.0), fixed=["net", "gamma"])
+    search_space(space, "moldqn")
+    assert "net.hidden" not in space.values and "gamma" not in space.values
+    assert space.values["lr"] == 1e-5 and space.values["batch_size"] == 256
+    space = SearchSpace(FakeTrial(0.0))
+    search_space(space, "moldqn")
+    assert space.values["net.hidden"] == HIDDEN["big"]

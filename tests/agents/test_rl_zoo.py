@@ -1,9 +1,16 @@
 """rl-zoo interop: agents/hyperparams/rl_zoo/<algo>.yml are generated from our files and train with rl_zoo3.train.
 
-The slow test needs rl_zoo3: installed beside the project (``pip install -e '.[zoo]'``), or in another interpreter
-that can also import deep_arena, named by ``RL_ZOO3_PYTHON`` (e.g. a venv whose site-packages adds this project's
-venv with a ``.pth`` line ``import site; site.addsitedir('<repo>/.venv/lib/python3.X/site-packages')``). Without
-either it skips.
+The slow test runs ``python -m rl_zoo3.train`` in a separate venv named by ``RL_ZOO3_PYTHON``: rl_zoo3's
+dependencies would downgrade pillow and python-dateutil in the project's own venv (pyproject.toml, extra ``zoo``).
+Make one once and point the variable at its interpreter::
+
+    python3.11 -m venv /tmp/zoo-venv
+    /tmp/zoo-venv/bin/pip install torch==2.13.0          # first and pinned, as the Makefile does
+    /tmp/zoo-venv/bin/pip install rl_zoo3 -e .
+    RL_ZOO3_PYTHON=/tmp/zoo-venv/bin/python .venv/bin/python -m pytest -m slow tests/agents/test_rl_zoo.py
+
+Without ``RL_ZOO3_PYTHON`` the test uses the running interpreter if it has rl_zoo3 (``pip install -e '.[zoo]'``),
+and skips otherwise, saying the above.
 """
 
 from __future__ import annotations
@@ -70,37 +77,49 @@ def test_non_default_env_settings_become_env_kwargs_and_extras_are_refused():
 
 
 def _zoo_python() -> str | None:
+    """RL_ZOO3_PYTHON (a separate venv with rl_zoo3 and this project), else this interpreter if it has rl_zoo3."""
+    given = os.environ.get("RL_ZOO3_PYTHON")
+    if given:
+        if not Path(given).is_file():
+            pytest.fail(f"RL_ZOO3_PYTHON={given} is not a file (give the venv's bin/python)")
+        return given
     if importlib.util.find_spec("rl_zoo3") is not None:
         return sys.executable
-    return os.environ.get("RL_ZOO3_PYTHON") or None
+    return None
 
 
 @pytest.mark.slow
-def test_rl_zoo3_train_runs_with_our_file(tmp_path):
+@pytest.mark.parametrize("task,net_arch", [("Reach", "net_arch=[64, 64]"), ("Push", "net_arch=[256, 256]")])
+def test_rl_zoo3_train_runs_with_our_file(tmp_path, task, net_arch):
     python = _zoo_python()
     if python is None:
-        pytest.skip("rl_zoo3 is not installed (pip install -e '.[zoo]', or set RL_ZOO3_PYTHON to an interpreter "
-                    "that has rl_zoo3 and can import deep_arena)")
+        pytest.skip("rl_zoo3 is not in this venv (it would downgrade pillow and python-dateutil here): set "
+                    "RL_ZOO3_PYTHON to a separate venv's python with rl_zoo3 and this project installed, e.g. "
+                    "python3.11 -m venv /tmp/zoo-venv && /tmp/zoo-venv/bin/pip install torch==2.13.0 && "
+                    "/tmp/zoo-venv/bin/pip install rl_zoo3 -e . (see this file's docstring)")
+    env_id = f"arena/Arm{task}-v0"
     # 300 steps; learning_starts lowered to 200 so that the run also makes 100 gradient steps (HER sampling
-    # included). One torch thread: more oversubscribe a shared CPU (200 updates took 95 s with the default, 2 s here).
-    cmd = [python, "-m", "rl_zoo3.train", "--algo", "tqc", "--env", "arena/ArmReach-v0",
+    # included), the buffer to 10,000 (push's 1,000,000 would be allocated for nothing). One torch thread: more
+    # oversubscribe a shared CPU (200 updates took 95 s with the default, 2 s here).
+    cmd = [python, "-m", "rl_zoo3.train", "--algo", "tqc", "--env", env_id,
            "--gym-packages", "deep_arena.envs", "-conf", "agents/hyperparams/rl_zoo/tqc.yml",
            "-n", "300", "--log-folder", str(tmp_path), "--seed", "0", "--eval-freq", "-1",
-           "-params", "learning_starts:200", "--num-threads", "1"]
+           "-params", "learning_starts:200", "buffer_size:10000", "--num-threads", "1"]
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
     result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    models = list(tmp_path.glob("tqc/arena-ArmReach-v0_*/arena-ArmReach-v0.zip"))
+    name = env_id.replace("/", "-")
+    models = list(tmp_path.glob(f"tqc/{name}_*/{name}.zip"))
     assert len(models) == 1, sorted(str(p) for p in tmp_path.rglob("*"))
-    config = (models[0].parent / "arena-ArmReach-v0" / "config.yml").read_text(encoding="utf-8")
-    assert "HerReplayBuffer" in config and "net_arch=[64, 64]" in config
+    config = (models[0].parent / name / "config.yml").read_text(encoding="utf-8")
+    assert "HerReplayBuffer" in config and net_arch in config
 
     import gymnasium as gym
     from sb3_contrib import TQC
 
     import deep_arena.envs  # noqa: F401 (registers the arena ids)
 
-    env = gym.make("arena/ArmReach-v0")  # a HerReplayBuffer model loads with its env
+    env = gym.make(env_id)  # a HerReplayBuffer model loads with its env
     model = TQC.load(models[0], env=env, device="cpu")
     env.close()
     assert model.num_timesteps == 300

@@ -55,6 +55,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from deep_arena.gan import distributed
 from deep_arena.gan.data import DataError
 from deep_arena.runtime import CheckpointError, RunDir, add_common_args, build_config, resolve_device
 from deep_arena.runtime.argtypes import finite_float, minutes, positive_int
@@ -225,6 +226,14 @@ def _lm(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     from deep_arena.gan.lm.trainer import DEFAULTS, LMTrainer, validate_config  # lazy: torch and RDKit
 
     command = ["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv)
+    group, _ = distributed.setup(args.device)   # under torchrun: join the process group (gan.distributed)
+    try:
+        return _lm_run(args, parser, command, group, DEFAULTS, LMTrainer, validate_config)
+    finally:
+        distributed.shutdown()
+
+
+def _lm_run(args, parser, command, group, DEFAULTS, LMTrainer, validate_config) -> int:
     if args.resume is not None:
         fixed = {"--dataset": args.dataset, "--limit": args.limit, "--batch-size": args.batch_size,
                  "--config": args.config}
@@ -240,9 +249,10 @@ def _lm(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         except (ValueError, CheckpointError, DataError) as err:
             parser.error(str(err))
         config.update({key: trainer.config[key] for key in ("epochs", "minutes")})
-        run_dir.write_config(config)
-        run_dir.write_command(command)
-        print(f"{line} (step {trainer.counters['step']})", flush=True)
+        if group.main:
+            run_dir.write_config(config)
+            run_dir.write_command(command)
+            print(f"{line} (step {trainer.counters['step']})", flush=True)
         return _lm_report(trainer.run())
     try:
         config = build_config(args, DEFAULTS, cli_keys={k: k for k in ("dataset", "limit", "epochs", "minutes",
@@ -252,16 +262,40 @@ def _lm(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         trainer = LMTrainer(config, None, progress_bar=not args.no_progress)   # data errors before the run dir
     except (ValueError, DataError) as err:
         parser.error(str(err))
-    run_dir = RunDir.create("gan", "lm", root=args.run_root)
-    run_dir.write_config(config)
-    run_dir.write_command(command)
-    trainer.run_dir = run_dir
-    print(f"run directory: {run_dir.path}  ({len(trainer.tokens)} SMILES, {len(trainer.model.vocab)} tokens, "
-          f"{trainer.steps_per_epoch} steps/epoch)", flush=True)
+    trainer.run_dir = _new_run_dir("lm", args, config, command, group)
+    if group.main:
+        print(f"run directory: {trainer.run_dir.path}  ({len(trainer.tokens)} SMILES, {len(trainer.model.vocab)} "
+              f"tokens, {trainer.steps_per_epoch} steps/epoch" + (f", {group.world} processes" if group.enabled
+                                                                 else "") + ")", flush=True)
     return _lm_report(trainer.run())
 
 
+def _new_run_dir(kind: str, args: argparse.Namespace, config: dict, command: list[str], group) -> RunDir:
+    """Rank 0 creates runs/gan/<kind>-<time>/ and writes the config and command; under torchrun the other ranks
+    open the same folder (they write nothing into it)."""
+    path = None
+    if group.main:
+        run_dir = RunDir.create("gan", kind, root=args.run_root)
+        run_dir.write_config(config)
+        run_dir.write_command(command)
+        path = str(run_dir.path)
+    path = distributed.share(path)
+    return run_dir if group.main else RunDir.open(path)
+
+
+def _ddp_line(result: RunResult) -> str | None:
+    digests = result.details.get("digests") or []
+    if result.details.get("ranks", 1) > 1:
+        return (f"data-parallel: {result.details['ranks']} processes, weights in sync "
+                f"(sha1 {digests[0] if digests else '?'})")
+    return None
+
+
 def _lm_report(result: RunResult) -> int:
+    if not distributed.info().main:
+        return 0
+    if (line := _ddp_line(result)) is not None:
+        print(line, flush=True)
     if result.stopped_by == "interrupt":
         return _interrupted(result, "lm")
     log_result_hparams(result)

@@ -22,7 +22,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from torch.nn.parallel import DistributedDataParallel
+
 from deep_arena.envs.molecule.render import molecule_grid
+from deep_arena.gan import distributed
 from deep_arena.gan.data import load_dataset
 from deep_arena.gan.lm.config import LMSettings
 from deep_arena.gan.lm.model import ChemicalLM
@@ -76,6 +79,9 @@ class LMTrainer:
         self.run_dir = run_dir
         self.progress_bar = progress_bar
         self.device = prepare_training(config)
+        self.dist = distributed.info()
+        if self.dist.enabled and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.dist.local_rank)
         from_dataset = smiles is None
         if smiles is None:
             smiles = load_dataset(config["dataset"], config["limit"])
@@ -102,11 +108,20 @@ class LMTrainer:
         self.train_set = set(smiles)
         self.held_out = [s for s in held_out if s in vocab]
         self.optimizer = torch.optim.Adam(self.model.net.parameters(), lr=config["lr"])
-        self.steps_per_epoch = math.ceil(len(self.tokens) / config["batch_size"])
+        # under torchrun each optimizer step takes one batch per rank (gan.distributed); one process: every batch
+        n_batches = math.ceil(len(self.tokens) / config["batch_size"])
+        if n_batches < self.dist.world:
+            raise ValueError(f"{n_batches} batches per epoch cannot feed {self.dist.world} processes; use a smaller "
+                             "batch_size or more data")
+        self.steps_per_epoch = n_batches // self.dist.world
+        self.train_net = (DistributedDataParallel(self.model.net, device_ids=[self.device.index]
+                                                  if self.device.type == "cuda" else None)
+                          if self.dist.enabled else self.model.net)
         self.counters = {"step": 0, "epoch": 0.0, "seconds": 0.0, "tokens": 0, "best_nll": math.inf,
                          "best_step": 0}
         self.last_samples: dict[str, float] = {}
         self.writer = None
+        self.digests: list[str] = []
         self._epoch_batches: tuple[int, list[np.ndarray]] | None = None
 
     # --- data -------------------------------------------------------------------------------------------------------
@@ -130,7 +145,8 @@ class LMTrainer:
         return self._epoch_batches[1]
 
     def batch(self, step: int) -> torch.Tensor:
-        idx = self.epoch_batches(step // self.steps_per_epoch)[step % self.steps_per_epoch]
+        idx = self.epoch_batches(step // self.steps_per_epoch)[(step % self.steps_per_epoch) * self.dist.world
+                                                                + self.dist.rank]
         width = int(self.lengths[idx].max())
         return torch.from_numpy(self.tokens[idx, :width].astype(np.int64)).to(self.device)
 
@@ -144,7 +160,7 @@ class LMTrainer:
         net = self.model.net
         net.train()
         start = torch.full((tokens.shape[0], 1), SmilesVocabulary.bos, dtype=torch.long, device=self.device)
-        logits, _ = net(torch.cat([start, tokens[:, :-1]], dim=1))
+        logits, _ = self.train_net(torch.cat([start, tokens[:, :-1]], dim=1))
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens.reshape(-1),
                                ignore_index=SmilesVocabulary.pad)
         if not torch.isfinite(loss):
@@ -165,15 +181,20 @@ class LMTrainer:
         cfg = self.config
         total = round(cfg["epochs"] * self.steps_per_epoch)
         start = self.counters["step"]
-        self.writer = make_writer(self.run_dir.path, purge_step=start or None)
+        main = self.dist.main
+        self.writer = make_writer(self.run_dir.path, purge_step=start or None) if main else distributed.NullWriter()
         budget = cfg["minutes"] * 60.0 if cfg["minutes"] else math.inf
         began, seconds_before = time.perf_counter(), self.counters["seconds"]
         losses: list[float] = []
         window_tokens, window_began = 0, time.perf_counter()
         with progress(total=total, initial=start, desc="chemical LM", unit="step",
-                      disable=not self.progress_bar) as bar, GracefulStop() as stop:
-            while (self.counters["step"] < total and seconds_before + time.perf_counter() - began < budget
-                   and not stop.requested):
+                      disable=not (self.progress_bar and main)) as bar, GracefulStop() as stop:
+            stopped = False
+            while self.counters["step"] < total:
+                # every rank stops at the same step: a signal to any one of them, or the time budget, stops all
+                stopped = distributed.agree(stop.requested)
+                if stopped or distributed.agree(seconds_before + time.perf_counter() - began >= budget):
+                    break
                 step = self.counters["step"]
                 lr = self.lr_at(step / self.steps_per_epoch)
                 for group in self.optimizer.param_groups:
@@ -195,15 +216,16 @@ class LMTrainer:
                     self.writer.add_scalar("train/epoch", self.counters["epoch"], step)
                     bar.set_postfix(loss=f"{np.mean(losses):.3f}", epoch=f"{self.counters['epoch']:.2f}")
                     losses, window_tokens, window_began = [], 0, now
-                if step % cfg["sample_every"] == 0:
+                if step % cfg["sample_every"] == 0 and main:
                     self.evaluate_samples()
                 if step % cfg["checkpoint_every"] == 0:
                     self.save()
-        if stop.requested and self.counters["step"] < total:
+        self.check_in_sync()
+        if stopped and self.counters["step"] < total:
             self.save()
             self.writer.close()
             return self.result(stopped_by="interrupt")
-        if self.counters["step"] % cfg["sample_every"]:
+        if self.counters["step"] % cfg["sample_every"] and main:
             self.evaluate_samples()
         self.save()
         self.writer.close()
@@ -256,7 +278,8 @@ class LMTrainer:
                                                     "best_step": int(c["best_step"]),
                                                     "steps_per_epoch": int(self.steps_per_epoch)},
                          stopped_by=stopped_by, details={"best_model": self.run_dir.path / "best_model.pt"
-                                                         if self.run_dir is not None else None})
+                                                         if self.run_dir is not None else None,
+                                                         "ranks": self.dist.world, "digests": list(self.digests)})
 
     # --- state ------------------------------------------------------------------------------------------------------
 
@@ -265,7 +288,16 @@ class LMTrainer:
                 "optimizer": self.optimizer.state_dict(), "counters": dict(self.counters),
                 "torch_rng": torch.get_rng_state()}
 
-    def save(self) -> Path:
+    def check_in_sync(self) -> None:
+        """Under torchrun: every rank's weights digest (``self.digests``); a RuntimeError when they differ."""
+        self.digests = distributed.gather_strings(distributed.weights_digest(self.model.net.state_dict()))
+        if len(set(self.digests)) > 1:
+            raise RuntimeError(f"data-parallel ranks ended with different weights: {self.digests}")
+
+    def save(self) -> Path | None:
+        """A checkpoint and ``model.pt`` (rank 0 only under torchrun; the others return None)."""
+        if not self.dist.main:
+            return None
         path = self.run_dir.checkpoint_path(self.counters["step"])
         save_checkpoint(path, self.state_dict())
         self.model.save(self.run_dir.path / "model.pt")

@@ -43,7 +43,7 @@ from deep_arena.runtime.tb import log_result_hparams
 from deep_arena.runtime.trainer import RunResult
 
 TASKS = ("reach", "push", "pick_and_place")
-ALGOS = ("sac", "tqc", "td3", "ppo")
+ALGOS = ("sac", "tqc", "td3", "ppo", "sbx_tqc", "sbx_sac")
 
 
 def build_parser() -> argparse.ArgumentParser:

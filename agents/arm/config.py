@@ -18,13 +18,13 @@ from deep_arena.runtime.settings import RunSettings, Settings, nested, setting
 __all__ = ["ALGOS", "ArmSettings", "DEFAULTS", "ExpertSettings", "OFF_POLICY", "TASKS", "default_config", "env_id"]
 
 TASKS = {"reach": "arena/ArmReach-v0", "push": "arena/ArmPush-v0", "pick_and_place": "arena/ArmPickAndPlace-v0"}
-ALGOS = ("sac", "tqc", "td3", "ppo")
-OFF_POLICY = ("sac", "tqc", "td3")
+ALGOS = ("sac", "tqc", "td3", "ppo", "sbx_tqc", "sbx_sac")   # sbx_*: SB3 in JAX (the [fast] extra)
+OFF_POLICY = ("sac", "tqc", "td3", "sbx_tqc", "sbx_sac")
 
 
 @dataclass
 class ExpertSettings(Settings):
-    """Expert start (push with SAC/TQC only; ``agents.arm.expert``), all before the first agent step, off by default:
+    """Expert start (push and pick-and-place, SAC/TQC only; ``agents.arm.expert``), all before the first agent step, off by default:
     demonstrations into the replay buffer, behaviour cloning of the actor, DAgger rounds, critic warm-up with the
     actor fixed; then optionally a cloning term in the actor loss while RL trains."""
 
@@ -34,6 +34,8 @@ class ExpertSettings(Settings):
     dagger_episodes: int = setting(100, low=0, help="policy episodes per DAgger round")
     critic_steps: int = setting(0, low=0, help="critic warm-up steps with the actor and entropy coefficient fixed")
     push_speed: float = setting(0.3, low=0.0, low_open=True, help="the expert's speed cap while pushing (action units)")
+    carry_speed: float = setting(0.3, low=0.0, low_open=True, help="pick-and-place: the expert's speed cap while "
+                                                                   "it holds the cube (action units)")
     seed: int = setting(10_000_000, low=0, help="reset seed of the first demonstration (then +1 per episode)")
     ent_coef: float = setting(0.01, low=0.0, help="starting entropy coefficient (auto ent_coef only; 0: SB3's): "
                                                   "SB3's 1 would wash the clone out within a few hundred updates")
@@ -101,8 +103,9 @@ class ArmSettings(RunSettings):
             raise ValueError("action_noise_sigma applies to off-policy algorithms; PPO explores with its own noise")
         if self.curriculum and self.vec_env == "subproc" and self.n_envs > 1:
             raise ValueError("a goal curriculum learns from every episode in this process; use vec_env=dummy with it")
-        if self.expert.episodes and (self.task != "push" or self.algo not in ("sac", "tqc")):
-            raise ValueError(f"the expert start has a scripted expert for push and fits a SAC/TQC actor; "
+        if self.expert.episodes and (self.task not in ("push", "pick_and_place") or self.algo not in ("sac", "tqc")):
+            raise ValueError(f"the expert start has scripted experts for push and pick_and_place and fits a SAC/TQC "
+                             f"actor; "
                              f"got task {self.task!r}, algo {self.algo!r}")
 
 
@@ -116,9 +119,13 @@ def env_id(task: str) -> str:
 
 
 def default_config(task: str = "reach", algo: str = "tqc") -> dict[str, Any]:
-    """DEFAULTS updated with the shipped ``<algo>.yml`` entry for the task's env id."""
+    """DEFAULTS updated with the shipped ``<algo>.yml`` entry for the task's env id (``sbx_tqc`` / ``sbx_sac``:
+    ``tqc.yml`` / ``sac.yml``, the same hyperparameters, unless a ``sbx_*.yml`` has an entry)."""
     if algo not in ALGOS:
         raise ValueError(f"unknown algorithm {algo!r}; choose from {', '.join(ALGOS)}")
-    config = deep_merge(DEFAULTS, load_hyperparams(algo, env_id(task)))
+    entry = load_hyperparams(algo, env_id(task))
+    if not entry and algo.startswith("sbx_"):
+        entry = load_hyperparams(algo.removeprefix("sbx_"), env_id(task))
+    config = deep_merge(DEFAULTS, entry)
     config["task"], config["algo"] = task, algo
     return config

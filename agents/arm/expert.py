@@ -1,4 +1,5 @@
-"""A scripted pushing expert for `arena/ArmPush-v0` and the "expert start" that uses it (Nair et al., 2018).
+"""Scripted experts for `arena/ArmPush-v0` and `arena/ArmPickAndPlace-v0` and the "expert start" that uses them
+(Nair et al., 2018).
 
 Push is the arm task where sparse-reward TQC + HER spends most of its budget finding the cube at all (rl-zoo trains
 FetchPush for about 1M steps). The expert start gives the off-policy learner what a person would: before the first
@@ -16,6 +17,12 @@ The controller reads only the public observation (see :class:`envs.arm.env.ArmEn
 cube on the goal-to-cube line, goes down to the table, and pushes towards the goal at a capped speed (momentum on
 the table carries the cube on), re-aiming from wherever the cube is; when the cube drifts sideways off the fingers
 it backs away, rises and comes round again. It solves about 96 % of default Push episodes.
+
+The pick-and-place controller (:func:`scripted_pick_and_place_action`) is as stateless: fingers open, it travels
+8 cm above the cube, goes down until the finger pads straddle the cube's centre, closes, and once the fingers rest
+on the cube (gap 4-7.5 cm, near the grip point) lifts it straight up, carries it at a capped speed
+(``carry_speed``, 0.3: 1.5 cm per step) at the goal's height (at least 7 cm above the table) and lowers it onto the
+goal; a cube dropped on the way is fetched again. It solves 994 of 1,000 default episodes (seeds 10,000,000 on).
 """
 
 from __future__ import annotations
@@ -65,6 +72,58 @@ def scripted_push_action(obs: dict[str, np.ndarray], push_speed: float = 0.3) ->
     return np.array([*move, -1.0], dtype=np.float32)
 
 
+PICK_ABOVE = 0.08     # approach height above the cube's centre (m)
+CARRY_MIN_Z = 0.47    # carrying height: at least 7 cm above the table top (z = 0.4)
+
+
+def scripted_pick_and_place_action(obs: dict[str, np.ndarray], carry_speed: float = 0.3) -> np.ndarray:
+    """The expert's action (dx, dy, dz, gripper) for one `ArmPickAndPlace` observation; ``carry_speed`` caps the
+    action while the cube is held (faster carrying flings it: 0.35 solves 97 %, 0.8 about 69 %)."""
+    o, goal = np.asarray(obs["observation"], dtype=np.float64), np.asarray(obs["desired_goal"], dtype=np.float64)
+    grip, gap, gap_rate, cube = o[0:3], float(o[6]), float(o[7]), o[8:11]
+    rel = cube - grip
+    dxy = float(np.linalg.norm(rel[:2]))
+    held = 0.04 < gap < 0.075 and abs(gap_rate) < 0.3 and dxy < 0.02 and abs(rel[2]) < 0.02
+    cap = 1.0
+    if held:
+        offset, cap, grip_cmd = grip - cube, carry_speed, -1.0
+        if float(np.linalg.norm(cube[:2] - goal[:2])) > 0.03:
+            height = max(float(goal[2]), CARRY_MIN_Z)
+            if cube[2] < CARRY_MIN_Z - 0.02:          # lift straight up first
+                target = np.array([grip[0], grip[1], height + offset[2]])
+            else:                                     # carry at the goal's height
+                target = np.array([goal[0], goal[1], height]) + offset
+        else:                                         # over the goal: put it there
+            target = goal + offset
+    elif dxy < 0.012:                                 # over (or at) the cube
+        if gap < 0.08 and rel[2] < -0.03:             # open before going down
+            target, grip_cmd = np.array([cube[0], cube[1], grip[2]]), 1.0
+        elif rel[2] < -0.008:                         # go down, open
+            target, grip_cmd = cube.copy(), 1.0
+        elif gap < 0.035 and abs(gap_rate) < 0.05:    # closed on nothing: open again
+            target, grip_cmd = cube.copy(), 1.0
+        else:                                         # close on it
+            target, grip_cmd = cube.copy(), -1.0
+    else:
+        if grip[2] < cube[2] + 0.05 and dxy < 0.06:   # low beside it: rise first
+            target = np.array([grip[0], grip[1], cube[2] + PICK_ABOVE])
+        else:
+            target = np.array([cube[0], cube[1], cube[2] + PICK_ABOVE])
+        grip_cmd = 1.0
+    move = np.clip((target - grip) / STEP, -cap, cap)
+    return np.array([*move, grip_cmd], dtype=np.float32)
+
+
+def expert_policy(task: str, speed: float):
+    """The scripted expert of ``task`` (``"push"`` or ``"pick_and_place"``) as ``act(obs) -> action``, ``speed``
+    its push or carry speed cap; ``ValueError`` for a task without one."""
+    if task == "push":
+        return lambda obs: scripted_push_action(obs, speed)
+    if task == "pick_and_place":
+        return lambda obs: scripted_pick_and_place_action(obs, speed)
+    raise ValueError(f"no scripted expert for task {task!r}; there are for push and pick_and_place")
+
+
 def play_episodes(env, episodes: int, seed: int, act) -> dict[str, Any]:
     """Play ``episodes`` episodes in ``env`` (a TimeLimit-wrapped `ArmPush`; episode ``i`` resets with ``seed + i``),
     choosing each action with ``act(obs)``. Returns ``{"transitions": [(obs, next_obs, action, reward, terminated,
@@ -82,9 +141,11 @@ def play_episodes(env, episodes: int, seed: int, act) -> dict[str, Any]:
     return {"transitions": transitions, "successes": np.asarray(successes)}
 
 
-def collect_demonstrations(env, episodes: int, seed: int, push_speed: float = 0.3) -> dict[str, Any]:
-    """``episodes`` episodes of the scripted expert (see :func:`play_episodes`)."""
-    return play_episodes(env, episodes, seed, lambda obs: scripted_push_action(obs, push_speed))
+def collect_demonstrations(env, episodes: int, seed: int, push_speed: float = 0.3,
+                           task: str = "push") -> dict[str, Any]:
+    """``episodes`` episodes of ``task``'s scripted expert (see :func:`play_episodes`), ``push_speed`` its speed
+    cap (pushing or carrying)."""
+    return play_episodes(env, episodes, seed, expert_policy(task, push_speed))
 
 
 def add_to_replay_buffer(model, transitions) -> None:
@@ -99,12 +160,14 @@ def add_to_replay_buffer(model, transitions) -> None:
                    np.array([terminated or truncated]), [{"TimeLimit.truncated": truncated and not terminated}])
 
 
-def labelled_states(transitions, push_speed: float = 0.3) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def labelled_states(transitions, push_speed: float = 0.3,
+                    task: str = "push") -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The states of ``transitions`` stacked per observation key, each labelled with the expert's action there
     (for the expert's own transitions that is the action taken; for the agent's, DAgger's query)."""
     keys = list(transitions[0][0])
     obs = {k: np.stack([t[0][k] for t in transitions]).astype(np.float32) for k in keys}
-    actions = np.stack([scripted_push_action(t[0], push_speed) for t in transitions]).astype(np.float32)
+    act = expert_policy(task, push_speed)
+    actions = np.stack([act(t[0]) for t in transitions]).astype(np.float32)
     return obs, actions
 
 

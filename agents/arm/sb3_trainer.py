@@ -74,6 +74,14 @@ def validate_config(config: dict[str, Any]) -> ArmSettings:
     return settings
 
 
+def _limit_xla_threads(threads: int | None) -> None:
+    """sbx (JAX) on the CPU: XLA's intra-op threads at ``threads`` like torch's (``XLA_FLAGS`` is read when jax is
+    imported, so only before that; an ``XLA_FLAGS`` already set wins)."""
+    if threads and "jax" not in sys.modules and "XLA_FLAGS" not in os.environ:
+        os.environ["XLA_FLAGS"] = (f"--xla_cpu_multi_thread_eigen={'true' if int(threads) > 1 else 'false'} "
+                                   f"intra_op_parallelism_threads={int(threads)}")
+
+
 def _setup_mujoco_gl() -> None:
     """Headless MuJoCo rendering needs ``MUJOCO_GL`` before mujoco is imported; EGL works on Mesa."""
     if "mujoco" not in sys.modules:
@@ -238,6 +246,8 @@ class ArmTrainer(SB3Trainer):
     settings_class = ArmSettings
 
     def __init__(self, config: dict[str, Any], run_dir: RunDir, progress_bar: bool = True, curriculum=None):
+        if str(config.get("algo", "")).startswith("sbx_"):
+            _limit_xla_threads(config.get("threads"))
         super().__init__(config, run_dir, progress_bar)
         if bool(self.config["curriculum"]) != (curriculum is not None):
             raise ValueError(f"config curriculum is {self.config['curriculum']!r} but "
@@ -248,6 +258,7 @@ class ArmTrainer(SB3Trainer):
         self.eval_env = None
         self.evaluation: EvaluationCallback | None = None
         self.checkpointer: Checkpointer | None = None
+        self._speed_mark: tuple[float, int] | None = None   # (time, gradient updates) at the last evaluation
 
     def algo_name(self) -> str:
         return self.config["algo"]
@@ -312,6 +323,7 @@ class ArmTrainer(SB3Trainer):
         log.record("eval/success_rate", float(r["successes"].mean()))
         log.record("eval/mean_return", float(r["returns"].mean()))
         log.record("eval/mean_final_distance", float(r["final_distances"].mean()))
+        self._log_update_rate(model)
         if self.regulariser is not None and self.regulariser.stats:
             for key, value in self.regulariser.stats.items():
                 log.record(f"expert/cloning_{key}", value)
@@ -329,6 +341,15 @@ class ArmTrainer(SB3Trainer):
             if picture is not None:
                 log_image(log, "curriculum/goals", picture)
         return r
+
+    def _log_update_rate(self, model) -> None:
+        """``time/updates_per_second``: gradient updates per wall-clock second since the last evaluation (the
+        evaluations themselves included; ``time/steps_per_second`` is the env steps' rate)."""
+        now, updates = time.perf_counter(), int(getattr(model, "_n_updates", 0))
+        if self._speed_mark is not None and now > self._speed_mark[0] and updates >= self._speed_mark[1]:
+            model.logger.record("time/updates_per_second", (updates - self._speed_mark[1]) / (now - self._speed_mark[0]))
+        model.logger.record("train/updates", updates)
+        self._speed_mark = (now, updates)
 
     def _write_video(self, log, frames: list, step: int) -> None:
         """``--video``: the evaluation episode as ``videos/eval_<step>.mp4`` (never over an existing file: a resumed
@@ -380,9 +401,10 @@ class ArmTrainer(SB3Trainer):
         seed, started = self.config["seed"], time.time()
         env = make_env(self.config)
         try:
-            demos = arm_expert.collect_demonstrations(env, cfg["episodes"], cfg["seed"], cfg["push_speed"])
+            task, speed = self.config["task"], self.expert_speed()
+            demos = arm_expert.collect_demonstrations(env, cfg["episodes"], cfg["seed"], speed, task)
             arm_expert.add_to_replay_buffer(model, demos["transitions"])
-            obs, actions = arm_expert.labelled_states(demos["transitions"], cfg["push_speed"])
+            obs, actions = arm_expert.labelled_states(demos["transitions"], speed, task)
             if cfg["normalise_inputs"]:
                 arm_expert.set_input_statistics(model, obs)
             losses = arm_expert.behaviour_cloning(model, obs, actions, cfg["bc_steps"], seed=seed)
@@ -394,7 +416,7 @@ class ArmTrainer(SB3Trainer):
                 print(f"DAgger round {round_ + 1}: the policy solves {played['successes'].mean():.0%} "
                       f"of {cfg['dagger_episodes']} episodes", flush=True)
                 arm_expert.add_to_replay_buffer(model, played["transitions"])
-                more_obs, more_actions = arm_expert.labelled_states(played["transitions"], cfg["push_speed"])
+                more_obs, more_actions = arm_expert.labelled_states(played["transitions"], speed, task)
                 obs = {k: np.concatenate([obs[k], more_obs[k]]) for k in obs}
                 actions = np.concatenate([actions, more_actions])
                 losses = arm_expert.behaviour_cloning(model, obs, actions, cfg["bc_steps"], seed=seed + round_ + 1)
@@ -419,6 +441,11 @@ class ArmTrainer(SB3Trainer):
         print(f"expert start: {cfg['episodes']} demonstrations ({demos['successes'].mean():.0%} successful), "
               f"{cfg['dagger_rounds']} DAgger rounds, {len(actions)} labelled states, {cfg['critic_steps']} critic "
               f"steps in {time.time() - started:.0f} s", flush=True)
+
+    def expert_speed(self) -> float:
+        """The scripted expert's speed cap: ``expert.push_speed`` for push, ``expert.carry_speed`` otherwise."""
+        cfg = self.config["expert"]
+        return cfg["push_speed"] if self.config["task"] == "push" else cfg["carry_speed"]
 
     def _load_expert_states(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         path = self.run_dir.checkpoints_dir / "expert_states.npz"

@@ -51,9 +51,9 @@ def search_space(space: SearchSpace, algo: str) -> None:
     space.choice("model.policy_kwargs.net_arch", NET_ARCH)
     if algo == "td3":
         space.float("action_noise_sigma", 0.0, 1.0)
-    else:
+    elif algo in ("sac", "tqc"):
         space.float("model.policy_kwargs.log_std_init", -4.0, 1.0)
-    if algo == "tqc":
+    if algo in ("tqc", "sbx_tqc"):
         space.int("model.top_quantiles_to_drop_per_net", 0, 5)
 
 

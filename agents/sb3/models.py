@@ -6,6 +6,7 @@ SB3's import time; the configs in :mod:`agents.sb3.settings` do not).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import warnings
@@ -26,27 +27,40 @@ from deep_arena.runtime.device import resolve_device
 from deep_arena.runtime.legacy_names import legacy_module_names
 from deep_arena.runtime.tb import make_writer
 
-__all__ = ["ALGORITHMS", "OFF_POLICY", "SECONDS_ATTR", "algo_class", "attach_tensorboard", "load_for_training",
+__all__ = ["ALGORITHMS", "OFF_POLICY", "OPTIONAL_ALGORITHMS", "SECONDS_ATTR", "algo_class", "attach_tensorboard", "load_for_training",
            "load_saved", "restore_replay_buffer", "saved_algo", "saved_progress", "trained_seconds"]
 
 #: The algorithms the runner builds, by the names configs and ``--algo`` use.
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "sac": SAC, "td3": TD3, "tqc": TQC,
                                               "maskable_ppo": MaskablePPO}
+#: Algorithms from optional packages, imported on first use: name -> (module, class). sbx (SB3 in JAX, the [fast]
+#: extra) trains the same algorithms with jitted updates, several times SB3's updates/s on a CPU
+#: (benchmarks/arm_learner_speed.py).
+OPTIONAL_ALGORITHMS: dict[str, tuple[str, str]] = {"sbx_tqc": ("sbx", "TQC"), "sbx_sac": ("sbx", "SAC")}
 #: The algorithms that keep a replay buffer (checkpointed beside the model).
-OFF_POLICY = ("sac", "tqc", "td3")
+OFF_POLICY = ("sac", "tqc", "td3", "sbx_tqc", "sbx_sac")
 
 # policy class module saved in a zip's ``data`` entry -> algorithm (PPO's MultiInputPolicy lives in common.policies)
-_POLICY_MODULES = {"sb3_contrib.tqc": "tqc", "sb3_contrib.common.maskable": "maskable_ppo",
+_POLICY_MODULES = {"sbx.tqc": "sbx_tqc", "sbx.sac": "sbx_sac", "sb3_contrib.tqc": "tqc", "sb3_contrib.common.maskable": "maskable_ppo",
                    "stable_baselines3.sac": "sac", "stable_baselines3.td3": "td3",
                    "stable_baselines3.common.policies": "ppo", "stable_baselines3.ppo": "ppo"}
 
 
 def algo_class(name: str) -> type[BaseAlgorithm]:
-    """The SB3 / sb3-contrib class for ``name`` (``"tqc"``, ``"maskable_ppo"``...); ``ValueError`` if unknown."""
+    """The SB3 / sb3-contrib / sbx class for ``name`` (``"tqc"``, ``"maskable_ppo"``, ``"sbx_tqc"``...);
+    ``ValueError`` if unknown, or if its optional package is not installed."""
+    if name in OPTIONAL_ALGORITHMS:
+        module, cls = OPTIONAL_ALGORITHMS[name]
+        try:
+            return getattr(importlib.import_module(module), cls)
+        except ImportError as err:
+            raise ValueError(f"algorithm {name!r} needs the {module} package ({err}); install it with "
+                             f"pip install -e '.[fast]'") from None
     try:
         return ALGORITHMS[name]
     except KeyError:
-        raise ValueError(f"unknown algorithm {name!r}; choose from {', '.join(ALGORITHMS)}") from None
+        names = (*ALGORITHMS, *OPTIONAL_ALGORITHMS)
+        raise ValueError(f"unknown algorithm {name!r}; choose from {', '.join(names)}") from None
 
 
 def saved_algo(path: str | os.PathLike[str], allowed: Iterable[str] | None = None) -> str:
@@ -62,7 +76,7 @@ def saved_algo(path: str | os.PathLike[str], allowed: Iterable[str] | None = Non
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as err:
         raise ValueError(f"{path}: not a Stable-Baselines3 model zip ({type(err).__name__}: {err})") from None
     algo = next((a for prefix, a in _POLICY_MODULES.items() if module.startswith(prefix)), None)
-    allowed = tuple(allowed) if allowed is not None else tuple(ALGORITHMS)
+    allowed = tuple(allowed) if allowed is not None else (*ALGORITHMS, *OPTIONAL_ALGORITHMS)
     if algo not in allowed:
         names = [a.upper() for a in allowed]
         expected = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

@@ -1,4 +1,4 @@
-"""The scripted push expert and the expert start of the arm trainer (demonstrations, cloning, critic warm-up)."""
+"""The scripted push and pick-and-place experts and the expert start of the arm trainer (demonstrations, cloning, critic warm-up)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,37 @@ def test_scripted_expert_pushes_the_cube_to_the_goal():
     assert len(demos["transitions"]) == 30 * 50
     actions = np.stack([t[2] for t in demos["transitions"]])
     assert actions.shape == (1500, 4) and np.all(np.abs(actions) <= 1) and np.all(actions[:, 3] == -1)
+
+
+def test_scripted_pick_and_place_expert_grasps_carries_and_places():
+    env = arm.make_env(arm.default_config("pick_and_place", "tqc"))
+    demos = arm_expert.collect_demonstrations(env, 20, seed=10_000_000, push_speed=0.3, task="pick_and_place")
+    env.close()
+    assert demos["successes"].mean() >= 0.85          # 994 of 1,000 from this seed on
+    actions = np.stack([t[2] for t in demos["transitions"]])
+    assert np.all(np.abs(actions) <= 1) and set(np.unique(actions[:, 3])) == {-1.0, 1.0}   # opens and closes
+    lifted = max(t[1]["achieved_goal"][2] for t in demos["transitions"])
+    assert lifted > 0.47                              # carried through the air, not pushed
+
+
+def test_expert_policy_names_the_tasks_it_has():
+    assert callable(arm_expert.expert_policy("pick_and_place", 0.3))
+    with pytest.raises(ValueError, match="no scripted expert for task 'reach'"):
+        arm_expert.expert_policy("reach", 0.3)
+
+
+def test_pick_and_place_expert_start_clones_the_pick_and_place_expert(tmp_path):
+    config = _push_config(episodes=3, bc_steps=20, dagger_rounds=1, dagger_episodes=1, critic_steps=5)
+    config.update(task="pick_and_place", total_steps=50, eval_every=50, checkpoint_every=50)
+    trainer = arm.ArmTrainer(config, RunDir.create("arm", "tqc", root=tmp_path), progress_bar=False)
+    trainer.setup()
+    assert trainer.model.replay_buffer.size() == (3 + 1) * 50
+    with np.load(trainer.run_dir.checkpoints_dir / "expert_states.npz") as saved:
+        obs = {k[4:]: saved[k] for k in saved.files if k.startswith("obs_")}
+        labels = saved["actions"]
+    first = {k: v[0] for k, v in obs.items()}
+    assert np.array_equal(labels[0], arm_expert.scripted_pick_and_place_action(first, 0.3))
+    assert trainer.run().stopped_by == "budget"
 
 
 def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_only(tmp_path, monkeypatch):
@@ -91,8 +122,8 @@ def test_expert_start_fills_her_buffer_clones_the_expert_and_warms_the_critic_on
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"task": "reach"}, "scripted expert for push"),
-    ({"algo": "td3"}, "scripted expert for push"),
+    ({"task": "reach"}, "scripted experts for push"),
+    ({"algo": "td3"}, "scripted experts for push"),
     ({"expert": {"episodes": -1}}, "expert.episodes"),
     ({"expert": {"episodes": 0, "bc_steps": 10}}, "need expert.episodes"),
     ({"expert": {"episodes": 0, "bc_alpha": 1.0}}, "need expert.episodes"),

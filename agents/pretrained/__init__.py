@@ -8,6 +8,7 @@ paths only. Loading goes through each family's task (:func:`deep_arena.agents.lo
 | `molecule-qed` | `molecule-qed.pt` | MolDQN network trained to maximise QED |
 | `arm-reach` | `arm-reach.zip` | TQC + HER policy for `arena/ArmReach-v0` (SB3 zip, no replay buffer) |
 | `arm-push` | `arm-push.zip` | TQC + HER policy for `arena/ArmPush-v0` after an expert start (SB3 zip) |
+| `arm-pick-and-place` | `arm-pick-and-place.zip` | TQC + HER policy for `arena/ArmPickAndPlace-v0` after an expert start (SB3 zip) |
 
 The README records the command, wall time, hardware and measured strength of each.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 PRETRAINED_DIR = Path(__file__).resolve().parent
 GO_MODELS = {7: "go-7x7.pt", 9: "go-9x9.pt"}
 MOLECULE_MODELS = {"molecule-qed": "molecule-qed.pt"}
-ARM_MODELS = {"arm-reach": "arm-reach.zip", "arm-push": "arm-push.zip", "arm-pick_and_place": "arm-pick_and_place.zip"}
+ARM_MODELS = {"arm-reach": "arm-reach.zip", "arm-push": "arm-push.zip", "arm-pick-and-place": "arm-pick-and-place.zip"}
 # every name -> file
 FILES = {**{f"go-{n}x{n}": f for n, f in GO_MODELS.items()}, **MOLECULE_MODELS, **ARM_MODELS}
 
@@ -41,7 +42,7 @@ def pretrained_path(name: str) -> Path:
 
 def pretrained_arm_path(task: str) -> Path:
     """The shipped SB3 model for the arm ``task`` (``"reach"``, ``"push"``...); ``ValueError`` if none is shipped."""
-    name = f"arm-{task}"
+    name = f"arm-{task}".replace("_", "-")   # pick_and_place -> arm-pick-and-place
     if name not in ARM_MODELS:
         raise ValueError(f"no pretrained model {name!r} shipped; available: {', '.join(available()) or 'none'}")
     return pretrained_path(name)

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from rdkit import Chem, RDLogger
+from rdkit import Chem, rdBase
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from deep_arena.agents.reinvent.config import ReinventSettings
@@ -166,14 +166,11 @@ class Reinvent:
         dfilter = DiversityFilter(s.diversity_filter.bucket_size, s.diversity_filter.min_score) \
             if s.diversity_filter.enabled else None
         started = time.perf_counter()
-        RDLogger.DisableLog("rdApp.*")
-        try:
+        with rdBase.BlockLogs():   # invalid samples would each print a parse error
             while not self.oracle.finished and (s.max_steps is None or self.steps < s.max_steps):
                 if not self._step(agent, optimizer, generator, rng, memory, dfilter):
                     break
-        finally:
-            RDLogger.EnableLog("rdApp.*")
-            self.seconds += time.perf_counter() - started
+        self.seconds += time.perf_counter() - started
         self.agent = agent
         return self.oracle.log
 
@@ -237,8 +234,8 @@ class Reinvent:
         self.steps += 1
         if self.on_step is not None:
             valid = [k for k in canon if k is not None]
-            self.on_step(self.steps, {"loss": float(loss), "validity": len(valid) / max(len(canon), 1),
+            self.on_step(self.steps, {"loss": float(loss.detach()), "validity": len(valid) / max(len(canon), 1),
                                       "mean_score": float(np.mean(scores)) if scores else 0.0,
                                       "mean_reward": float(rewards.mean()) if len(rewards) else 0.0,
-                                      "agent_nll": float(-agent_logp.mean()), "prior_nll": float(-prior_logp.mean())})
+                                      "agent_nll": float(-agent_logp.detach().mean()), "prior_nll": float(-prior_logp.mean())})
         return True

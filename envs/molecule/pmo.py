@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from rdkit import Chem, DataStructs, RDLogger
+from rdkit import Chem, DataStructs, rdBase
 from rdkit.Chem import QED, Crippen, rdFingerprintGenerator, rdMolDescriptors
 from rdkit.Chem.GraphDescriptors import BertzCT
 from rdkit.Chem.Pharm2D import Gobbi_Pharm2D, Generate
@@ -166,12 +166,8 @@ class PMOTask:
 def _parse(smiles: str) -> Mol | None:
     if not isinstance(smiles, str) or not smiles:
         return None
-    blocker = RDLogger.logger()
-    blocker.setLevel(RDLogger.CRITICAL)
-    try:
+    with rdBase.BlockLogs():
         return Chem.MolFromSmiles(smiles)
-    finally:
-        blocker.setLevel(RDLogger.WARNING)
 
 
 def _target(smiles: str) -> Mol:

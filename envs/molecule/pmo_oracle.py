@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-from rdkit import Chem, RDLogger
+from rdkit import Chem, rdBase
 
 from deep_arena.envs.molecule.pmo import diversity, get_task
 from deep_arena.envs.molecule.rewards import sa_score
@@ -47,12 +47,9 @@ def canonical(smiles: str) -> str | None:
     """RDKit's canonical SMILES of ``smiles``, or None when it does not parse (RDKit's log kept quiet)."""
     if not isinstance(smiles, str) or not smiles:
         return None
-    RDLogger.DisableLog("rdApp.*")
-    try:
+    with rdBase.BlockLogs():
         mol = Chem.MolFromSmiles(smiles)
         return None if mol is None else Chem.MolToSmiles(mol)
-    finally:
-        RDLogger.EnableLog("rdApp.*")
 
 
 def _top_mean(sorted_desc: np.ndarray, k: int) -> float:
@@ -96,6 +93,7 @@ class CallLog:
     scores: list[float] = field(default_factory=list)
     invalid: int = 0
     requests: int = 0
+    seconds: float = 0.0   # wall time of the run that made the calls (set by the optimiser)
 
     def __len__(self) -> int:
         return len(self.smiles)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """AlphaZero self-play on Ray actors against one process: positions/s of ``--actors N`` and of ``--actors 0``.
 
-    python benchmarks/alphazero_actors.py [--actors 2] [--board-size 9] [--minutes 2] [--json OUT.json]
+    python benchmarks/alphazero_actors.py [--actors 2] [--board-size 7] [--minutes 2] [--json OUT.json]
 
-Two ``train_go.py --algo alphazero`` runs with the trainer's defaults at ``--board-size`` (9), one after the other,
+Two ``train_go.py --algo alphazero`` runs with the trainer's defaults at ``--board-size`` (7, its default), one after the other,
 ``--minutes`` of training each, evaluation off; the only difference is ``--actors``:
 
 * one process (``--actors 0``): the trainer plays its own games, then trains, in turns (torch threads: all cores);
@@ -70,7 +70,7 @@ def train(actors: int, run_root: Path, args: argparse.Namespace) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--actors", type=int, default=2)
-    parser.add_argument("--board-size", type=int, default=9)
+    parser.add_argument("--board-size", type=int, default=7, help="default 7 (the trainer's default)")
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None)

@@ -1,0 +1,128 @@
+#!/usr/bin/env python
+"""PMO (Gao et al. 2022): one method on the 20 RDKit tasks x seeds, each under an oracle budget, and a table of
+AUC top-10 beside the published REINVENT, Graph GA and Genetic GFN rows (mean of 3 seeds in the paper).
+
+    python benchmarks/pmo.py --method reinvent --seeds 0 1 2 --out runs/pmo/reinvent [--tasks qed median1 ...]
+    python benchmarks/pmo.py --method reinvent --out runs/pmo/reinvent --table-only --write benchmarks/results/pmo_reinvent.md
+
+Resumable: each (task, seed) run writes OUT/<task>-seed<seed>/ (scripts/optimize_molecule.py's outputs) and is
+skipped when its summary.json exists; a folder without one (a killed run) is run again from scratch. The table
+(markdown, printed and written to --write) holds mean ± sd over the seeds done per task, the number of seeds, and the
+sums over the tasks done for us and for each published method on the same tasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from deep_arena.agents.molecule.optimize import METHODS, optimize
+from deep_arena.agents.molecule.optimize_cli import write_outputs
+from deep_arena.envs.molecule.pmo import TASK_NAMES
+
+# AUC top-10, mean of 3 seeds, from the PMO paper's table (as quoted in issue 20)
+PUBLISHED: dict[str, tuple[float, float, float]] = {
+    "albuterol_similarity": (0.882, 0.838, 0.949), "amlodipine_mpo": (0.635, 0.661, 0.761),
+    "celecoxib_rediscovery": (0.710, 0.630, 0.802), "deco_hop": (0.666, 0.619, 0.733),
+    "fexofenadine_mpo": (0.784, 0.760, 0.856), "isomers_c7h8n2o2": (0.852, 0.862, 0.969),
+    "isomers_c9h10n2o2pf2cl": (0.642, 0.719, 0.897), "median1": (0.356, 0.294, 0.379),
+    "median2": (0.276, 0.273, 0.294), "mestranol_similarity": (0.618, 0.579, 0.708),
+    "osimertinib_mpo": (0.837, 0.831, 0.860), "perindopril_mpo": (0.537, 0.538, 0.595),
+    "qed": (0.941, 0.940, 0.942), "ranolazine_mpo": (0.760, 0.728, 0.819), "scaffold_hop": (0.560, 0.517, 0.615),
+    "sitagliptin_mpo": (0.021, 0.433, 0.634), "thiothixene_rediscovery": (0.534, 0.479, 0.583),
+    "troglitazone_rediscovery": (0.441, 0.390, 0.511), "valsartan_smarts": (0.178, 0.000, 0.135),
+    "zaleplon_mpo": (0.358, 0.346, 0.552),
+}
+PUBLISHED_NAMES = ("REINVENT", "Graph GA", "Genetic GFN")
+
+
+def run_one(method: str, task: str, seed: int, budget: int, out: Path, prior: str, settings: dict) -> dict:
+    folder = out / f"{task}-seed{seed}"
+    done = folder / "summary.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    if folder.exists():
+        shutil.rmtree(folder)          # a run killed before its summary: start it again
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    log = optimize(task, budget, method, seed, settings=settings, prior=prior)
+    summary = {"task": task, "method": method, "seed": seed, **log.summary(),
+               "seconds": round(time.perf_counter() - started, 1), "settings": settings,
+               "prior": prior if method == "reinvent" else None, "machine": platform.machine()}
+    write_outputs(folder, log, f"{method} on {task}", summary)
+    return summary
+
+
+def collect(out: Path) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {}
+    for path in sorted(out.glob("*-seed*/summary.json")):
+        s = json.loads(path.read_text())
+        results.setdefault(s["task"], []).append(s)
+    return results
+
+
+def table(results: dict[str, list[dict]], method: str) -> str:
+    lines = [f"| task | ours: {method} (AUC top-10, mean ± sd) | seeds | minutes per run | "
+             + " | ".join(PUBLISHED_NAMES) + " |", "|---|---|---|---|---|---|---|"]
+    ours_sum, pub_sums, n_tasks = 0.0, np.zeros(3), 0
+    for task in TASK_NAMES:
+        pub = PUBLISHED[task]
+        runs = results.get(task, [])
+        if runs:
+            auc = np.array([r["auc_top10"] for r in runs])
+            minutes = np.mean([r["seconds"] for r in runs]) / 60
+            sd = f" ± {auc.std(ddof=1):.3f}" if len(auc) > 1 else ""
+            ours, seeds, mins = f"{auc.mean():.3f}{sd}", str(len(runs)), f"{minutes:.1f}"
+            ours_sum += auc.mean()
+            pub_sums += np.array(pub)
+            n_tasks += 1
+        else:
+            ours, seeds, mins = "–", "0", "–"
+        lines.append(f"| {task} | {ours} | {seeds} | {mins} | " + " | ".join(f"{v:.3f}" for v in pub) + " |")
+    all_pub = np.array(list(PUBLISHED.values())).sum(axis=0)
+    lines.append(f"| **sum over the {n_tasks} tasks run** | **{ours_sum:.3f}** | | | "
+                 + " | ".join(f"**{v:.3f}**" for v in pub_sums) + " |")
+    lines.append("| sum over all 20 (published) | | | | " + " | ".join(f"{v:.3f}" for v in all_pub) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--method", default="reinvent", choices=METHODS)
+    p.add_argument("--tasks", nargs="+", default=list(TASK_NAMES), metavar="TASK")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--budget", type=int, default=10_000)
+    p.add_argument("--out", type=Path, required=True, help="folder of per-(task, seed) results (resumable)")
+    p.add_argument("--prior", default="pretrained", help="reinvent's prior (default gan/pretrained/lm-moses.pt)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--table-only", action="store_true", help="only print the table of the results in --out")
+    p.add_argument("--write", type=Path, default=None, help="also write the table (markdown) here")
+    args = p.parse_args(argv)
+    unknown = [t for t in args.tasks if t not in TASK_NAMES]
+    if unknown:
+        p.error(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(TASK_NAMES)}")
+    from deep_arena.agents.molecule.optimize_cli import _nested  # lazy: the CLI's --set parser, only here
+
+    settings = _nested(args.overrides)
+    if not args.table_only:
+        for seed in args.seeds:
+            for task in args.tasks:
+                s = run_one(args.method, task, seed, args.budget, args.out, args.prior, settings)
+                print(f"{task} seed {seed}: AUC top-10 {s['auc_top10']:.3f}, top-10 mean {s['top10_mean']:.3f}, "
+                      f"{s['seconds'] / 60:.1f} min", flush=True)
+    text = table(collect(args.out), args.method)
+    print(text)
+    if args.write is not None:
+        args.write.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -144,7 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             writer.flush()
     seconds = time.perf_counter() - started
     summary: dict[str, Any] = {"task": name, "method": args.method, "seed": args.seed, **log.summary(),
-                               "seconds": round(seconds, 1), "settings": settings,
+                               "seconds": round(seconds, 1), "cpu_seconds": round(log.cpu_seconds, 1),
+                               "settings": settings,
                                "prior": str(args.prior) if args.method == "reinvent" else None,
                                "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
                                "command": " ".join(sys.argv)}
@@ -153,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         writer.close()
     write_outputs(args.out, log, f"{args.method} on {name}", summary)
     for key in ("calls", "auc_top1", "auc_top10", "auc_top100", "top1", "top10_mean", "diversity_top100",
-                "sa_top100", "seconds"):
+                "sa_top100", "seconds", "cpu_seconds"):
         value = summary[key]
         print(f"{key:>17}: {value:.4f}" if isinstance(value, float) else f"{key:>17}: {value}")
     for rank, (score, smiles) in enumerate(log.best(3), 1):

@@ -93,7 +93,8 @@ class CallLog:
     scores: list[float] = field(default_factory=list)
     invalid: int = 0
     requests: int = 0
-    seconds: float = 0.0   # wall time of the run that made the calls (set by the optimiser)
+    seconds: float = 0.0       # wall time of the run that made the calls (set by the optimiser)
+    cpu_seconds: float = 0.0   # its CPU time
 
     def __len__(self) -> int:
         return len(self.smiles)

@@ -114,6 +114,20 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--resume", type=Path, default=None, help="continue a run directory")
     lm.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_common_args(lm)
+    lg = sub.add_parser("latentgan", help="LatentGAN: SMILES heteroencoder + WGAN-GP on its latent vectors",
+                        description="Train a LatentGAN (gan/latentgan/): the heteroencoder, then the WGAN-GP.")
+    lg.add_argument("--dataset", default=None, help="moses (default), moses-test, qm9 or a SMILES file")
+    lg.add_argument("--limit", type=positive_int, default=None, help="use only the first N SMILES")
+    lg.add_argument("--ae-epochs", type=finite_float, default=None,
+                    help="heteroencoder passes over the data (default 1)")
+    lg.add_argument("--gan-epochs", type=finite_float, default=None,
+                    help="WGAN-GP passes over the encoded molecules (default 10)")
+    lg.add_argument("--minutes", type=minutes, default=None,
+                    help=f"wall-clock budget (the run's training time); {RESUME_RULE}")
+    lg.add_argument("--batch-size", type=positive_int, default=None, help="heteroencoder batch (default 128)")
+    lg.add_argument("--resume", type=Path, default=None, help="continue a run directory")
+    lg.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_common_args(lg)
     return parser
 
 
@@ -128,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         return _tabular(args, parser, argv)
     if args.kind == "lm":
         return _lm(args, parser, argv)
+    if args.kind == "latentgan":
+        return _latentgan(args, parser, argv)
     # each kind imports its own stack only when chosen (torch and RDKit here, torch and scikit-learn for tabular)
     from deep_arena.gan.trainer import DEFAULTS, MolGANTrainer, validate_config  # lazy: RDKit (keeps --help fast)
 
@@ -268,6 +284,69 @@ def _lm_run(args, parser, command, group, DEFAULTS, LMTrainer, validate_config) 
               f"tokens, {trainer.steps_per_epoch} steps/epoch" + (f", {group.world} processes" if group.enabled
                                                                  else "") + ")", flush=True)
     return _lm_report(trainer.run())
+
+
+def _latentgan(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    from deep_arena.gan.latentgan.trainer import DEFAULTS, LatentGANTrainer  # lazy: torch and RDKit
+
+    command = ["scripts/train_gan.py"] + list(sys.argv[1:] if argv is None else argv)
+    group, _ = distributed.setup(args.device)   # under torchrun: join the process group (gan.distributed)
+    try:
+        if args.resume is not None:
+            fixed = {"--dataset": args.dataset, "--limit": args.limit, "--batch-size": args.batch_size,
+                     "--config": args.config}
+            changes = {"ae_epochs": args.ae_epochs, "gan_epochs": args.gan_epochs, "minutes": args.minutes}
+            # --ae-epochs / --gan-epochs / --minutes on resume: the new totals of the run (not "that much more")
+            run_dir, ckpt, config = resume_run(args, parser, fixed, changes, "--ae-epochs, --gan-epochs, --minutes",
+                                               defaults=DEFAULTS)
+            try:
+                trainer = LatentGANTrainer(config, run_dir, progress_bar=not args.no_progress,
+                                           vocab_tokens=LatentGANTrainer.saved_vocabulary(ckpt))
+                trainer.load(ckpt)
+            except (ValueError, CheckpointError, DataError) as err:
+                parser.error(str(err))
+            if group.main:
+                run_dir.write_config(config)
+                run_dir.write_command(command)
+                print(f"resuming {run_dir.path} at step {trainer.counters['step']} of "
+                      f"{trainer.ae_total + trainer.gan_total} ({trainer.ae_total} heteroencoder, "
+                      f"{trainer.gan_total} WGAN-GP)", flush=True)
+            return _latentgan_report(trainer.run())
+        try:
+            config = build_config(args, DEFAULTS, cli_keys={"dataset": "dataset", "limit": "limit",
+                                                            "ae_epochs": "ae_epochs", "gan_epochs": "gan_epochs",
+                                                            "minutes": "minutes", "batch_size": "batch_size"})
+            resolve_device(config["device"])
+            trainer = LatentGANTrainer(config, None, progress_bar=not args.no_progress)  # data errors first
+        except (ValueError, DataError) as err:
+            parser.error(str(err))
+        trainer.run_dir = _new_run_dir("latentgan", args, config, command, group)
+        if group.main:
+            print(f"run directory: {trainer.run_dir.path}  ({len(trainer.smiles)} SMILES, "
+                  f"{len(trainer.model.vocab)} tokens; {trainer.ae_total} heteroencoder steps, then "
+                  f"{trainer.gan_total} WGAN-GP steps on {len(trainer.gan_smiles)} encoded molecules"
+                  + (f"; {group.world} processes" if group.enabled else "") + ")", flush=True)
+        return _latentgan_report(trainer.run())
+    finally:
+        distributed.shutdown()
+
+
+def _latentgan_report(result: RunResult) -> int:
+    if not distributed.info().main:
+        return 0
+    if (line := _ddp_line(result)) is not None:
+        print(line, flush=True)
+    if result.stopped_by == "interrupt":
+        return _interrupted(result, "latentgan")
+    log_result_hparams(result)
+    m, c = result.metrics, result.counters
+    parts = [f"{k} {m[k]:.3f}" for k in ("reconstruction", "reconstruction_canonical", "validity", "uniqueness",
+                                          "novelty") if k in m]
+    print(f"steps {c['steps']} ({c['ae_steps']} heteroencoder of {c['ae_total']}, {c['gan_steps']} WGAN-GP of "
+          f"{c['gan_total']}) in {m['seconds']:.0f} s; " + ", ".join(parts))
+    print(f"model: {result.model_path}")
+    print(f"run directory: {result.run_dir} ({folder_size_text(result.run_dir)})")
+    return 0
 
 
 def _new_run_dir(kind: str, args: argparse.Namespace, config: dict, command: list[str], group) -> RunDir:

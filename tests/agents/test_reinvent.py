@@ -91,3 +91,17 @@ def test_diversity_filter_and_memory():
         m.add(f"s{i}", r, torch.tensor([5, 2]), -3.0)
     assert sorted(m.entries) == ["s1", "s2"]
     assert len(m.sample(2, np.random.default_rng(0))) == 2
+
+
+def test_critic_is_mixed_into_the_reward_not_the_log(prior):
+    seen = []
+
+    def critic(mol) -> float:
+        seen.append(Chem.MolToSmiles(mol))
+        return 1.0
+
+    oracle = Oracle("qed", budget=40)
+    log = Reinvent(prior, oracle, ReinventSettings.from_dict({"batch_size": 32, "critic_weight": 0.5}),
+                   critic=critic).run()
+    assert seen and len(log) == 40
+    assert log.scores[0] == pytest.approx(Chem.QED.qed(Chem.MolFromSmiles(log.smiles[0])))

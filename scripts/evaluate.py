@@ -37,6 +37,14 @@ samples.png::
 
     .venv/bin/python scripts/evaluate.py gan --model pretrained --n 10000 [--samples designs.smi]
 
+A chemical language model or LatentGAN (a run directory, its model.pt, or lm-moses / latentgan-moses) gets MOSES's
+metrics by default (gan.moses_metrics: valid, unique@1k/@10k, FCD/SNN/Frag/Scaf against Test and TestSF, IntDiv1/2,
+Filters, Novelty against MOSES train; --metrics moses for a MolGAN too); writes results.json, moses_metrics.csv,
+moses_metrics.md and samples.png::
+
+    .venv/bin/python scripts/evaluate.py gan --model lm-moses --n 30000
+    .venv/bin/python scripts/evaluate.py gan --model runs/gan/latentgan-... --n 30000 --scaffold-split fcd
+
 Tabular GAN: utility of synthetic rows (gan.tabular.evaluate) over 5 seeds: per seed a stratified 70/30 split, a fresh
 GAN with the model file's settings trained on the 70 % (the model's own weights saw every row and are not scored), TSTR
 against TRTR, and minority-class F1 / PR-AUC of a random forest on real + synthetic minority rows against real +
@@ -104,6 +112,11 @@ def add_gan_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="graph decoding (default: the model's; see gan.molgan.MolGAN.sample_graphs)")
     g.add_argument("--temperature", type=positive_float, default=None,
                    help="divide the generator's logits by this before decoding (default: the model's, 1.0 unless set)")
+    g.add_argument("--metrics", choices=["basic", "moses"], default=None,
+                   help="basic (gan.metrics) or moses (gan.moses_metrics); default: moses for a language model or "
+                        "LatentGAN, basic for a MolGAN")
+    g.add_argument("--scaffold-split", choices=["all", "fcd", "none"], default="all",
+                   help="MOSES metrics against the scaffold test set: all (FCD, SNN, Frag, Scaf), fcd only, none")
     g.add_argument("--seed", type=seed_arg, default=0)
     g.add_argument("--device", type=device, default="cpu")
     g.add_argument("--out", default=None, help="output folder (default: a fresh runs/gan/eval-<timestamp>/); a name "
@@ -115,7 +128,8 @@ def add_gan_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run_gan(args: argparse.Namespace) -> int:
-    from deep_arena.gan.evaluate import evaluate_generator, load_generator  # lazy: torch + RDKit (keeps --help fast)
+    from deep_arena.gan.evaluate import (  # lazy: torch + RDKit (keeps --help fast)
+        evaluate_generator, evaluate_moses, generator_kind, load_generator)
 
     if args.out is not None and args.out.endswith((".smi", ".txt")):   # `--out designs.smi`: the samples file
         args.samples, args.out = Path(args.out), None
@@ -129,6 +143,9 @@ def run_gan(args: argparse.Namespace) -> int:
     except (ValueError, CheckpointError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    kind = generator_kind(gan)
+    if (args.metrics or ("basic" if kind == "molgan" else "moses")) == "moses":
+        return _run_moses(args, gan, kind, out, evaluate_moses)
     try:
         result = evaluate_generator(gan, args.n, out, train_data=args.train_data, reference=args.reference,
                                     fcd_n=args.fcd_n, with_fcd=not args.no_fcd, seed=args.seed,
@@ -148,6 +165,25 @@ def run_gan(args: argparse.Namespace) -> int:
     result.update({"model": args.model, "seed": args.seed, "command": sys.argv})
     (out / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"results: {out / 'results.json'}   plots: {out / 'properties.png'}, {out / 'samples.png'}")
+    return 0
+
+
+def _run_moses(args: argparse.Namespace, gan, kind: str, out: Path, evaluate_moses) -> int:
+    label = f"{kind} ({Path(args.model).name if args.model not in ('pretrained',) else 'molgan-qm9'}, n={args.n})"
+    try:
+        result = evaluate_moses(gan, args.n, out, seed=args.seed, with_fcd=not args.no_fcd,
+                                scaffold_split=args.scaffold_split, device=str(resolve_device(args.device)),
+                                label=label, samples_path=args.samples)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print((out / "moses_metrics.md").read_text(encoding="utf-8"), end="")
+    print(f"({result['n_valid']} valid of {result['n']}; metrics took {result['metric_seconds']:.0f} s, "
+          f"{result['metric_cpu_seconds']:.0f} s of CPU)")
+    result.update({"model": args.model, "seed": args.seed, "command": sys.argv})
+    (out / "results.json").write_text(json.dumps(result, indent=2, default=float) + "\n", encoding="utf-8")
+    print(f"results: {out / 'results.json'}   table: {out / 'moses_metrics.csv'}, {out / 'moses_metrics.md'}   "
+          f"molecules: {out / 'samples.png'}")
     return 0
 
 

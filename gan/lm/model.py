@@ -78,14 +78,22 @@ class ChemicalLM:
     def decode(self, tokens: torch.Tensor) -> list[str]:
         return [self.vocab.decode(row) for row in tokens.tolist()]
 
+    def next_token_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """The network's logits with the padding and start tokens ruled out (-inf): the model's next-token
+        distribution, used alike by sampling and by the likelihoods (so an untrained network cannot write a padding
+        or start token into a SMILES, and a sample's log-probability is its likelihood)."""
+        mask = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device)
+        mask[[SmilesVocabulary.pad, SmilesVocabulary.bos]] = True
+        return logits.masked_fill(mask, float("-inf"))
+
     def log_likelihood_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
         """Log-probability of each row of ``tokens`` (as :meth:`encode` writes them), summed over its tokens up to
         and including the end token; differentiable."""
         tokens = tokens.to(self.device)
         start = torch.full((tokens.shape[0], 1), SmilesVocabulary.bos, dtype=torch.long, device=self.device)
         logits, _ = self.net(torch.cat([start, tokens[:, :-1]], dim=1))
-        logp = torch.log_softmax(logits, dim=-1).gather(2, tokens.unsqueeze(-1)).squeeze(-1)
-        return (logp * (tokens != SmilesVocabulary.pad)).sum(dim=1)
+        logp = torch.log_softmax(self.next_token_logits(logits), dim=-1).gather(2, tokens.unsqueeze(-1)).squeeze(-1)
+        return torch.where(tokens != SmilesVocabulary.pad, logp, torch.zeros_like(logp)).sum(dim=1)
 
     def sample_tokens(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0,
                       grad: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,12 +111,12 @@ class ChemicalLM:
             out = []
             for _ in range(self.max_length):
                 logits, hidden = self.net(token, hidden)
-                logits = logits[:, -1]
+                logits = self.next_token_logits(logits[:, -1])
                 probs = torch.softmax(logits.detach() / temperature, dim=-1)
                 nxt = torch.multinomial(probs, 1, generator=generator).squeeze(1)
                 nxt = torch.where(done, torch.full_like(nxt, SmilesVocabulary.pad), nxt)
                 step_logp = torch.log_softmax(logits, dim=-1).gather(1, nxt.unsqueeze(1)).squeeze(1)
-                logp_sum = logp_sum + step_logp * (~done)
+                logp_sum = logp_sum + torch.where(done, torch.zeros_like(step_logp), step_logp)
                 out.append(nxt)
                 done = done | (nxt == SmilesVocabulary.eos)
                 if bool(done.all()):
@@ -121,7 +129,11 @@ class ChemicalLM:
     def sample(self, n: int, seed: int | None = None, temperature: float = 1.0, batch_size: int = 1024
                ) -> list[str]:
         """``n`` SMILES strings as the model writes them (invalid ones included); the same seed gives the same
-        list on the same device."""
+        list on the same device (``n`` 0: an empty list)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n must be a number of SMILES >= 0, got {n!r}")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
         generator = torch.Generator(device=self.device)
         if seed is not None:
             generator.manual_seed(int(seed))

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from deep_arena.agents.alphazero import trainer as az
+from deep_arena.agents.alphazero import expert as expert_module
 from deep_arena.agents.alphazero.expert import ExpertConfig, expert_games, expert_samples
-from deep_arena.runtime import COMMON_DEFAULTS, RunDir, deep_merge, merge_config
+from deep_arena.agents.go import commands
+from deep_arena.runtime import COMMON_DEFAULTS, RunDir, deep_merge, load_checkpoint, merge_config
 from deep_arena.envs.go import features
 from deep_arena.envs.go.game import BLACK, WHITE, GoGame
 from deep_arena.envs.go.gnugo import gnugo_path
@@ -108,3 +110,25 @@ def test_bad_expert_workers_are_refused():
     config = merge_config(deep_merge(COMMON_DEFAULTS, az.DEFAULTS), overrides=["iterations=1", "expert.workers=0"])
     with pytest.raises(ValueError, match="expert.workers"):
         az.validate_config(config)
+
+
+@needs_gnugo
+def test_cli_workers_flag_plays_the_expert_games_in_a_pool(tmp_path, monkeypatch):
+    """arena-train go --workers 2 sets expert.workers: the trainer's expert stage asks expert_games for 2 workers."""
+    asked = []
+
+    def spy(config, *args, workers=None, **kwargs):
+        asked.append(workers)
+        return expert_module.expert_games(config, *args, workers=workers, **kwargs)
+
+    monkeypatch.setattr(az, "expert_games", spy)
+    sets = ["positions_per_iteration=16", "min_replay=16", "selfplay.parallel_games=4", "selfplay.simulations=4",
+            "selfplay.fast_simulations=2", "net.channels=8", "net.blocks=1", "eval.games_vs_random=0",
+            "eval.games_vs_gnugo=0", "train.batch_size=16", "threads=1", "expert.games=4", "expert.gnugo_level=0",
+            "expert.train_steps=2"]
+    argv = ["--board-size", "5", "--steps", "1", "--workers", "2", "--no-progress", "--device", "cpu",
+            "--run-root", str(tmp_path), *[a for s in sets for a in ("--set", s)]]
+    assert commands.train(argv) == 0
+    assert asked == [2]
+    (run,) = (tmp_path / "go").glob("alphazero-*")
+    assert load_checkpoint(RunDir(run).latest_checkpoint())["counters"]["expert_games"] == 4

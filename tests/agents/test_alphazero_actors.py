@@ -1,7 +1,7 @@
 """Self-play actors on Ray (agents.alphazero.actors, ``arena-train go --actors N``).
 
-The Ray tests skip when ray is not installed (``pip install -e '.[scale]'``); each starts a local Ray (about 5-10 s)
-and stays under a minute on a shared 2-core machine."""
+The Ray tests skip when ray is not installed (``pip install -e '.[scale]'``); they share one local Ray (its start
+takes 5-10 s) and each stays under a minute on a shared 2-core machine."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ TINY_SETS = ["positions_per_iteration=32", "min_replay=32", "replay_capacity=100
              "selfplay.simulations=8", "selfplay.fast_simulations=2", "net.channels=8", "net.blocks=1",
              "eval.games_vs_random=2", "eval.games_vs_gnugo=0", "eval.sims=4", "checkpoint_every=1", "threads=1",
              "train.batch_size=32"]
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray for this module's Ray tests (a pool that finds Ray running uses it and leaves it running)."""
+    import ray  # lazy: ray is optional; only the tests marked needs_ray use this fixture
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    yield ray
+    ray.shutdown()
 
 
 def tiny_config(**changes) -> dict:
@@ -80,7 +90,7 @@ def test_actor_flags_are_alphazero_only(capsys) -> None:
 
 
 @needs_ray
-def test_cli_run_with_two_actors_completes_and_resumes(tmp_path) -> None:
+def test_cli_run_with_two_actors_completes_and_resumes(tmp_path, local_ray) -> None:
     """arena-train go --actors 2 on 5x5: an iteration fed by two Ray actors, the rate tags and the mean inference
     batch in TensorBoard; --resume with actors continues the run."""
     sets = [a for s in TINY_SETS for a in ("--set", s)]
@@ -102,7 +112,7 @@ def test_cli_run_with_two_actors_completes_and_resumes(tmp_path) -> None:
 
 
 @needs_ray
-def test_sigkilled_actor_is_replaced_and_the_run_goes_on(tmp_path) -> None:
+def test_sigkilled_actor_is_replaced_and_the_run_goes_on(tmp_path, local_ray) -> None:
     """SIGKILL one actor's process between two iterations: its pending call fails, the pool starts a new actor with
     the learner's weights, and the run finishes all its iterations."""
     config = tiny_config(iterations=4, selfplay={"actors": 2}, positions_per_iteration=64, checkpoint_every=10)
@@ -123,4 +133,4 @@ def test_sigkilled_actor_is_replaced_and_the_run_goes_on(tmp_path) -> None:
     result = trainer.run()
     assert killed and result.counters["iteration"] == 4
     assert pool.restarts >= 1
-    assert not pool.actors  # closed with the run
+    assert not pool.actors and local_ray.is_initialized()  # actors gone with the run; Ray it did not start stays

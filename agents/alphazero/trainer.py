@@ -1,7 +1,9 @@
 """AlphaZero training loop for Go: self-play -> replay buffer -> SGD on (policy, value) targets, repeated.
 
 One iteration:
-1. self-play (`SelfPlay`) adds at least ``positions_per_iteration`` positions of finished games to the replay buffer;
+1. self-play (`CompiledSelfPlay`, `SelfPlay` with ``selfplay.engine=python``, or with ``selfplay.actors=N`` the Ray
+   actors of `actors.ActorPool`, which keep playing while the learner trains and get the new weights after each
+   training phase) adds at least ``positions_per_iteration`` positions of finished games to the replay buffer;
 2. ``train_steps = positions_added * sample_reuse / batch_size`` minibatch updates, each sample under a random board
    symmetry of the 8 (augmentation);
 3. logging; every ``eval_every`` iterations a match against a random player and against GNU Go, with an Elo

@@ -5,6 +5,7 @@
     python scripts/train_go.py --resume runs/go/alphazero-20261125-120000 [--minutes 60 (more)]
     python scripts/train_go.py --resume runs/go/maskable_ppo-20261125-120000 [--steps 100000 (more)]
     python scripts/train_go.py --board-size 9 --algo alphazero --minutes 60 --init-from runs/go/.../model.pt
+    python scripts/train_go.py --board-size 9 --algo alphazero --minutes 60 --actors 2   # Ray self-play actors
     python scripts/train_go.py --board-size 7 --komi 9.5 --algo alphazero --minutes 60 \
         --set expert.games=1600 --set expert.train_steps=3000 --set replay_capacity=80000
 

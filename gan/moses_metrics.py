@@ -33,6 +33,7 @@ shuffled: its first 10,000 molecules are at FCD 3.36 from the whole set, so neve
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import time
 import warnings
@@ -286,6 +287,7 @@ def frechet_distance(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> floa
     return float(calculate_frechet_distance(a["mu"], a["sigma"], b["mu"], b["sigma"]))
 
 
+@functools.lru_cache(maxsize=2)
 def _shipped_stats(split: str) -> dict[str, Any]:
     path = package_dir("moses")
     if path is None:

@@ -286,6 +286,8 @@ class LatentGANTrainer:
                     self.check()
                 if step % cfg["checkpoint_every"] == 0 or phase_end:
                     self.save()
+        for k, v in window.items():   # the steps since the last logged point
+            self.writer.add_scalar(k, float(np.mean(v)), c["step"])
         self.check_in_sync()
         if stopped and c["gan_step"] < self.gan_total:
             self.save()

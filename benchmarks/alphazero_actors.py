@@ -6,7 +6,8 @@
 Two ``train_go.py --algo alphazero`` runs with the trainer's defaults at ``--board-size`` (7, its default), one after the other,
 ``--minutes`` of training each, evaluation off; the only difference is ``--actors``:
 
-* one process (``--actors 0``): the trainer plays its own games, then trains, in turns (torch threads: all cores);
+* one process (``--actors 0``): the trainer plays its own games, then trains, in turns (torch threads: all cores,
+  or ``--baseline-threads``);
 * ``--actors N``: N Ray actor processes (one torch thread each) play all the time and the learner trains on what
   arrives.
 
@@ -56,11 +57,13 @@ def rates(run: Path) -> dict[str, float]:
             "iterations": len(positions), "positions": positions[-1], "minutes": minutes[-1]}
 
 
-def train(actors: int, run_root: Path, args: argparse.Namespace) -> Path:
+def train(actors: int, run_root: Path, args: argparse.Namespace, threads: int | None = None) -> Path:
     cmd = [sys.executable, str(ROOT / "scripts" / "train_go.py"), "--algo", "alphazero", "--board-size",
            str(args.board_size), "--minutes", str(args.minutes), "--no-progress", "--device", "cpu",
            "--run-root", str(run_root), "--actors", str(actors), "--seed", str(args.seed),
            "--set", f"eval_every={10**6}", "--set", "eval.games_vs_random=0", "--set", "eval.games_vs_gnugo=0"]
+    if threads is not None:
+        cmd += ["--set", f"threads={threads}"]
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     (run,) = (run_root / "go").iterdir()
@@ -73,6 +76,8 @@ def main() -> int:
     parser.add_argument("--board-size", type=int, default=7, help="default 7 (the trainer's default)")
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baseline-threads", type=int, default=None,
+                        help="torch threads of the one-process run (default: the trainer's, all cores)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.platform(),
@@ -80,7 +85,7 @@ def main() -> int:
                "args": vars(args)}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        results["one_process"] = rates(train(0, tmp / "runs-one", args))
+        results["one_process"] = rates(train(0, tmp / "runs-one", args, args.baseline_threads))
         results[f"actors_{args.actors}"] = rates(train(args.actors, tmp / "runs-actors", args))
     one, many = results["one_process"], results[f"actors_{args.actors}"]
     key = "end_to_end_positions_per_second"

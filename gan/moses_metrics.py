@@ -54,7 +54,7 @@ from deep_arena.gan.data import DataError, _MOSES_HINT, load_moses, package_dir
 __all__ = ["ALLOWED_ATOMS", "MOSES_SPLITS", "get_mol", "canonical", "fraction_valid", "fraction_unique",
            "novelty", "morgan_fingerprints", "tanimoto_aggregate", "snn", "internal_diversity", "fragments",
            "scaffolds", "cosine_counts", "passes_filters", "fraction_passes_filters", "chemnet_activations",
-           "gaussian_stats", "frechet_distance", "reference_statistics", "moses_train_set", "moses_metrics",
+           "gaussian_stats", "frechet_distance", "fcd_to_moses", "reference_statistics", "moses_train_set", "moses_metrics",
            "METRIC_ORDER"]
 
 ALLOWED_ATOMS = frozenset({"C", "N", "S", "O", "F", "Cl", "Br", "H"})
@@ -308,6 +308,20 @@ def reference_statistics(split: str = "test", with_fcd: bool = True) -> dict[str
     if with_fcd:
         out["fcd"] = {"mu": np.asarray(shipped["FCD"]["mu"]), "sigma": np.asarray(shipped["FCD"]["sigma"])}
     return out
+
+
+@functools.lru_cache(maxsize=2)
+def _fcd_stats(split: str) -> dict[str, np.ndarray]:
+    stats = _shipped_stats.__wrapped__(split)   # not kept in the cache: the fingerprints are 180 MB
+    return {"mu": np.asarray(stats["FCD"]["mu"]), "sigma": np.asarray(stats["FCD"]["sigma"])}
+
+
+def fcd_to_moses(smiles: Sequence[str], split: str = "test", device: str = "cpu") -> float | None:
+    """FCD of valid canonical ``smiles`` to a MOSES split's shipped statistics; None when fcd_torch or molsets is
+    not installed or fewer than 2 molecules are given (training checks use it on their samples)."""
+    if len(smiles) < 2 or package_dir("fcd_torch") is None or package_dir("moses") is None:
+        return None
+    return frechet_distance(gaussian_stats(chemnet_activations(smiles, device=device)), _fcd_stats(split))
 
 
 _TRAIN: set[str] | None = None

@@ -58,6 +58,8 @@ class LatentGANSettings(RunSettings):
     log_every: int = setting(100, low=1, help="steps between logged points")
     sample_every: int = setting(2000, low=1, help="steps between checks (reconstruction; decoded samples)")
     sample_n: int = setting(500, low=1, help="molecules per check")
+    sample_fcd: bool = setting(True, help="also log the FCD of each check's valid samples to MOSES test "
+                                          "(samples/fcd_test; skipped without fcd_torch and molsets)")
     checkpoint_every: int = setting(2000, low=1)
     keep_checkpoints: int | None = setting(3, low=1, help="newest checkpoints kept; null keeps every one")
     threads: int | None = setting(None, low=1, help="torch CPU threads; default all cores")

@@ -34,7 +34,7 @@ from rdkit import Chem, RDLogger
 from torch.nn.parallel import DistributedDataParallel
 
 from deep_arena.envs.molecule.render import molecule_grid
-from deep_arena.gan import distributed
+from deep_arena.gan import distributed, moses_metrics
 from deep_arena.gan.data import load_dataset
 from deep_arena.gan.latentgan.config import LatentGANSettings
 from deep_arena.gan.latentgan.model import LatentGAN
@@ -224,6 +224,10 @@ class LatentGANTrainer:
         unique = set(valid)
         out = {"validity": len(valid) / len(samples), "uniqueness": len(unique) / max(1, len(valid)),
                "novelty": len(unique - self.train_set) / max(1, len(unique))}
+        if self.config["sample_fcd"]:
+            fcd = moses_metrics.fcd_to_moses(valid, device=str(self.device))
+            if fcd is not None:
+                out["fcd_test"] = fcd
         if valid:
             try:
                 self.writer.add_image("samples/molecules", molecule_grid(list(dict.fromkeys(valid))[:16],

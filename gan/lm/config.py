@@ -42,6 +42,9 @@ class LMSettings(RunSettings):
     sample_every: int = setting(2000, low=1, help="steps between sample checks (validity, uniqueness, novelty, "
                                                   "held-out likelihood, molecule grid)")
     sample_n: int = setting(1000, low=1, help="molecules sampled per check")
+    sample_fcd: bool = setting(True, help="also log the FCD of each check's valid samples to MOSES test "
+                                          "(samples/fcd_test; ChemNet, about 10 s per 1,000 molecules on a CPU core; "
+                                          "skipped without fcd_torch and molsets)")
     checkpoint_every: int = setting(2000, low=1, help="steps between checkpoints")
     keep_checkpoints: int | None = setting(3, low=1, help="newest checkpoints kept; null keeps every one")
     threads: int | None = setting(None, low=1, help="torch CPU threads; default all cores")

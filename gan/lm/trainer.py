@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from deep_arena.envs.molecule.render import molecule_grid
-from deep_arena.gan import distributed
+from deep_arena.gan import distributed, moses_metrics
 from deep_arena.gan.data import load_dataset
 from deep_arena.gan.lm.config import LMSettings
 from deep_arena.gan.lm.model import ChemicalLM
@@ -249,6 +249,10 @@ class LMTrainer:
         nll = self.held_out_nll()
         if nll is not None:
             out["held_out_nll"] = nll
+        if cfg["sample_fcd"]:
+            fcd = moses_metrics.fcd_to_moses(valid, device=str(self.device))
+            if fcd is not None:
+                out["fcd_test"] = fcd
         for k, v in out.items():
             self.writer.add_scalar(f"samples/{k}" if k != "held_out_nll" else "valid/nll_per_molecule", v, step)
         self.last_samples = out

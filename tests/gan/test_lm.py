@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from deep_arena.gan.data import package_dir
 from deep_arena.gan.distributed import weights_digest
 from deep_arena.gan.lm import ChemicalLM, SmilesVocabulary, TokenError, tokenize
 from deep_arena.runtime import load_checkpoint
@@ -25,7 +26,7 @@ torch.set_num_threads(1)
 SMILES = ["CCO", "c1ccccc1Cl", "C[NH3+]", "Brc1ccc2ccccc2c1", "C1CC2CC%10CC2C1%10", "O=C(O)[C@@H](N)C"]
 TINY = ["--batch-size", "16", "--set", "model.hidden_size=16", "--set", "model.embedding_dim=8", "--set",
         "model.layers=1", "--set", "sample_n=20", "--set", "sample_every=5", "--set", "checkpoint_every=5",
-        "--set", "log_every=2", "--set", "threads=1", "--device", "cpu", "--no-progress"]
+        "--set", "log_every=2", "--set", "sample_fcd=false", "--set", "threads=1", "--device", "cpu", "--no-progress"]
 
 
 def _model(seed: int = 0) -> ChemicalLM:
@@ -157,6 +158,16 @@ def test_resume_continues_steps_and_tensorboard(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train_gan.main(["lm", "--resume", str(run), "--dataset", "qm9", *TINY[-3:]])
     assert "cannot change" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not (package_dir("fcd_torch") and package_dir("moses")), reason="needs fcd_torch and molsets")
+def test_checks_log_fcd(tmp_path):
+    """sample_fcd: each check logs the FCD of its valid samples to MOSES test (here one check, at the end)."""
+    args = ["lm", "--dataset", str(SAMPLE), "--limit", "200", "--epochs", "1", "--run-root", str(tmp_path), *TINY,
+            "--set", "sample_fcd=true", "--set", "sample_every=1000", "--set", "sample_n=200"]
+    assert train_gan.main(args) == 0
+    (run,) = list((tmp_path / "gan").iterdir())
+    assert _scalars(run, "samples/fcd_test") == [13]
 
 
 def test_torchrun_two_processes_stay_in_sync(tmp_path):

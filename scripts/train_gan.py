@@ -10,6 +10,9 @@
     python scripts/train_gan.py tabular --resume runs/gan/tabular-20261125-120000 [--epochs 100 (more)]
     python scripts/train_gan.py lm --dataset moses --epochs 2 [--set model.hidden_size=512]
     python scripts/train_gan.py lm --resume runs/gan/lm-20261206-180000 [--epochs 1 (more)]
+    python scripts/train_gan.py latentgan --dataset moses --ae-epochs 1 --gan-epochs 30
+    python scripts/train_gan.py latentgan --resume runs/gan/latentgan-20261206-180000 [--gan-epochs 40 (in all)]
+    torchrun --nproc_per_node 2 -m deep_arena.scripts.train gan lm --dataset moses --epochs 2 --device cpu
 
 molecules: MolGAN-style graph WGAN-GP (gan.molgan / gan.trainer). --dataset is qm9 (pip package qm9pack), moses
 (pip install --no-deps molsets==0.3.1), moses-test, or a SMILES file; only molecules with <= 9 heavy atoms of
@@ -34,6 +37,15 @@ MOSES train by default (--dataset qm9, moses-test or a SMILES file). The run dir
 gan.lm.ChemicalLM.load; sample() and log_likelihood()), best_model.pt (lowest held-out likelihood loss), checkpoints/
 and TensorBoard scalars: loss per token, tokens/s, sampled validity / uniqueness / novelty, held-out NLL, a molecule
 grid.
+
+latentgan: a SMILES heteroencoder (randomised SMILES in, canonical out) trained for --ae-epochs, then a WGAN-GP on
+its latent vectors for --gan-epochs (gan.latentgan). model.pt (gan.latentgan.LatentGAN.load; sample()), checkpoints/,
+TensorBoard: ae/* (loss, token accuracy, held-out reconstruction), gan/* (Wasserstein estimate, losses), samples/*
+(validity, uniqueness, novelty, FCD to MOSES test, molecule grid). On --resume, --ae-epochs / --gan-epochs / --minutes
+are the run's new totals; fewer --ae-epochs than done ends the heteroencoder phase there.
+
+lm and latentgan also train under torchrun --nproc_per_node N (DistributedDataParallel: gloo on the CPU, NCCL on GPUs;
+each rank takes its share of each epoch's batches; only rank 0 writes; see gan/distributed.py).
 
 --resume RUN_DIR continues a run (any kind) from its newest checkpoint with its saved config: counters, optimizer
 and RNG states, and TensorBoard steps continue (events the interrupted run logged after that checkpoint are hidden).

@@ -21,13 +21,12 @@ from typing import Any
 from PIL import Image
 
 from deep_arena.envs.molecule.render import molecule_grid
-import torch
-
 from deep_arena.gan import PRETRAINED, load_pretrained, metrics, moses_metrics
 from deep_arena.gan.data import load_dataset
 from deep_arena.gan.latentgan.model import MODEL_KIND as LATENTGAN_KIND, LatentGAN
 from deep_arena.gan.lm.model import MODEL_KIND as LM_KIND, ChemicalLM
 from deep_arena.gan.molgan import MolGAN
+from deep_arena.runtime import load_checkpoint
 
 __all__ = ["load_generator", "generator_kind", "evaluate_generator", "evaluate_moses", "moses_table"]
 
@@ -44,11 +43,9 @@ def load_generator(model: str, device: str = "cpu"):
     if path.is_dir():
         path = path / "generator.pt" if (path / "generator.pt").is_file() else path / "model.pt"
     if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path} (pretrained names: pretrained, {', '.join(PRETRAINED)})")
-    try:
-        kind = torch.load(path, map_location="cpu", weights_only=True).get("kind")
-    except Exception as exc:
-        raise ValueError(f"{path} is not a readable model file: {exc}") from None
+        raise FileNotFoundError(f"model file {path} does not exist (pretrained names: pretrained, "
+                                f"{', '.join(PRETRAINED)})")
+    kind = load_checkpoint(path, map_location="cpu").get("kind")   # weights_only; CheckpointError if unreadable
     if kind == LM_KIND:
         return ChemicalLM.load(path, device=device)
     if kind == LATENTGAN_KIND:

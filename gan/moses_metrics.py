@@ -54,7 +54,8 @@ from deep_arena.gan.data import DataError, _MOSES_HINT, load_moses, package_dir
 __all__ = ["ALLOWED_ATOMS", "MOSES_SPLITS", "get_mol", "canonical", "fraction_valid", "fraction_unique",
            "novelty", "morgan_fingerprints", "tanimoto_aggregate", "snn", "internal_diversity", "fragments",
            "scaffolds", "cosine_counts", "passes_filters", "fraction_passes_filters", "chemnet_activations",
-           "gaussian_stats", "frechet_distance", "fcd_to_moses", "reference_statistics", "moses_train_set", "moses_metrics",
+           "gaussian_stats", "frechet_distance", "fcd_to_moses", "reference_statistics", "moses_train_set",
+           "moses_metrics",
            "METRIC_ORDER"]
 
 ALLOWED_ATOMS = frozenset({"C", "N", "S", "O", "F", "Cl", "Br", "H"})
@@ -369,7 +370,8 @@ def moses_metrics(gen: Sequence[str | None], train: Iterable[str] | None = None,
     out: dict[str, Any] = {"n": len(gen), "n_valid": len(valid), "valid": len(valid) / len(gen)}
     for k in ks:
         if len(valid) < k:
-            warnings.warn(f"unique@{k}: only {len(valid)} valid molecules, so it is computed on those")
+            warnings.warn(f"unique@{k}: only {len(valid)} valid molecules, so it is computed on those",
+                          stacklevel=2)
         out[f"unique@{k // 1000}k" if k % 1000 == 0 else f"unique@{k}"] = fraction_unique(valid, k)
     lap("valid+unique")
     if not valid:

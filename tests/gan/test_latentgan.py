@@ -29,7 +29,8 @@ SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccccc1", "OCC1CC1", "N#CC(C)C"]
 TINY = ["--batch-size", "16", "--set", "model.hidden_size=16", "--set", "model.embedding_dim=8", "--set",
         "model.layers=1", "--set", "model.latent_size=8", "--set", "gan.hidden=[16,16]", "--set", "gan.batch_size=8",
         "--set", "gan.noise_size=4", "--set", "sample_n=20", "--set", "sample_every=6", "--set",
-        "checkpoint_every=6", "--set", "log_every=2", "--set", "sample_fcd=false", "--set", "threads=1", "--device", "cpu", "--no-progress"]
+        "checkpoint_every=6", "--set", "log_every=2", "--set", "sample_fcd=false", "--set", "threads=1",
+        "--device", "cpu", "--no-progress"]
 
 
 def _model() -> LatentGAN:

@@ -11,6 +11,7 @@ Only rank 0 writes TensorBoard events, checkpoints and models. Started without `
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 from collections.abc import Mapping
@@ -58,7 +59,8 @@ def setup(device: str = "auto") -> tuple[DistInfo, str]:
     if not dist.is_initialized():
         if use_cuda:
             torch.cuda.set_device(local)
-        dist.init_process_group("nccl" if use_cuda else "gloo")
+        # rank 0's sample checks (sampling, FCD) run while the others wait at the next step: allow them time
+        dist.init_process_group("nccl" if use_cuda else "gloo", timeout=datetime.timedelta(hours=2))
     _INFO = DistInfo(rank=rank, world=world, local_rank=local)
     return _INFO, (f"cuda:{local}" if use_cuda else "cpu")
 

@@ -25,7 +25,9 @@ TASK = Task(
                 ("arena-play molecule --model {run}/model.pt",
                  "arena-evaluate molecule --model {run}/model.pt --episodes 20")),
         DemoJob("Molecule design, MaskablePPO maximising QED (4,000 steps, about a minute)",
-                ("molecule", "--algo", "maskable_ppo", "--objective", "qed", "--steps", "4000"),
+                # rollouts of 8 x 32 steps (the default 8 x 256 made two points per curve), an evaluation every 400
+                ("molecule", "--algo", "maskable_ppo", "--objective", "qed", "--steps", "4000",
+                 "--set", "ppo.n_steps=32", "--set", "eval_every=400"),
                 ("arena-play molecule --model {run}/final_model.zip",)),
     ),
 )

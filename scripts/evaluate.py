@@ -182,8 +182,8 @@ def _run_moses(args: argparse.Namespace, gan, kind: str, out: Path, evaluate_mos
           f"{result['metric_cpu_seconds']:.0f} s of CPU)")
     result.update({"model": args.model, "seed": args.seed, "command": sys.argv})
     (out / "results.json").write_text(json.dumps(result, indent=2, default=float) + "\n", encoding="utf-8")
-    print(f"results: {out / 'results.json'}   table: {out / 'moses_metrics.csv'}, {out / 'moses_metrics.md'}   "
-          f"molecules: {out / 'samples.png'}")
+    grid = f"   molecules: {out / 'samples.png'}" if (out / "samples.png").is_file() else "   (no valid molecule to draw)"
+    print(f"results: {out / 'results.json'}   table: {out / 'moses_metrics.csv'}, {out / 'moses_metrics.md'}" + grid)
     return 0
 
 

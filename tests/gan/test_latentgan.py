@@ -210,3 +210,18 @@ def test_heteroencoder_memorises_a_few_molecules():
     assert values["token_accuracy"] == 1.0
     decoded = trainer.model.decode(trainer.model.encode(trainer.smiles))
     assert decoded == trainer.smiles
+
+
+def test_ctrl_c_saves_and_resumes(tmp_path, interrupt_when):
+    """SIGINT mid-run: a checkpoint and model.pt are saved, exit 130 with the --resume command; the resume finishes."""
+    cmd = [sys.executable, "-m", "deep_arena.scripts.train", "gan", "latentgan", "--dataset", str(SAMPLE), "--limit",
+           "200", "--ae-epochs", "200", "--gan-epochs", "1", "--run-root", str(tmp_path), *TINY]
+    code, out, err = interrupt_when(cmd, lambda: any((tmp_path / "gan").glob("*/checkpoints/*.pt")))
+    assert code == 130, out + err
+    (run,) = list((tmp_path / "gan").iterdir())
+    assert "arena-train gan latentgan --resume" in out + err and (run / "model.pt").is_file()
+    step = load_checkpoint(sorted(run.joinpath("checkpoints").iterdir())[-1])["counters"]["step"]
+    assert step >= 6
+    assert train_gan.main(["latentgan", "--resume", str(run), "--ae-epochs", "0.01", *TINY[-3:]]) == 0
+    last = load_checkpoint(sorted(run.joinpath("checkpoints").iterdir())[-1])
+    assert last["counters"]["gan_step"] == 4 and last["counters"]["ae_step"] >= step

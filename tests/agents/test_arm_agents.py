@@ -236,6 +236,42 @@ def test_pretrained_arm_push_solves_most_episodes():
     assert result["successes"].sum() >= 7
 
 
+def test_pretrained_arm_pick_and_place_loads_and_plays():
+    """The shipped pick-and-place policy (docs/arm.md has its 100-episode figure): it loads by name and a short
+    seeded evaluation runs; at least half of 5 episodes (a loose bound: the shipped figure is far above it)."""
+    from deep_arena import agents
+
+    model = agents.load_pretrained("arm-pick-and-place", device="cpu")
+    env = arm.make_env(arm.default_config("pick_and_place", "tqc"))
+    result = arm.run_episodes(model, env, 5, 0)
+    env.close()
+    assert result["lengths"].tolist() == [50] * 5 and result["successes"].sum() >= 3
+    assert (REPO / "agents" / "pretrained" / "arm-pick-and-place.zip").stat().st_size < 5 * 2**20
+
+
+def test_sbx_tqc_trains_evaluates_and_loads(tmp_path, capsys):
+    """arena-train arm --algo sbx_tqc (SB3 in JAX, the [fast] extra): HER on the Dict observation, a run directory,
+    updates/s in TensorBoard, and the saved zip loads through load_model and arena-evaluate."""
+    pytest.importorskip("sbx")
+    assert _script("train_arm").main(["--task", "reach", "--algo", "sbx_tqc", "--her", "--steps", "200",
+                                      "--run-root", str(tmp_path), *TINY]) == 0
+    (run,) = (tmp_path / "arm").iterdir()
+    assert run.name.startswith("sbx_tqc-") and (run / "final_model.zip").is_file()
+    assert arm.saved_algo(run / "final_model.zip") == "sbx_tqc"
+    model = arm.load_model(run / "final_model.zip", env=arm.make_env(arm.default_config("reach", "sbx_tqc")))
+    assert model._n_updates > 0
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run))
+    events.Reload()
+    assert {"time/updates_per_second", "time/steps_per_second", "eval/success_rate",
+            "eval/mean_final_distance"} <= set(events.Tags()["scalars"])
+    capsys.readouterr()
+    assert _script("evaluate").main(["arm", "--task", "reach", "--model", str(run / "final_model.zip"),
+                                     "--episodes", "2", "--out", str(tmp_path / "eval")]) == 0
+    assert "success rate" in capsys.readouterr().out
+
+
 def test_play_arm_watches_pretrained_in_a_window(capsys):
     assert _script("play").main(["arm", "--task", "reach", "--model", "pretrained", "--episodes", "1",
                                  "--size", "96", "--device", "cpu"]) == 0

@@ -170,6 +170,7 @@ def test_fcd_small():
 
 def test_missing_package_errors(monkeypatch):
     monkeypatch.setattr(M, "package_dir", lambda name: None)
+    M._shipped_stats.cache_clear()              # statistics read by earlier tests are cached
     with pytest.raises(DataError, match="pip install"):
         M.reference_statistics("test")
     with pytest.raises(DataError, match="fcd-torch"):

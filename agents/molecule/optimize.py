@@ -48,7 +48,8 @@ def is_budget_stop(exc: BaseException) -> bool:
     return False
 
 
-def make_oracle(score_fn: str | Callable[[str], float], budget: int, writer=None) -> Oracle:
+def make_oracle(score_fn: str | Callable[[str], float], budget: int, writer=None,
+                minutes: float | None = None) -> Oracle:
     """An :class:`Oracle` that, given a TensorBoard ``writer``, logs the top-k means every 100 calls."""
     on_log = None
     if writer is not None:
@@ -56,23 +57,25 @@ def make_oracle(score_fn: str | Callable[[str], float], budget: int, writer=None
             writer.add_scalar("pmo/top1", log.top_mean(1), calls)
             writer.add_scalar("pmo/top10_mean", log.top_mean(10), calls)
             writer.add_scalar("pmo/top100_mean", log.top_mean(100), calls)
-    return Oracle(score_fn, budget, on_log=on_log)
+    return Oracle(score_fn, budget, on_log=on_log, seconds=None if minutes is None else 60.0 * minutes)
 
 
 def optimize(score_fn: str | Callable[[str], float], budget: int = 10_000, method: str = "reinvent", seed: int = 0,
              settings: Mapping[str, Any] | None = None, prior: Any = "pretrained", writer=None,
-             threads: int | None = 1, progress: Callable[[str], None] | None = None) -> CallLog:
+             threads: int | None = 1, progress: Callable[[str], None] | None = None,
+             minutes: float | None = None) -> CallLog:
     """Run ``method`` against ``score_fn`` until ``budget`` oracle calls are spent; the call log (module docstring).
 
     ``settings``: the method's settings to override (a dict, checked by its typed Settings: a bad name or value is a
     ValueError naming it); ``prior``: REINVENT's prior, a ``ChemicalLM``, ``"pretrained"`` or a model path;
-    ``threads``: torch CPU threads (1 suits a 2-core machine); ``progress(line)``: told a line now and then.
+    ``threads``: torch CPU threads (1 suits a 2-core machine); ``progress(line)``: told a line now and then;
+    ``minutes``: a wall-clock limit besides the budget (the run then ends early; PMO extends its AUC).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     if threads:
         torch.set_num_threads(int(threads))
-    oracle = make_oracle(score_fn, budget, writer)
+    oracle = make_oracle(score_fn, budget, writer, minutes)
     settings = dict(settings or {})
     started, cpu_started = time.perf_counter(), time.process_time()
     if method == "reinvent":

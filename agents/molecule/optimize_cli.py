@@ -49,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder (must not exist)")
     p.add_argument("--prior", default="pretrained", help="reinvent: the chemical language model ('pretrained': "
                                                          "gan/pretrained/lm-moses.pt, or a model.pt path)")
+    p.add_argument("--minutes", type=float, default=None, help="a wall-clock limit besides the budget (the run "
+                                                               "stops early; its AUC is extended as PMO does)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="a method setting, e.g. --set sigma=120 --set diversity_filter.enabled=false")
@@ -135,7 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         log = optimize(score_fn, args.budget, args.method, args.seed, settings=settings, prior=args.prior,
-                       writer=writer, threads=args.threads, progress=lambda line: print(line, flush=True))
+                       writer=writer, threads=args.threads, progress=lambda line: print(line, flush=True),
+                       minutes=args.minutes)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -118,7 +119,8 @@ class CallLog:
         """PMO's numbers for this log (see the module docstring); ``sa=False`` skips the SA score."""
         top100 = [s for _, s in self.best(100)]
         out: dict[str, float | int] = {
-            "calls": len(self), "budget": self.budget, "invalid_requests": self.invalid, "requests": self.requests,
+            "calls": len(self), "budget": self.budget, "complete": len(self) >= self.budget,
+            "invalid_requests": self.invalid, "requests": self.requests,
             "auc_top1": self.auc(1), "auc_top10": self.auc(10), "auc_top100": self.auc(100),
             "top1": self.top_mean(1), "top10_mean": self.top_mean(10), "top100_mean": self.top_mean(100),
             "diversity_top100": diversity(top100),
@@ -153,7 +155,10 @@ class Oracle:
     curves)."""
 
     def __init__(self, score_fn: str | Callable[[str], float], budget: int = 10_000,
-                 on_log: Callable[[int, CallLog], None] | None = None, log_every: int = LOG_EVERY) -> None:
+                 on_log: Callable[[int, CallLog], None] | None = None, log_every: int = LOG_EVERY,
+                 seconds: float | None = None) -> None:
+        """``seconds``: a wall-clock limit as well; past it the next new molecule raises BudgetExhausted (the run
+        ends early, and its AUC is extended with its last value, as PMO does for a run that stops early)."""
         if not isinstance(budget, (int, np.integer)) or isinstance(budget, bool) or budget < 1:
             raise ValueError(f"budget must be a positive integer number of oracle calls, got {budget!r}")
         if isinstance(score_fn, str):
@@ -170,6 +175,8 @@ class Oracle:
         self.cache: dict[str, float] = {}
         self.on_log = on_log
         self.log_every = int(log_every)
+        self.deadline = None if seconds is None else time.monotonic() + float(seconds)
+        self.timed_out = False
 
     @property
     def calls(self) -> int:
@@ -177,7 +184,7 @@ class Oracle:
 
     @property
     def finished(self) -> bool:
-        return self.calls >= self.budget
+        return self.calls >= self.budget or self.timed_out
 
     def __call__(self, smiles: str) -> float:
         """The score of one SMILES (0.0 if invalid); BudgetExhausted for a new molecule once the budget is spent."""
@@ -190,6 +197,9 @@ class Oracle:
             return self.cache[key]
         if self.finished:
             raise BudgetExhausted(f"the oracle budget of {self.budget} calls is spent")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.timed_out = True
+            raise BudgetExhausted(f"the time limit is reached after {self.calls} oracle calls")
         value = self.score_fn(key)
         try:
             value = float(value)

@@ -127,3 +127,10 @@ def test_mol_reward_scores_through_the_oracle():
     reward(Chem.MolFromSmiles("CCO"))
     reward(Chem.MolFromSmiles("OCC"))
     assert oracle.calls == 1
+
+
+def test_time_limit_stops_like_the_budget():
+    oracle = Oracle("qed", budget=100, seconds=0.0)
+    with pytest.raises(BudgetExhausted, match="time limit"):
+        oracle("CCO")
+    assert oracle.finished and oracle.log.summary(sa=False)["complete"] is False

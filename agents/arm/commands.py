@@ -1,4 +1,5 @@
-"""Train SAC, TD3, TQC (with or without HER) or PPO on the robot arm; logs to runs/arm/<algo>-<time>/.
+"""Train SAC, TD3, TQC (with or without HER), PPO, or sbx's TQC / SAC in JAX (sbx_tqc, sbx_sac: the [fast] extra)
+on the robot arm; logs to runs/arm/<algo>-<time>/.
 
     python scripts/train_arm.py --task reach --algo tqc --her --steps 20000 --set threads=1
     python scripts/train_arm.py --task push --algo tqc --her --steps 1000000 --minutes 60

@@ -1,8 +1,9 @@
 """Off-policy learner speed on the arm: sbx's TQC (SB3 in JAX) against sb3-contrib's TQC, both with SB3's
 HerReplayBuffer on the same Dict-observation env, at equal network, batch and hyperparameters, in one process.
 
-    python benchmarks/arm_learner_speed.py                      # updates/s and env steps/s, ratio printed (~3 min)
+    python benchmarks/arm_learner_speed.py                      # updates/s and env steps/s, ratio printed (minutes)
     python benchmarks/arm_learner_speed.py --crossq             # sbx's CrossQ as a third learner
+    # docs/arm.md's table: --updates 200 --learn-steps 200 --repeats 2 --crossq (50 min at load 10-18, ~5 idle)
     python benchmarks/arm_learner_speed.py --curve --curve-steps 50000   # + success vs env steps on Push (PNG)
 
 What is measured, each learner on its own freshly filled HER buffer (``--fill`` random-action steps):

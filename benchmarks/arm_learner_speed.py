@@ -3,7 +3,7 @@ HerReplayBuffer on the same Dict-observation env, at equal network, batch and hy
 
     python benchmarks/arm_learner_speed.py                      # updates/s and env steps/s, ratio printed (minutes)
     python benchmarks/arm_learner_speed.py --crossq             # sbx's CrossQ as a third learner
-    # docs/arm.md's table: --updates 200 --learn-steps 200 --repeats 2 --crossq (50 min at load 10-18, ~5 idle)
+    # docs/arm.md's table: --updates 200 --learn-steps 200 --repeats 2 --crossq (about 40 min at load 10-18)
     python benchmarks/arm_learner_speed.py --curve --curve-steps 50000   # + success vs env steps on Push (PNG)
 
 What is measured, each learner on its own freshly filled HER buffer (``--fill`` random-action steps):

@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_tensorboard:
         from deep_arena.runtime import make_writer  # lazy: TensorBoard only when it is written
 
-        writer = make_writer(args.out)
+        writer = make_writer(args.out, flush_secs=10)   # the top-10 curve shows within seconds
     name = args.task or args.score_fn
     print(f"{args.method} on {name}: budget {args.budget} oracle calls, seed {args.seed} -> {args.out}", flush=True)
     started = time.perf_counter()

@@ -29,8 +29,10 @@ TASK = Task(
     tune=tune.spec,
     demo_jobs=(
         DemoJob("Robot arm reach, TQC + HER (2,000 steps, about a minute; the shipped model trained for 20,000)",
+                # one torch thread, as the push job: with two, this job took over 400 s (196 s of CPU) on the
+                # 2-core machine at load 7, with one 69 s (31 s of CPU)
                 ("arm", "--task", "reach", "--algo", "tqc", "--her", "--steps", "2000", "--set", "eval_every=200",
-                 "--set", "eval_episodes=5", "--set", "checkpoint_every=1000"),
+                 "--set", "eval_episodes=5", "--set", "checkpoint_every=1000", "--set", "threads=1"),
                 ("arena-play arm --task reach --model {run}/final_model.zip",
                  "arena-evaluate arm --task reach --model {run}/final_model.zip --episodes 50")),
         DemoJob("Robot arm push, TQC + HER after an expert start: 100 scripted demonstrations, cloning, 1 DAgger "
@@ -46,7 +48,7 @@ TASK = Task(
         DemoJob("Robot arm reach on the wide goal space with a Goal GAN curriculum (2,000 steps, about a minute)",
                 ("arm", "--task", "reach", "--curriculum", "goalgan", "--goal-space", "wide", "--steps", "2000",
                  "--coverage", "3", "--set", "eval_every=200", "--set", "eval_episodes=5",
-                 "--set", "checkpoint_every=2000"),
+                 "--set", "checkpoint_every=2000", "--set", "threads=1"),
                 ("arena-evaluate arm --task reach --model {run}/final_model.zip --coverage --goal-space wide",)),
     ),
 )

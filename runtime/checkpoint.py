@@ -30,6 +30,7 @@ __all__ = [
     "latest_checkpoint",
     "prune_checkpoints",
     "folder_size_text",
+    "read_model_file",
 ]
 
 #: Sub-folder of a run directory that holds its checkpoints.
@@ -123,12 +124,15 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> P
     return path
 
 
-def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device | None = "cpu") -> dict[str, Any]:
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device | None = "cpu",
+                    kind: str | None = None, what: str | None = None) -> dict[str, Any]:
     """
     Load a checkpoint written by :func:`save_checkpoint` (``weights_only=True``).
 
     :param path: the checkpoint file.
     :param map_location: where to put the tensors (default CPU; move the model afterwards).
+    :param kind: when given, the checkpoint's ``"kind"`` entry must equal it (else a CheckpointError saying that the
+        file is not ``what``, e.g. "a chemical LM checkpoint").
     :return: the saved dict (NumPy arrays come back as tensors).
     :raises CheckpointError: if the file is missing, empty, truncated, corrupt,
         not a dict, or holds objects that are unsafe to load. The message names the file.
@@ -156,7 +160,21 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise CheckpointError(path, problem) from exc
     if not isinstance(state, dict):
         raise CheckpointError(path, f"expected a dict at the top level, got {type(state).__name__}")
+    if kind is not None and state.get("kind") != kind:
+        raise CheckpointError(path, f"is not {what or repr(kind)} (kind {state.get('kind')!r})")
     return state
+
+
+def read_model_file(path: str | os.PathLike[str], what: str) -> Any:
+    """What a model file holds, read with ``weights_only=True`` onto the CPU: FileNotFoundError ``no {what} at
+    PATH`` when it is missing, ValueError ``PATH is not a readable model file: ...`` when torch cannot read it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path} is not a readable model file: {exc}") from None
 
 
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:

@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from deep_arena.gan.lm.vocab import SmilesVocabulary
+from deep_arena.runtime.checkpoint import read_model_file
 
 __all__ = ["HeteroEncoder", "LatentGenerator", "LatentCritic", "LatentGAN", "MODEL_KIND"]
 
@@ -269,13 +270,7 @@ class LatentGAN:
     @classmethod
     def load(cls, path: str | os.PathLike[str], device: str | torch.device = "cpu") -> LatentGAN:
         """A model saved by :meth:`save` (read with ``weights_only=True``)."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no LatentGAN model at {path}")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ValueError(f"{path} is not a readable model file: {exc}") from None
+        state = read_model_file(path, "LatentGAN model")
         try:
             return cls.from_state(state, device)
         except ValueError as exc:

@@ -343,15 +343,11 @@ class LatentGANTrainer:
 
     @staticmethod
     def saved_vocabulary(path: Path) -> list[str]:
-        state = load_checkpoint(path, map_location="cpu")
-        if state.get("kind") != "latentgan-checkpoint":
-            raise CheckpointError(path, f"is not a LatentGAN checkpoint (kind {state.get('kind')!r})")
+        state = load_checkpoint(path, map_location="cpu", kind="latentgan-checkpoint", what="a LatentGAN checkpoint")
         return list(state["model"]["tokens"])
 
     def load(self, path: Path) -> None:
-        state = load_checkpoint(path, map_location="cpu")
-        if state.get("kind") != "latentgan-checkpoint":
-            raise CheckpointError(path, f"is not a LatentGAN checkpoint (kind {state.get('kind')!r})")
+        state = load_checkpoint(path, map_location="cpu", kind="latentgan-checkpoint", what="a LatentGAN checkpoint")
         try:
             if list(state["model"]["tokens"]) != self.model.vocab.tokens:
                 raise ValueError("its vocabulary differs from this trainer's (build it with saved_vocabulary())")

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from deep_arena.gan.lm.vocab import SmilesVocabulary
+from deep_arena.runtime.checkpoint import read_model_file
 
 __all__ = ["ChemicalLM", "SmilesRNN", "MODEL_KIND"]
 
@@ -207,13 +208,7 @@ class ChemicalLM:
     @classmethod
     def load(cls, path: str | os.PathLike[str], device: str | torch.device = "cpu") -> ChemicalLM:
         """A model saved by :meth:`save` (read with ``weights_only=True``)."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no chemical language model at {path}")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ValueError(f"{path} is not a readable model file: {exc}") from None
+        state = read_model_file(path, "chemical language model")
         try:
             return cls.from_state(state, device)
         except ValueError as exc:

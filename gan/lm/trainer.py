@@ -311,15 +311,11 @@ class LMTrainer:
     @staticmethod
     def saved_vocabulary(path: Path) -> list[str]:
         """The vocabulary tokens a checkpoint was trained with (build the resumed trainer with them)."""
-        state = load_checkpoint(path, map_location="cpu")
-        if state.get("kind") != "chemical-lm-checkpoint":
-            raise CheckpointError(path, f"is not a chemical LM checkpoint (kind {state.get('kind')!r})")
+        state = load_checkpoint(path, map_location="cpu", kind="chemical-lm-checkpoint", what="a chemical LM checkpoint")
         return list(state["model"]["tokens"])
 
     def load(self, path: Path) -> None:
-        state = load_checkpoint(path, map_location="cpu")
-        if state.get("kind") != "chemical-lm-checkpoint":
-            raise CheckpointError(path, f"is not a chemical LM checkpoint (kind {state.get('kind')!r})")
+        state = load_checkpoint(path, map_location="cpu", kind="chemical-lm-checkpoint", what="a chemical LM checkpoint")
         try:
             if list(state["model"]["tokens"]) != self.model.vocab.tokens:
                 raise ValueError("its vocabulary differs from this trainer's (build it with saved_vocabulary())")

@@ -40,9 +40,7 @@ from deep_arena.gan.metrics import property_histograms
 from deep_arena.gan.molgan import (MolGAN, RGCNCritic, canonical, decode_graph, encode_smiles, graphs_to_tensors,
                                    gumbel_hard)
 from deep_arena.gan.wgan import WGANGP, NonFiniteLossError
-from deep_arena.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress,
-                                save_checkpoint)
-from deep_arena.runtime.checkpoint import prune_checkpoints
+from deep_arena.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress)
 from deep_arena.runtime.interrupts import GracefulStop
 from deep_arena.runtime.trainer import RunResult
 
@@ -303,11 +301,9 @@ class MolGANTrainer:
                 "torch_rng": torch.get_rng_state(), "recent": list(self.recent)}
 
     def save(self) -> Path:
-        path = self.run_dir.checkpoint_path(self.counters["step"])
-        save_checkpoint(path, self.state_dict())
+        path = self.run_dir.save_checkpoint(self.counters["step"], self.state_dict(), self.config["keep_checkpoints"])
         self.model.critic_stats = self.critic_stats()
         self.model.save(self.run_dir.path / "generator.pt")
-        prune_checkpoints(self.run_dir.checkpoints_dir, self.config["keep_checkpoints"], keep=[path])
         return path
 
     def load(self, path: Path) -> None:

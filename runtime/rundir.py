@@ -22,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from deep_arena.runtime.checkpoint import CHECKPOINT_DIR_NAME, checkpoint_name, latest_checkpoint
+from deep_arena.runtime.checkpoint import (CHECKPOINT_DIR_NAME, checkpoint_name, latest_checkpoint, prune_checkpoints,
+                                           save_checkpoint)
 from deep_arena.runtime.config import save_config
 
 __all__ = ["TIMESTAMP_FORMAT", "create_run_dir", "RunDir"]
@@ -133,6 +134,13 @@ class RunDir:
     def checkpoint_path(self, step: int) -> Path:
         """Path of the checkpoint for ``step`` (not created)."""
         return self.checkpoints_dir / checkpoint_name(step)
+
+    def save_checkpoint(self, step: int, state: Mapping[str, Any], keep_last: int | None) -> Path:
+        """Write ``state`` as the checkpoint of ``step``, then prune the run's checkpoints to the ``keep_last`` newest
+        (``None`` keeps all); the one just written is always kept."""
+        path = save_checkpoint(self.checkpoint_path(step), state)
+        prune_checkpoints(self.checkpoints_dir, keep_last, keep=[path])
+        return path
 
     def latest_checkpoint(self) -> Path | None:
         """The checkpoint with the highest step, or ``None``."""

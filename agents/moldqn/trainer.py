@@ -53,7 +53,6 @@ from deep_arena.agents.molecule.outputs import TopMolecules, write_top_molecules
 from deep_arena.envs.molecule.env import MoleculeEnv
 from deep_arena.runtime import (CheckpointError, RunDir, deep_merge, load_checkpoint, make_writer, prepare_training,
                                 progress, save_checkpoint)
-from deep_arena.runtime.checkpoint import prune_checkpoints
 from deep_arena.runtime.interrupts import GracefulStop
 from deep_arena.runtime.trainer import RunResult
 
@@ -442,10 +441,9 @@ class MolDQNTrainer:
         }
 
     def save_checkpoint(self) -> Path:
-        path = self.run_dir.checkpoint_path(self.counters["episode"])
-        save_checkpoint(path, self.state_dict())
+        path = self.run_dir.save_checkpoint(self.counters["episode"], self.state_dict(),
+                                            self.config["keep_checkpoints"])
         save_model(self.run_dir.path / "model.pt", self.q, self.config)
-        prune_checkpoints(self.run_dir.checkpoints_dir, self.config["keep_checkpoints"], keep=[path])
         return path
 
     def load(self, path: Path) -> None:

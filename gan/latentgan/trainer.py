@@ -41,9 +41,7 @@ from deep_arena.gan.latentgan.model import LatentGAN
 from deep_arena.gan.lm.vocab import SmilesVocabulary, TokenError, tokenize
 from deep_arena.gan.metrics import canonical_smiles
 from deep_arena.gan.wgan import WGANGP
-from deep_arena.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress,
-                                save_checkpoint)
-from deep_arena.runtime.checkpoint import prune_checkpoints
+from deep_arena.runtime import (CheckpointError, RunDir, load_checkpoint, make_writer, prepare_training, progress)
 from deep_arena.runtime.interrupts import GracefulStop
 from deep_arena.runtime.trainer import RunResult
 
@@ -335,10 +333,8 @@ class LatentGANTrainer:
         """A checkpoint and ``model.pt`` (rank 0 only under torchrun)."""
         if not self.dist.main:
             return None
-        path = self.run_dir.checkpoint_path(self.counters["step"])
-        save_checkpoint(path, self.state_dict())
+        path = self.run_dir.save_checkpoint(self.counters["step"], self.state_dict(), self.config["keep_checkpoints"])
         self.model.save(self.run_dir.path / "model.pt")
-        prune_checkpoints(self.run_dir.checkpoints_dir, self.config["keep_checkpoints"], keep=[path])
         return path
 
     @staticmethod

@@ -44,7 +44,7 @@ PUBLISHED_NAMES = ("REINVENT", "Graph GA", "Genetic GFN")
 
 
 def run_one(method: str, task: str, seed: int, budget: int, out: Path, prior: str, settings: dict,
-            minutes: float | None = None) -> dict:
+            minutes: float | None = None, patience: int | None = None) -> dict:
     folder = out / f"{task}-seed{seed}"
     done = folder / "summary.json"
     if done.is_file():
@@ -53,10 +53,10 @@ def run_one(method: str, task: str, seed: int, budget: int, out: Path, prior: st
         shutil.rmtree(folder)          # a run killed before its summary: start it again
     folder.mkdir(parents=True)
     started = time.perf_counter()
-    log = optimize(task, budget, method, seed, settings=settings, prior=prior, minutes=minutes)
+    log = optimize(task, budget, method, seed, settings=settings, prior=prior, minutes=minutes, patience=patience)
     summary = {"task": task, "method": method, "seed": seed, **log.summary(),
                "seconds": round(time.perf_counter() - started, 1), "cpu_seconds": round(log.cpu_seconds, 1),
-               "settings": settings,
+               "settings": settings, "patience": patience,
                "prior": prior if method == "reinvent" else None, "machine": platform.machine()}
     write_outputs(folder, log, f"{method} on {task}", summary)
     return summary
@@ -82,8 +82,9 @@ def table(results: dict[str, list[dict]], method: str) -> str:
             minutes = np.mean([r["seconds"] for r in runs]) / 60
             cpu = np.mean([r.get("cpu_seconds", np.nan) for r in runs]) / 60
             sd = f" ± {auc.std(ddof=1):.3f}" if len(auc) > 1 else ""
-            short = [r["calls"] for r in runs if r["calls"] < r["budget"]]
-            note = f" (stopped at {min(short):,} calls)" if short else ""
+            short = [r for r in runs if r["calls"] < r["budget"]]
+            why = sorted({str(r.get("stop_reason") or "time") for r in short})
+            note = f" (stopped at {min(r['calls'] for r in short):,} calls: {', '.join(why)})" if short else ""
             ours, seeds, mins = f"{auc.mean():.3f}{sd}{note}", str(len(runs)), f"{minutes:.1f} / {cpu:.1f}"
             ours_sum += auc.mean()
             pub_sums += np.array(pub)
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="folder of per-(task, seed) results (resumable)")
     p.add_argument("--prior", default="pretrained", help="reinvent's prior (default gan/pretrained/lm-moses.pt)")
     p.add_argument("--minutes", type=float, default=None, help="wall-clock limit per run (it then stops early)")
+    p.add_argument("--patience", type=int, default=None,
+                   help="stop a run once this many requests in a row have not changed its top 100 (PMO's early stop)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--table-only", action="store_true", help="only print the table of the results in --out")
     p.add_argument("--write", type=Path, default=None, help="also write the table (markdown) here")
@@ -120,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.table_only:
         for seed in args.seeds:
             for task in args.tasks:
-                s = run_one(args.method, task, seed, args.budget, args.out, args.prior, settings, args.minutes)
+                s = run_one(args.method, task, seed, args.budget, args.out, args.prior, settings, args.minutes,
+                            args.patience)
                 print(f"{task} seed {seed}: AUC top-10 {s['auc_top10']:.3f}, top-10 mean {s['top10_mean']:.3f}, "
                       f"{s['seconds'] / 60:.1f} min", flush=True)
     text = table(collect(args.out), args.method)

@@ -49,7 +49,7 @@ def is_budget_stop(exc: BaseException) -> bool:
 
 
 def make_oracle(score_fn: str | Callable[[str], float], budget: int, writer=None,
-                minutes: float | None = None) -> Oracle:
+                minutes: float | None = None, patience: int | None = None) -> Oracle:
     """An :class:`Oracle` that, given a TensorBoard ``writer``, logs the top-k means every 100 calls."""
     on_log = None
     if writer is not None:
@@ -57,25 +57,28 @@ def make_oracle(score_fn: str | Callable[[str], float], budget: int, writer=None
             writer.add_scalar("pmo/top1", log.top_mean(1), calls)
             writer.add_scalar("pmo/top10_mean", log.top_mean(10), calls)
             writer.add_scalar("pmo/top100_mean", log.top_mean(100), calls)
-    return Oracle(score_fn, budget, on_log=on_log, seconds=None if minutes is None else 60.0 * minutes)
+    return Oracle(score_fn, budget, on_log=on_log, seconds=None if minutes is None else 60.0 * minutes,
+                  patience=patience)
 
 
 def optimize(score_fn: str | Callable[[str], float], budget: int = 10_000, method: str = "reinvent", seed: int = 0,
              settings: Mapping[str, Any] | None = None, prior: Any = "pretrained", writer=None,
              threads: int | None = 1, progress: Callable[[str], None] | None = None,
-             minutes: float | None = None) -> CallLog:
+             minutes: float | None = None, patience: int | None = None) -> CallLog:
     """Run ``method`` against ``score_fn`` until ``budget`` oracle calls are spent; the call log (module docstring).
 
     ``settings``: the method's settings to override (a dict, checked by its typed Settings: a bad name or value is a
     ValueError naming it); ``prior``: REINVENT's prior, a ``ChemicalLM``, ``"pretrained"`` or a model path;
     ``threads``: torch CPU threads (1 suits a 2-core machine); ``progress(line)``: told a line now and then;
-    ``minutes``: a wall-clock limit besides the budget (the run then ends early; PMO extends its AUC).
+    ``minutes``: a wall-clock limit besides the budget (the run then ends early; PMO extends its AUC);
+    ``patience``: end the run once this many requests in a row (repeats included) have not changed the top 100
+    (PMO's early stop for a converged optimiser; :class:`Oracle`). ``log.stop_reason`` says which limit ended it.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     if threads:
         torch.set_num_threads(int(threads))
-    oracle = make_oracle(score_fn, budget, writer, minutes)
+    oracle = make_oracle(score_fn, budget, writer, minutes, patience)
     settings = dict(settings or {})
     started, cpu_started = time.perf_counter(), time.process_time()
     if method == "reinvent":
@@ -85,6 +88,7 @@ def optimize(score_fn: str | Callable[[str], float], budget: int = 10_000, metho
     else:
         _ppo(oracle, settings, seed)
     log = oracle.log
+    log.stop_reason = oracle.stop_reason
     log.seconds = time.perf_counter() - started
     log.cpu_seconds = time.process_time() - cpu_started   # this process's CPU time: other jobs do not inflate it
     return log

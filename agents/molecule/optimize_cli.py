@@ -51,6 +51,9 @@ def parser() -> argparse.ArgumentParser:
                                                          "gan/pretrained/lm-moses.pt, or a model.pt path)")
     p.add_argument("--minutes", type=float, default=None, help="a wall-clock limit besides the budget (the run "
                                                                "stops early; its AUC is extended as PMO does)")
+    p.add_argument("--patience", type=positive_int, default=None,
+                   help="end the run once this many requests in a row have not changed the top 100 (PMO's early "
+                        "stop; suits moldqn and ppo, which otherwise revisit known molecules for ever)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="a method setting, e.g. --set sigma=120 --set diversity_filter.enabled=false")
@@ -138,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         log = optimize(score_fn, args.budget, args.method, args.seed, settings=settings, prior=args.prior,
                        writer=writer, threads=args.threads, progress=lambda line: print(line, flush=True),
-                       minutes=args.minutes)
+                       minutes=args.minutes, patience=args.patience)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -156,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         writer.add_scalar("pmo/auc_top10", summary["auc_top10"], log.budget)
         writer.close()
     write_outputs(args.out, log, f"{args.method} on {name}", summary)
-    for key in ("calls", "auc_top1", "auc_top10", "auc_top100", "top1", "top10_mean", "diversity_top100",
+    for key in ("calls", "stop_reason", "auc_top1", "auc_top10", "auc_top100", "top1", "top10_mean", "diversity_top100",
                 "sa_top100", "seconds", "cpu_seconds"):
         value = summary[key]
         print(f"{key:>17}: {value:.4f}" if isinstance(value, float) else f"{key:>17}: {value}")

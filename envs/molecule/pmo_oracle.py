@@ -22,6 +22,7 @@ fingerprints) and the mean SA score of the top 100 (RDKit Contrib ``sascorer``).
 from __future__ import annotations
 
 import csv
+import heapq
 import math
 import os
 import time
@@ -96,6 +97,7 @@ class CallLog:
     requests: int = 0
     seconds: float = 0.0       # wall time of the run that made the calls (set by the optimiser)
     cpu_seconds: float = 0.0   # its CPU time
+    stop_reason: str | None = None   # why it ended before the budget: "time", "patience" (set by the optimiser)
 
     def __len__(self) -> int:
         return len(self.smiles)
@@ -120,6 +122,7 @@ class CallLog:
         top100 = [s for _, s in self.best(100)]
         out: dict[str, float | int] = {
             "calls": len(self), "budget": self.budget, "complete": len(self) >= self.budget,
+            "stop_reason": self.stop_reason,
             "invalid_requests": self.invalid, "requests": self.requests,
             "auc_top1": self.auc(1), "auc_top10": self.auc(10), "auc_top100": self.auc(100),
             "top1": self.top_mean(1), "top10_mean": self.top_mean(10), "top100_mean": self.top_mean(100),
@@ -156,11 +159,18 @@ class Oracle:
 
     def __init__(self, score_fn: str | Callable[[str], float], budget: int = 10_000,
                  on_log: Callable[[int, CallLog], None] | None = None, log_every: int = LOG_EVERY,
-                 seconds: float | None = None) -> None:
+                 seconds: float | None = None, patience: int | None = None) -> None:
         """``seconds``: a wall-clock limit as well; past it the next new molecule raises BudgetExhausted (the run
-        ends early, and its AUC is extended with its last value, as PMO does for a run that stops early)."""
+        ends early, and its AUC is extended with its last value, as PMO does for a run that stops early).
+
+        ``patience``: PMO's early stop for an optimiser that has converged: once ``patience`` requests in a row
+        (cache hits included) have not changed the top 100, the next request raises BudgetExhausted. Without it an
+        agent that only revisits known molecules (MolDQN once its epsilon is low) would never spend the budget."""
         if not isinstance(budget, (int, np.integer)) or isinstance(budget, bool) or budget < 1:
             raise ValueError(f"budget must be a positive integer number of oracle calls, got {budget!r}")
+        if patience is not None and (not isinstance(patience, (int, np.integer)) or isinstance(patience, bool)
+                                     or patience < 1):
+            raise ValueError(f"patience must be a positive integer number of requests or None, got {patience!r}")
         if isinstance(score_fn, str):
             self.name = score_fn
             score_fn = get_task(score_fn).score_smiles
@@ -177,6 +187,10 @@ class Oracle:
         self.log_every = int(log_every)
         self.deadline = None if seconds is None else time.monotonic() + float(seconds)
         self.timed_out = False
+        self.patience = None if patience is None else int(patience)
+        self.stalled = False
+        self._top100: list[float] = []          # a min-heap of the 100 best scores so far
+        self._last_top100_change = 0            # the request that last changed it
 
     @property
     def calls(self) -> int:
@@ -184,11 +198,20 @@ class Oracle:
 
     @property
     def finished(self) -> bool:
-        return self.calls >= self.budget or self.timed_out
+        return self.calls >= self.budget or self.timed_out or self.stalled
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the run ended before its budget (``"time"``, ``"patience"``), or None."""
+        return "time" if self.timed_out else "patience" if self.stalled else None
 
     def __call__(self, smiles: str) -> float:
         """The score of one SMILES (0.0 if invalid); BudgetExhausted for a new molecule once the budget is spent."""
         self.log.requests += 1
+        if self.patience is not None and self.log.requests - self._last_top100_change > self.patience:
+            self.stalled = True
+            raise BudgetExhausted(f"the top 100 has not changed in {self.patience} requests (patience); stopped "
+                                  f"after {self.calls} oracle calls")
         key = canonical(smiles)
         if key is None:
             self.log.invalid += 1
@@ -209,6 +232,12 @@ class Oracle:
             raise ValueError(f"score_fn {self.name!r} returned {value} for {key!r}")
         self.cache[key] = value
         self.log.append(key, value)
+        if len(self._top100) < 100:
+            heapq.heappush(self._top100, value)
+            self._last_top100_change = self.log.requests
+        elif value > self._top100[0]:
+            heapq.heapreplace(self._top100, value)
+            self._last_top100_change = self.log.requests
         if self.on_log is not None and self.calls % self.log_every == 0:
             self.on_log(self.calls, self.log)
         return value

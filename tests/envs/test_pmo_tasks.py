@@ -134,3 +134,28 @@ def test_time_limit_stops_like_the_budget():
     with pytest.raises(BudgetExhausted, match="time limit"):
         oracle("CCO")
     assert oracle.finished and oracle.log.summary(sa=False)["complete"] is False
+
+
+def test_patience_stops_an_optimiser_that_only_repeats_itself():
+    oracle = Oracle(lambda s: float(len(s)), budget=1000, patience=3)
+    for s in ("C", "CC", "CCC"):                      # three new molecules: each changes the top 100
+        oracle(s)
+    oracle("C"), oracle("CC"), oracle("CCC")           # three requests that change nothing: still within patience
+    with pytest.raises(BudgetExhausted, match="patience"):
+        oracle("CCCC")                                 # the fourth in a row without a change ends the run
+    assert oracle.finished and oracle.stop_reason == "patience" and oracle.calls == 3
+    # a full top 100 changes only when a new score beats its worst
+    full = Oracle(lambda s: 1.0 if "O" in s else 0.5, budget=1000, patience=2)
+    for n in range(1, 101):
+        full("C" * n)
+    full("C" * 101), full("C" * 102)                   # new molecules, but no better than the top 100's worst
+    with pytest.raises(BudgetExhausted, match="patience"):
+        full("C" * 103)
+    better = Oracle(lambda s: 1.0 if "O" in s else 0.5, budget=1000, patience=2)
+    for n in range(1, 101):
+        better("C" * n)
+    better("C" * 101), better("O" + "C" * 101)           # the second beats the worst: the count starts again
+    better("C" * 102), better("C" * 103)
+    assert not better.finished
+    with pytest.raises(ValueError, match="patience"):
+        Oracle("qed", patience=0)

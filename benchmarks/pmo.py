@@ -4,6 +4,13 @@ AUC top-10 beside the published REINVENT, Graph GA and Genetic GFN rows (mean of
 
     python benchmarks/pmo.py --method reinvent --seeds 0 1 2 --out runs/pmo/reinvent [--tasks qed median1 ...]
     python benchmarks/pmo.py --method reinvent --out runs/pmo/reinvent --table-only --write benchmarks/results/pmo_reinvent.md
+    python benchmarks/pmo.py --out runs/pmo/reinvent --table-only --beside ppo=runs/pmo/ppo moldqn=runs/pmo/moldqn
+    python benchmarks/pmo.py --out runs/pmo/reinvent --table-only --verify 500
+
+``--beside NAME=DIR``: more methods' result folders, one column each in a second table (AUC top-10 means over their
+seeds, with the number of seeds and of tasks they ran). ``--verify N``: re-read every run's ``oracle_calls.csv``,
+check that every logged SMILES is a valid molecule, is RDKit-canonical and is logged once, and re-score N calls of it
+(evenly spaced, the best one always) with the task's definition: the largest difference is printed (it should be 0).
 
 Resumable: each (task, seed) run writes OUT/<task>-seed<seed>/ (scripts/optimize_molecule.py's outputs) and is
 skipped when its summary.json exists; a folder without one (a killed run) is run again from scratch. The table
@@ -99,6 +106,62 @@ def table(results: dict[str, list[dict]], method: str) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(columns: dict[str, dict[str, list[dict]]]) -> str:
+    """One row per task: each method's AUC top-10 (mean over its seeds, seeds in brackets), then the published."""
+    names = list(columns)
+    lines = ["| task | " + " | ".join(f"ours: {n}" for n in names) + " | " + " | ".join(PUBLISHED_NAMES) + " |",
+             "|---|" + "---|" * (len(names) + len(PUBLISHED_NAMES))]
+    sums, counts = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0)
+    for task in TASK_NAMES:
+        cells = []
+        for n in names:
+            runs = columns[n].get(task, [])
+            if runs:
+                mean = float(np.mean([r["auc_top10"] for r in runs]))
+                sums[n] += mean
+                counts[n] += 1
+                cells.append(f"{mean:.3f} ({len(runs)})")
+            else:
+                cells.append("–")
+        lines.append(f"| {task} | " + " | ".join(cells) + " | " + " | ".join(f"{v:.3f}" for v in PUBLISHED[task])
+                     + " |")
+    all_pub = np.array(list(PUBLISHED.values())).sum(axis=0)
+    lines.append("| **sum (tasks run)** | " + " | ".join(f"**{sums[n]:.3f}** ({counts[n]} tasks)" for n in names)
+                 + " | " + " | ".join(f"**{v:.3f}** (20)" for v in all_pub) + " |")
+    return "\n".join(lines)
+
+
+def verify(out: Path, every: int) -> float:
+    """Checks the call logs of ``out`` (module docstring); returns the largest |logged - definition| score."""
+    from rdkit import Chem  # lazy: only for --verify
+
+    from deep_arena.envs.molecule.pmo import get_task  # lazy: see above
+    from deep_arena.envs.molecule.pmo_oracle import CallLog  # lazy: see above
+
+    worst, checked, logged = 0.0, 0, 0
+    for path in sorted(out.glob("*-seed*/summary.json")):
+        s = json.loads(path.read_text())
+        log = CallLog.read_csv(path.parent / "oracle_calls.csv", s["budget"])
+        if len(log) != s["calls"]:
+            raise SystemExit(f"{path.parent}: {len(log)} rows in oracle_calls.csv, summary says {s['calls']}")
+        if len(set(log.smiles)) != len(log):
+            raise SystemExit(f"{path.parent}: a molecule is logged twice (each costs one call only once)")
+        for smiles in log.smiles:
+            mol = Chem.MolFromSmiles(smiles)
+            if mol is None or Chem.MolToSmiles(mol) != smiles:
+                raise SystemExit(f"{path.parent}: {smiles!r} is not a valid canonical SMILES")
+        logged += len(log)
+        task = get_task(s["task"])
+        picks = set(np.linspace(0, len(log) - 1, min(every, len(log))).astype(int).tolist())
+        picks.add(int(np.argmax(log.scores)))
+        for i in sorted(picks):
+            worst = max(worst, abs(task.score_smiles(log.smiles[i]) - log.scores[i]))
+            checked += 1
+    print(f"verified {out}: {logged:,} logged molecules all valid, canonical and distinct; {checked:,} re-scored, "
+          f"largest difference from the task definition {worst:.3g}")
+    return worst
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--method", default="reinvent", choices=METHODS)
@@ -113,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--table-only", action="store_true", help="only print the table of the results in --out")
     p.add_argument("--write", type=Path, default=None, help="also write the table (markdown) here")
+    p.add_argument("--beside", nargs="+", default=[], metavar="NAME=DIR",
+                   help="other methods' result folders for a side-by-side table")
+    p.add_argument("--verify", type=int, default=0, metavar="N",
+                   help="check every call log and re-score N calls per run with the task definition")
     args = p.parse_args(argv)
     unknown = [t for t in args.tasks if t not in TASK_NAMES]
     if unknown:
@@ -128,7 +195,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{task} seed {seed}: AUC top-10 {s['auc_top10']:.3f}, top-10 mean {s['top10_mean']:.3f}, "
                       f"{s['seconds'] / 60:.1f} min", flush=True)
     text = table(collect(args.out), args.method)
+    if args.beside:
+        columns = {args.method: collect(args.out)}
+        for spec in args.beside:
+            name, sep, folder = spec.partition("=")
+            if not sep or not Path(folder).is_dir():
+                p.error(f"--beside wants NAME=DIR with an existing folder, got {spec!r}")
+            columns[name] = collect(Path(folder))
+        text += "\n\n" + side_by_side(columns)
     print(text)
+    if args.verify:
+        for folder in [args.out] + [Path(spec.partition("=")[2]) for spec in args.beside]:
+            if verify(folder, args.verify) > 1e-9:
+                print("error: logged scores differ from the task definition", file=sys.stderr)
+                return 1
     if args.write is not None:
         args.write.write_text(text + "\n", encoding="utf-8")
     return 0

@@ -33,3 +33,25 @@ def test_runs_resume_and_table(tmp_path, pmo_bench, capsys):
     assert "| qed | " in out and "0.941" in out and "**sum over the 1 tasks run**" in out
     with pytest.raises(SystemExit):
         pmo_bench.main(["--tasks", "nope", "--out", str(tmp_path)])
+
+
+def test_side_by_side_table_and_verify(tmp_path, pmo_bench, capsys):
+    ppo, other = tmp_path / "ppo", tmp_path / "other"
+    common = ["--tasks", "qed", "--seeds", "0", "--budget", "20", "--set", "n_envs=1", "--set", "ppo.n_steps=16",
+              "--set", "ppo.batch_size=16"]
+    assert pmo_bench.main(["--method", "ppo", "--out", str(ppo)] + common) == 0
+    assert pmo_bench.main(["--method", "ppo", "--out", str(other), "--seeds", "0"] + common) == 0
+    capsys.readouterr()
+    assert pmo_bench.main(["--method", "ppo", "--out", str(ppo), "--table-only", "--beside", f"again={other}",
+                           "--verify", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "| task | ours: ppo | ours: again | REINVENT" in out and "(1 tasks)" in out
+    assert "20 logged molecules all valid" in out and "largest difference from the task definition 0" in out
+    # a logged score that is not the task's is caught
+    calls = ppo / "qed-seed0" / "oracle_calls.csv"
+    rows = calls.read_text().splitlines()
+    head, first = rows[0], rows[1].rsplit(",", 1)
+    calls.write_text("\n".join([head, f"{first[0]},0.123456"] + rows[2:]) + "\n")
+    assert pmo_bench.main(["--method", "ppo", "--out", str(ppo), "--table-only", "--verify", "20"]) == 1
+    with pytest.raises(SystemExit):
+        pmo_bench.main(["--out", str(ppo), "--table-only", "--beside", "nofolder"])

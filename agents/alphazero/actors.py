@@ -20,6 +20,10 @@ default) over ``selfplay.parallel_games`` games:
   actor's games are reproducible given the weights it holds; the run as a whole is not bit-for-bit reproducible,
   because which actor's result arrives first, and so which weights the next game is played with, depends on timing.
 
+With ``selfplay.inference_server`` on (by default when the learner's machine has CUDA) the actors hold no network:
+one more Ray actor, `inference_server.InferenceServer`, holds it on the GPU and answers every actor's leaf requests
+in shared batches; weight updates then go to the server alone (see that module).
+
 Ray runs locally by default (``ray.init(num_cpus=max(cores, actors * actor_threads))``, started and shut down with
 the pool) or joins a cluster with ``selfplay.ray_address`` (``--ray-address``; every node needs this package
 installed). The rates logged (``selfplay/positions_per_second`` etc.) are positions arrived per second of the
@@ -38,6 +42,7 @@ import numpy as np
 import torch
 
 from deep_arena.agents.alphazero.inference import InferenceOptions
+from deep_arena.agents.alphazero.inference_server import InferenceServer, RemoteLeafEvaluator, use_server
 from deep_arena.agents.alphazero.mcts import NetworkEvaluator
 from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
 from deep_arena.agents.alphazero.search import NetworkLeafEvaluator
@@ -68,16 +73,24 @@ def cpu_weights(net: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 class SelfPlayWorker:
     """One actor: a CPU copy of the network and a self-play engine (``spec``: board_size, komi, history_length,
-    selfplay, inference, mixed_precision, threads). Wrapped as a Ray actor by `ActorPool`; usable as is (tests)."""
+    selfplay, inference, mixed_precision, threads). Wrapped as a Ray actor by `ActorPool`; usable as is (tests).
+    With a ``server`` (an `InferenceServer` actor handle) it holds no network and asks the server instead."""
 
-    def __init__(self, net_config: dict, weights: dict, version: int, spec: dict, seed: list[int]):
+    def __init__(self, net_config: dict, weights: dict | None, version: int, spec: dict, seed: list[int],
+                 server: Any = None):
         torch.set_num_threads(int(spec["threads"]))
         torch.manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
+        config = SelfPlayConfig(**spec["selfplay"])
+        h = int(spec["history_length"])
+        self.net = None
+        self.version = int(version)
+        if server is not None:
+            self.selfplay = CompiledSelfPlay(RemoteLeafEvaluator(server), int(spec["board_size"]),
+                                             float(spec["komi"]), h, config, np.random.default_rng(seed))
+            return
         self.net = PolicyValueNet(NetConfig(**net_config)).eval()
         self.set_weights(weights, version)
-        config = SelfPlayConfig(**spec["selfplay"])
         device = torch.device("cpu")
-        h = int(spec["history_length"])
         if config.engine == "compiled":
             evaluate = NetworkLeafEvaluator(self.net, device, bool(spec["mixed_precision"]),
                                             InferenceOptions(**spec["inference"]))
@@ -92,6 +105,8 @@ class SelfPlayWorker:
         return os.getpid()
 
     def set_weights(self, weights: dict, version: int) -> None:
+        if self.net is None:
+            raise RuntimeError("this actor plays through the inference server; send the weights there")
         self.net.load_state_dict(weights)
         self.version = int(version)
 
@@ -127,6 +142,12 @@ class ActorPool:
                      "history_length": int(config["history_length"]), "selfplay": dict(sp),
                      "inference": asdict(InferenceOptions.from_config(config)),
                      "mixed_precision": bool(config["mixed_precision"]), "threads": self.threads}
+        self.use_server = use_server(str(sp.get("inference_server", "auto")), self.count)
+        if self.use_server and sp.get("engine", "compiled") != "compiled":
+            raise ValueError("selfplay.inference_server needs selfplay.engine=compiled (the Python reference search "
+                             "evaluates one position at a time); set selfplay.inference_server=off")
+        self.server = None
+        self.server_seen = {"passes": 0, "positions": 0}
         self.max_restarts = 10 * self.count if max_restarts is None else int(max_restarts)
         self.restarts = 0
         self.version = 0
@@ -150,14 +171,21 @@ class ActorPool:
             self.started_ray = True
         self.remote_cls = ray.remote(num_cpus=self.threads, max_restarts=0)(SelfPlayWorker)
         self.weights_ref = ray.put(cpu_weights(self.net))
+        if self.use_server:
+            gpu = torch.cuda.is_available()
+            server_cls = ray.remote(num_cpus=1 if gpu else self.threads, num_gpus=1 if gpu else 0,
+                                    max_restarts=0)(InferenceServer)
+            self.server = server_cls.remote(self.net.config.to_dict(), self.weights_ref, self.version,
+                                            self.spec["inference"], self.spec["mixed_precision"], self.threads)
         self.generations = [0] * self.count
         self.actors = [self._new_actor(i) for i in range(self.count)]
         self.chunk = None
         self.last_return = time.perf_counter()
 
     def _new_actor(self, index: int):
-        return self.remote_cls.remote(self.net.config.to_dict(), self.weights_ref, self.version, self.spec,
-                                      actor_seed(self.seed, index, self.generations[index]))
+        return self.remote_cls.remote(self.net.config.to_dict(), None if self.server else self.weights_ref,
+                                      self.version, self.spec, actor_seed(self.seed, index, self.generations[index]),
+                                      self.server)
 
     def _submit(self, index: int) -> None:
         ref = self.actors[index].generate.remote(self.chunk)
@@ -193,6 +221,12 @@ class ActorPool:
                 self.ray.kill(actor, no_restart=True)
             except Exception:  # already gone
                 pass
+        if self.server is not None:
+            try:
+                self.ray.kill(self.server, no_restart=True)
+            except Exception:  # already gone
+                pass
+            self.server = None
         self.actors, self.pending = [], {}
         if self.started_ray and self.ray.is_initialized():
             self.ray.shutdown()
@@ -206,8 +240,21 @@ class ActorPool:
             return  # start() sends the weights it finds
         self.version += 1
         self.weights_ref = self.ray.put(cpu_weights(net if net is not None else self.net))
+        if self.server is not None:   # the actors hold no network: the server evaluates for them
+            self.server.set_weights.remote(self.weights_ref, self.version)
+            return
         for actor in self.actors:
             actor.set_weights.remote(self.weights_ref, self.version)
+
+    def server_mean_batch(self) -> float | None:
+        """Positions per forward pass of the inference server since the last call (None without a server)."""
+        if self.server is None:
+            return None
+        s = self.ray.get(self.server.stats.remote())
+        passes = s["passes"] - self.server_seen["passes"]
+        positions = s["positions"] - self.server_seen["positions"]
+        self.server_seen = {"passes": s["passes"], "positions": s["positions"]}
+        return positions / passes if passes else 0.0
 
     def generate(self, min_samples: int) -> tuple[list[tuple[Sample, float]], SelfPlayStats]:
         ray = self.ray

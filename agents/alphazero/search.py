@@ -622,22 +622,32 @@ class NetworkLeafEvaluator:
         return cls(evaluator.model, evaluator.device, evaluator.autocast, options)
 
     @torch.no_grad()
-    def __call__(self, leaves: Leaves) -> tuple[np.ndarray, np.ndarray]:
-        x = torch.from_numpy(leaves.planes).to(self.device, non_blocking=True)
+    def raw(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The network's policy logits (B, A) and values (B,) for ``planes`` (B, C, N, N), float32 on the CPU."""
+        x = torch.from_numpy(planes).to(self.device, non_blocking=True)
         if self.options.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         if self.model.training:  # the trainer switches back to train() for its updates
             self.model.eval()
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.autocast):
             logits, values = self.forward(x)
-        logits = logits.float().cpu().numpy()  # as mcts.NetworkEvaluator, so that both engines see the same priors
-        logits[~leaves.legal] = -np.inf
-        logits -= logits.max(axis=1, keepdims=True)
-        priors = np.exp(logits)
-        priors /= priors.sum(axis=1, keepdims=True)
+        # float32 numpy, as mcts.NetworkEvaluator, so that both engines see the same priors
+        return logits.float().cpu().numpy(), values.float().cpu().numpy()
+
+    def __call__(self, leaves: Leaves) -> tuple[np.ndarray, np.ndarray]:
+        logits, values = self.raw(leaves.planes)
         self.calls += 1
         self.positions += len(leaves)
-        return priors, values.float().cpu().numpy()
+        return masked_priors(logits, leaves.legal), values
+
+
+def masked_priors(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
+    """Softmax of ``logits`` (B, A) over the ``legal`` moves (illegal ones get 0); ``logits`` is changed in place."""
+    logits[~legal] = -np.inf
+    logits -= logits.max(axis=1, keepdims=True)
+    priors = np.exp(logits)
+    priors /= priors.sum(axis=1, keepdims=True)
+    return priors
 
 
 class BatchedSearch:

@@ -44,6 +44,7 @@ class SelfPlayConfig:
     actors: int = 0  # > 0: agents.alphazero.actors.ActorPool plays, in Ray actor processes (the trainer picks it)
     actor_threads: int = 1
     ray_address: str | None = None
+    inference_server: str = "auto"  # actors: one server batching for all (agents.alphazero.inference_server)
 
 
 @dataclass

@@ -328,6 +328,8 @@ class AlphaZeroTrainer:
             w.add_scalar("selfplay/simulations_per_second", stats.simulations / sp, it)
             w.add_scalar("selfplay/mean_batch", stats.mean_batch, it)
             w.add_scalar("selfplay/mean_inference_batch", stats.mean_batch, it)  # positions per network call
+            if isinstance(self.selfplay, ActorPool) and self.selfplay.server is not None:
+                w.add_scalar("selfplay/server_mean_batch", self.selfplay.server_mean_batch(), it)  # what the GPU saw
             if stats.game_lengths:
                 w.add_scalar("selfplay/game_length", float(np.mean(stats.game_lengths)), it)
                 w.add_scalar("selfplay/black_win_rate", stats.black_wins / stats.games, it)

@@ -5,6 +5,7 @@ takes 5-10 s) and each stays under a minute on a shared 2-core machine."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import signal
@@ -12,11 +13,14 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from deep_arena.agents.alphazero import trainer as az
 from deep_arena.agents.alphazero.actors import ActorPool, SelfPlayWorker, actor_seed, cpu_weights
+from deep_arena.agents.alphazero.inference_server import InferenceServer, use_server
 from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
+from deep_arena.agents.alphazero.search import NetworkLeafEvaluator, masked_priors
 from deep_arena.agents.go import commands
 from deep_arena.envs.go import features
 from deep_arena.runtime import RunDir, load_checkpoint
@@ -134,3 +138,84 @@ def test_sigkilled_actor_is_replaced_and_the_run_goes_on(tmp_path, local_ray) ->
     assert killed and result.counters["iteration"] == 4
     assert pool.restarts >= 1
     assert not pool.actors and local_ray.is_initialized()  # actors gone with the run; Ray it did not start stays
+
+
+def _server_and_planes(max_batch: int = 4096):
+    config = tiny_config()
+    net = tiny_net(config).eval()
+    server = InferenceServer(net.config.to_dict(), cpu_weights(net), 0, config["inference"], True, 1, max_batch)
+    rng = np.random.default_rng(0)
+    planes = [rng.integers(0, 2, (n, net.config.in_planes, 5, 5)).astype(np.float32) for n in (3, 5, 2)]
+    return net, server, planes
+
+
+def test_inference_server_batches_concurrent_requests_and_answers_each_its_rows() -> None:
+    """Three requests that arrive together go through one forward pass; each gets the rows the network gives its
+    planes alone (no Ray needed: the server is an asyncio object)."""
+    net, server, planes = _server_and_planes()
+
+    async def ask_all():
+        return await asyncio.gather(*(server.evaluate(p) for p in planes))
+
+    answers = asyncio.run(ask_all())
+    assert server.stats()["passes"] == 1 and server.stats()["positions"] == 10 and server.stats()["requests"] == 3
+    alone = NetworkLeafEvaluator(net, torch.device("cpu"), True)
+    for p, (logits, values) in zip(planes, answers):
+        want_logits, want_values = alone.raw(p)
+        assert logits.shape == want_logits.shape and values.shape == want_values.shape
+        np.testing.assert_allclose(logits, want_logits, atol=1e-5)
+        np.testing.assert_allclose(values, want_values, atol=1e-5)
+    # max_batch splits a queue into several passes, never a request
+    _, small, planes = _server_and_planes(max_batch=8)  # 3 + 5, then 2
+
+    async def ask_small():
+        return await asyncio.gather(*(small.evaluate(p) for p in planes))
+
+    asyncio.run(ask_small())
+    assert small.stats()["passes"] == 2 and small.stats()["positions"] == 10
+
+
+def test_inference_server_loads_new_weights_and_masking_matches_in_process() -> None:
+    net, server, planes = _server_and_planes()
+    other = tiny_net(tiny_config())
+
+    async def run():
+        before = await server.evaluate(planes[0])
+        await server.set_weights(cpu_weights(other), 1)
+        after = await server.evaluate(planes[0])
+        return before, after
+
+    before, after = asyncio.run(run())
+    assert server.stats()["version"] == 1 and not np.allclose(before[0], after[0])
+    legal = np.ones_like(after[0], dtype=bool)
+    legal[:, 0] = False
+    priors = masked_priors(after[0].copy(), legal)
+    assert np.allclose(priors.sum(axis=1), 1.0) and (priors[:, 0] == 0).all()
+    with pytest.raises(ValueError, match="inference_server must be one of"):
+        use_server("gpu", 2)
+    assert use_server("on", 2) and not use_server("off", 2) and not use_server("on", 0)
+
+
+def test_inference_server_needs_the_compiled_engine() -> None:
+    config = tiny_config(selfplay={"actors": 2, "inference_server": "on", "engine": "python"})
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("ray is not installed (pip install -e '.[scale]')")
+    with pytest.raises(ValueError, match="needs selfplay.engine=compiled"):
+        ActorPool(tiny_net(config), config)
+
+
+@needs_ray
+def test_actors_play_through_one_inference_server(tmp_path, local_ray) -> None:
+    """selfplay.inference_server=on (what a CUDA machine gets by default): two actors without networks, one server
+    evaluating for both; the run trains, sends its weights to the server, resumes, and logs the server's batch."""
+    config = tiny_config(iterations=2, selfplay={"actors": 2, "inference_server": "on"}, checkpoint_every=10)
+    trainer = az.AlphaZeroTrainer(config, RunDir.create("go", "alphazero", root=tmp_path), progress_bar=False)
+    pool = trainer.selfplay
+    result = trainer.run()
+    assert result.counters["iteration"] == 2 and result.counters["positions"] >= 64
+    assert pool.version >= 1 and not pool.actors and pool.server is None  # weights went out; all closed
+    (run,) = (tmp_path / "go").glob("alphazero-*")
+    acc = EventAccumulator(str(run))
+    acc.Reload()
+    server_batch = [e.value for e in acc.Scalars("selfplay/server_mean_batch")]
+    assert len(server_batch) == 2 and all(1 <= b <= 16 for b in server_batch)  # 8 games per actor, 2 actors

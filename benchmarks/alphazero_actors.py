@@ -20,6 +20,11 @@ numba's cache and torch's warm-up):
 * ``selfplay/positions_per_second``: the logged tag (one process: positions per second of its self-play phases;
   actors: positions arrived per second of the learner's clock), shown for reference.
 
+On a GPU machine: ``--device cuda --board-size 9 --actors 8`` runs the learner on the GPU, and with the default
+``--inference-server auto`` the actors play through one inference server on the GPU
+(`agents.alphazero.inference_server`); ``selfplay/server_mean_batch`` is then shown too. ``--inference-server never``
+gives each actor its own CPU network, for the comparison.
+
 Timings depend on what else the machine runs: run it on an otherwise idle machine (or pause other jobs).
 """
 
@@ -48,22 +53,27 @@ def rates(run: Path) -> dict[str, float]:
     tagged = [e.value for e in acc.Scalars("selfplay/positions_per_second")][1:]
     sims = [e.value for e in acc.Scalars("selfplay/simulations_per_second")][1:]
     batch = [e.value for e in acc.Scalars("selfplay/mean_inference_batch")]
+    server = ([e.value for e in acc.Scalars("selfplay/server_mean_batch")]
+              if "selfplay/server_mean_batch" in acc.Tags()["scalars"] else [])
     if len(positions) < 3:
         raise SystemExit(f"{run}: only {len(positions)} iterations; give more --minutes")
     return {"end_to_end_positions_per_second": (positions[-1] - positions[0]) / (60 * (minutes[-1] - minutes[0])),
             "selfplay/positions_per_second": sum(tagged) / len(tagged),
             "selfplay/simulations_per_second": sum(sims) / len(sims),
             "selfplay/mean_inference_batch": sum(batch) / len(batch),
+            "selfplay/server_mean_batch": sum(server) / len(server) if server else float("nan"),
             "iterations": len(positions), "positions": positions[-1], "minutes": minutes[-1]}
 
 
 def train(actors: int, run_root: Path, args: argparse.Namespace, threads: int | None = None) -> Path:
     cmd = [sys.executable, str(ROOT / "scripts" / "train_go.py"), "--algo", "alphazero", "--board-size",
-           str(args.board_size), "--minutes", str(args.minutes), "--no-progress", "--device", "cpu",
+           str(args.board_size), "--minutes", str(args.minutes), "--no-progress", "--device", args.device,
            "--run-root", str(run_root), "--actors", str(actors), "--seed", str(args.seed),
            "--set", f"eval_every={10**6}", "--set", "eval.games_vs_random=0", "--set", "eval.games_vs_gnugo=0"]
     if threads is not None:
         cmd += ["--set", f"threads={threads}"]
+    if actors:
+        cmd += ["--set", f"selfplay.inference_server={args.inference_server}"]
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     (run,) = (run_root / "go").iterdir()
@@ -78,6 +88,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--baseline-threads", type=int, default=None,
                         help="torch threads of the one-process run (default: the trainer's, all cores)")
+    parser.add_argument("--device", default="cpu", help="the learner's device (cpu, cuda, auto)")
+    parser.add_argument("--inference-server", default="auto", choices=("auto", "always", "never"),
+                        help="actors run: one inference server for all (auto: with CUDA)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.platform(),
@@ -94,7 +107,7 @@ def main() -> int:
     print(f"\n{args.board_size}x{args.board_size}, trainer defaults, {args.minutes:g} min each, {os.cpu_count()} cores:")
     print(f"{'':>34} {'one process':>12} {f'--actors {args.actors}':>12} {'ratio':>8}")
     for name in (key, "selfplay/positions_per_second", "selfplay/simulations_per_second",
-                 "selfplay/mean_inference_batch"):
+                 "selfplay/mean_inference_batch", "selfplay/server_mean_batch"):
         print(f"{name:>34} {one[name]:12.1f} {many[name]:12.1f} {many[name] / one[name]:7.2f}x")
     print(f"{'iterations':>34} {one['iterations']:12d} {many['iterations']:12d}")
     if args.json:

@@ -145,7 +145,7 @@ class ActorPool:
         self.use_server = use_server(str(sp.get("inference_server", "auto")), self.count)
         if self.use_server and sp.get("engine", "compiled") != "compiled":
             raise ValueError("selfplay.inference_server needs selfplay.engine=compiled (the Python reference search "
-                             "evaluates one position at a time); set selfplay.inference_server=off")
+                             "evaluates one position at a time); set selfplay.inference_server=never")
         self.server = None
         self.server_seen = {"passes": 0, "positions": 0}
         self.max_restarts = 10 * self.count if max_restarts is None else int(max_restarts)

@@ -45,7 +45,7 @@ class SelfPlaySettings(Settings):
     actor_threads: int = setting(1, low=1, help="torch CPU threads of each actor (and the CPUs it asks Ray for)")
     ray_address: str | None = setting(None, help="Ray cluster to join (ray.init(address=...)); default: a local Ray "
                                                  "started with the machine's cores")
-    inference_server: str = setting("auto", choices=("auto", "on", "off"),
+    inference_server: str = setting("auto", choices=("auto", "always", "never"),
                                     help="actors: one Ray actor evaluates every actor's leaves in batches, on the "
                                          "GPU (agents.alphazero.inference_server); auto: when CUDA is there")
 

@@ -15,8 +15,9 @@ server, the pool starts one more Ray actor, `InferenceServer`, that holds the ne
 * ``stats()``: forward passes, positions and requests, so the trainer logs the mean batch the device saw
   (``selfplay/server_mean_batch``) beside the per-actor request size (``selfplay/mean_inference_batch``).
 
-``selfplay.inference_server``: ``auto`` (default) uses the server when the learner's machine has CUDA, ``on`` forces
-it (on the CPU too: tests, or a cluster whose GPU node should do the inference), ``off`` gives each actor a network.
+``selfplay.inference_server``: ``auto`` (default) uses the server when the learner's machine has CUDA, ``always``
+forces it (on the CPU too: tests, or a cluster whose GPU node should do the inference), ``never`` gives each actor
+a network of its own.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from deep_arena.agents.alphazero.inference import InferenceOptions
 from deep_arena.agents.alphazero.network import NetConfig, PolicyValueNet
 from deep_arena.agents.alphazero.search import Leaves, NetworkLeafEvaluator, masked_priors
 
-MODES = ("auto", "on", "off")
+MODES = ("auto", "always", "never")  # not on/off: YAML (--set) reads those as booleans
 
 
 def use_server(mode: str, actors: int) -> bool:
@@ -41,7 +42,7 @@ def use_server(mode: str, actors: int) -> bool:
         raise ValueError(f"selfplay.inference_server must be one of {', '.join(MODES)}, got {mode!r}")
     if actors < 1:
         return False
-    return mode == "on" or (mode == "auto" and torch.cuda.is_available())
+    return mode == "always" or (mode == "auto" and torch.cuda.is_available())
 
 
 class InferenceServer:
@@ -59,7 +60,8 @@ class InferenceServer:
         self.max_batch = int(max_batch)
         self.queue: list[tuple[np.ndarray, asyncio.Future]] = []
         self.runner: asyncio.Task | None = None
-        self.thread = ThreadPoolExecutor(max_workers=1)  # forward passes and weight loads, one at a time, in order
+        # forward passes and weight loads, one at a time, in order; torch threads are set per thread (OpenMP)
+        self.thread = ThreadPoolExecutor(max_workers=1, initializer=torch.set_num_threads, initargs=(int(threads),))
         self.passes = self.positions = self.requests = 0
 
     def device_name(self) -> str:

@@ -193,11 +193,11 @@ def test_inference_server_loads_new_weights_and_masking_matches_in_process() -> 
     assert np.allclose(priors.sum(axis=1), 1.0) and (priors[:, 0] == 0).all()
     with pytest.raises(ValueError, match="inference_server must be one of"):
         use_server("gpu", 2)
-    assert use_server("on", 2) and not use_server("off", 2) and not use_server("on", 0)
+    assert use_server("always", 2) and not use_server("never", 2) and not use_server("always", 0)
 
 
 def test_inference_server_needs_the_compiled_engine() -> None:
-    config = tiny_config(selfplay={"actors": 2, "inference_server": "on", "engine": "python"})
+    config = tiny_config(selfplay={"actors": 2, "inference_server": "always", "engine": "python"})
     if importlib.util.find_spec("ray") is None:
         pytest.skip("ray is not installed (pip install -e '.[scale]')")
     with pytest.raises(ValueError, match="needs selfplay.engine=compiled"):
@@ -206,9 +206,9 @@ def test_inference_server_needs_the_compiled_engine() -> None:
 
 @needs_ray
 def test_actors_play_through_one_inference_server(tmp_path, local_ray) -> None:
-    """selfplay.inference_server=on (what a CUDA machine gets by default): two actors without networks, one server
+    """selfplay.inference_server=always (what a CUDA machine gets by default): two actors without networks, one server
     evaluating for both; the run trains, sends its weights to the server, resumes, and logs the server's batch."""
-    config = tiny_config(iterations=2, selfplay={"actors": 2, "inference_server": "on"}, checkpoint_every=10)
+    config = tiny_config(iterations=2, selfplay={"actors": 2, "inference_server": "always"}, checkpoint_every=10)
     trainer = az.AlphaZeroTrainer(config, RunDir.create("go", "alphazero", root=tmp_path), progress_bar=False)
     pool = trainer.selfplay
     result = trainer.run()

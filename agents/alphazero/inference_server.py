@@ -64,9 +64,6 @@ class InferenceServer:
         self.thread = ThreadPoolExecutor(max_workers=1, initializer=torch.set_num_threads, initargs=(int(threads),))
         self.passes = self.positions = self.requests = 0
 
-    def device_name(self) -> str:
-        return str(self.device)
-
     async def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw policy logits (B, A) and values (B,) for ``planes`` (B, C, N, N), from a batched pass."""
         future = asyncio.get_running_loop().create_future()

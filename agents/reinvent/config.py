@@ -37,6 +37,9 @@ class ReinventSettings(Settings):
     replay: int = setting(24, low=0, help="memory molecules replayed per step (0: off)")
     memory: int = setting(100, low=1, help="best distinct molecules kept for replay")
     temperature: float = setting(1.0, low=0.0, low_open=True, help="sampling temperature")
+    augmentation_rounds: int = setting(0, low=0, help="Augmented Memory (Guo & Schwaller 2024): extra updates per "
+                                                      "step on SMILES-randomised copies of the batch and of the "
+                                                      "whole memory (0: off; theirs: 2, with sigma 500, replay 10)")
     diversity_filter: DiversityFilterSettings = nested(DiversityFilterSettings)
     critic: str | None = setting(None, help="ATNC/ORGAN: a MolGAN generator.pt or 'pretrained' whose critic's "
                                             "realism score is mixed into the reward")

@@ -12,6 +12,13 @@ full, and mixed with a GAN critic's realism score when ``critic`` is set (ATNC/O
 best ``memory`` distinct molecules and replays ``replay`` of them per step, drawn with probability proportional to
 their reward. The run ends when the oracle's budget is spent (:class:`BudgetExhausted` mid-batch ends it at once).
 
+Augmented Memory (``augmentation_rounds`` > 0; Guo & Schwaller, JACS Au 2024): after the step's update, each round
+writes every molecule of the batch and of the memory as a new random SMILES (a random atom order, so the same
+molecule as a different token sequence), recomputes the prior's log-likelihood of those strings, and makes one more
+update with the same loss on them (the memory's molecules with reward 0 left out). The oracle is not called again:
+the scores are reused, which is where the sample efficiency comes from; a step then costs about 1 + 2 x rounds
+forward-backward passes.
+
 Determinism: the sampling generator, torch and the replay RNG are seeded from ``seed``; the same seed, prior and
 oracle give the same call log on the same machine.
 """
@@ -109,6 +116,25 @@ class Memory:
         p = rewards / rewards.sum() if np.count_nonzero(rewards > 0) >= n else None
         idx = rng.choice(len(keys), size=n, replace=False, p=p)
         return [self.entries[keys[i]] for i in idx]
+
+
+def randomized_tokens(lm: ChemicalLM, smiles: list[str], fallback: list[torch.Tensor],
+                      rng: np.random.Generator) -> torch.Tensor:
+    """Padded token rows of a random SMILES of each molecule (atoms renumbered by ``rng``, so deterministic); a
+    molecule that does not parse, or whose random SMILES has a token the vocabulary lacks, keeps ``fallback``."""
+    rows = []
+    for smi, old in zip(smiles, fallback):
+        mol = Chem.MolFromSmiles(smi) if smi else None
+        row = old
+        if mol is not None and mol.GetNumAtoms() > 1:
+            order = rng.permutation(mol.GetNumAtoms()).tolist()
+            text = Chem.MolToSmiles(Chem.RenumberAtoms(mol, order), canonical=False)
+            try:
+                row = torch.tensor(lm.vocab.encode(text)[1:], dtype=torch.long)
+            except ValueError:  # TokenError: e.g. a ring-closure number the training SMILES never used
+                row = old
+        rows.append(row)
+    return _pad(rows)
 
 
 def _trim(row: torch.Tensor) -> torch.Tensor:
@@ -231,6 +257,8 @@ class Reinvent:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        for _ in range(s.augmentation_rounds):
+            self._augmented_update(agent, optimizer, rng, memory, smiles, tokens, rewards)
         self.steps += 1
         if self.on_step is not None:
             valid = [k for k in canon if k is not None]
@@ -239,3 +267,22 @@ class Reinvent:
                                       "mean_reward": float(rewards.mean()) if len(rewards) else 0.0,
                                       "agent_nll": float(-agent_logp.detach().mean()), "prior_nll": float(-prior_logp.mean())})
         return True
+
+    def _augmented_update(self, agent: ChemicalLM, optimizer, rng, memory: Memory, smiles: list[str],
+                          tokens: torch.Tensor, rewards: np.ndarray) -> None:
+        """One Augmented Memory round (module docstring): the batch and the rewarded memory, as new random SMILES."""
+        s = self.settings
+        kept = [(k, e) for k, e in sorted(memory.entries.items()) if e.reward > 0]
+        names = list(smiles) + [k for k, _ in kept]
+        old = [_trim(t) for t in tokens] + [e.tokens for _, e in kept]
+        reward = torch.as_tensor(np.concatenate([rewards, [e.reward for _, e in kept]]), dtype=torch.float32)
+        rows = randomized_tokens(agent, names, old, rng)
+        with torch.no_grad():
+            prior_logp = self.prior.log_likelihood_tokens(rows.to(self.prior.device)).cpu()
+        agent_logp = agent.log_likelihood_tokens(rows.to(agent.device)).cpu()
+        loss = ((prior_logp + s.sigma * reward - agent_logp) ** 2).mean()
+        if s.likelihood_penalty:
+            loss = loss + s.likelihood_penalty * (-(1.0 / agent_logp).mean())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()

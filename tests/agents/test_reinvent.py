@@ -10,7 +10,7 @@ import torch
 from rdkit import Chem
 
 from deep_arena.agents.reinvent.config import ReinventSettings
-from deep_arena.agents.reinvent.optimizer import DiversityFilter, Memory, Reinvent
+from deep_arena.agents.reinvent.optimizer import DiversityFilter, Memory, Reinvent, _trim, randomized_tokens
 from deep_arena.envs.molecule.pmo_oracle import Oracle
 from deep_arena.gan.lm import ChemicalLM, SmilesVocabulary
 
@@ -105,3 +105,26 @@ def test_critic_is_mixed_into_the_reward_not_the_log(prior):
                    critic=critic).run()
     assert seen and len(log) == 40
     assert log.scores[0] == pytest.approx(Chem.QED.qed(Chem.MolFromSmiles(log.smiles[0])))
+
+
+def test_randomized_tokens_spell_the_same_molecule_differently(prior):
+    smiles = ["CC(=O)Oc1ccccc1C(=O)O", "c1ccccc1", "C"]
+    fallback = [_trim(row) for row in prior.encode(smiles).cpu()]
+    rng = np.random.default_rng(0)
+    rows = randomized_tokens(prior, smiles, fallback, rng)
+    decoded = prior.decode(rows)
+    assert [Chem.CanonSmiles(d) for d in decoded] == [Chem.CanonSmiles(s) for s in smiles]
+    assert decoded[0] != Chem.CanonSmiles(smiles[0]) or decoded[1] != "c1ccccc1"   # a new spelling (seed 0)
+    assert torch.equal(rows, randomized_tokens(prior, smiles, fallback, np.random.default_rng(0)))
+    bad = randomized_tokens(prior, ["not a smiles"], [fallback[2]], rng)     # unparsable: the fallback row
+    assert torch.equal(bad[0, :len(fallback[2])], fallback[2])
+
+
+def test_augmented_memory_spends_the_budget_deterministically_and_leaves_the_prior(prior):
+    before = {k: v.clone() for k, v in prior.net.state_dict().items()}
+    a = _run(prior, seed=2, budget=80, augmentation_rounds=2, sigma=500, replay=4, memory=20)
+    b = _run(prior, seed=2, budget=80, augmentation_rounds=2, sigma=500, replay=4, memory=20)
+    plain = _run(prior, seed=2, budget=80, sigma=500, replay=4, memory=20)
+    assert len(a) == 80 and a.smiles == b.smiles and a.scores == b.scores
+    assert a.smiles != plain.smiles    # the extra updates change what the agent samples next
+    assert all(torch.equal(before[k], v) for k, v in prior.net.state_dict().items())

@@ -1,10 +1,12 @@
 """REINVENT's settings (``--set key=value`` names of ``scripts/optimize_molecule.py --method reinvent``).
 
-Defaults follow PMO's REINVENT (``wenhao-gao/mol_opt``, ``main/reinvent/hparams_default.yaml``: learning rate 5e-4,
-batch 64, σ 60; its loss adds ``5e3 · mean(−1 / agent log-likelihood)``). PMO's default replays nothing
-(``experience_replay: 0``, tuned over 0 / 4 / 8); the top-k memory replay (Olivecrona et al. 2017, 24 per step from
-the best 100) and the diversity filter (REINVENT 2.0's identical-Murcko-scaffold buckets of 25 above score 0.4) are
-REINVENT's own additions that this implementation turns on by default.
+Loss and learning rate follow PMO's REINVENT (``wenhao-gao/mol_opt``, ``main/reinvent/``: learning rate 5e-4, batch
+64; its loss adds ``5e3 · mean(−1 / agent log-likelihood)``). σ 60 is that folder's ``hparams_default.yaml`` before
+PMO's tuning; the tuned file PMO's published row used says σ 500, experience replay 24, and PMO's REINVENT has no
+diversity filter (``--set sigma=500 --set diversity_filter.enabled=false``; docs/molecule.md has what σ 500 did with
+our MOSES prior). The top-k memory replay (Olivecrona et al. 2017, 24 per step from the best 100) and the diversity
+filter (REINVENT 2.0's identical-Murcko-scaffold buckets of 25 above score 0.4) are on by default here;
+``augmentation_rounds`` turns on Augmented Memory (Guo & Schwaller 2024).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class ReinventSettings(Settings):
     prior: str = setting("pretrained", help="the chemical language model: 'pretrained' (gan/pretrained/lm-moses.pt) "
                                            "or a model.pt path")
     batch_size: int = setting(64, low=1, help="SMILES sampled per step (PMO: 64)")
-    sigma: float = setting(60.0, low=0.0, help="augmented likelihood = prior log p + sigma * reward (PMO: 60)")
+    sigma: float = setting(60.0, low=0.0, help="augmented likelihood = prior log p + sigma * reward (PMO "
+                                                                 "untuned: 60, tuned: 500)")
     lr: float = setting(5e-4, low=0.0, low_open=True, help="Adam learning rate of the agent (PMO: 5e-4)")
     likelihood_penalty: float = setting(5e3, low=0.0, help="weight of mean(-1 / agent log p) in the loss (PMO: 5e3)")
     replay: int = setting(24, low=0, help="memory molecules replayed per step (0: off)")

@@ -106,6 +106,20 @@ def table(results: dict[str, list[dict]], method: str) -> str:
     return "\n".join(lines)
 
 
+def per_run_table(results: dict[str, list[dict]]) -> str:
+    """Every run's PMO numbers ("invalid": share of requests that were not valid SMILES; they cost no call)."""
+    lines = ["| task | seed | calls | AUC top-1 | AUC top-10 | AUC top-100 | top-10 mean | diversity | SA | invalid | "
+             "wall min | CPU min |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for task in TASK_NAMES:
+        for r in sorted(results.get(task, []), key=lambda r: r["seed"]):
+            invalid = r.get("invalid_requests", 0) / max(r.get("requests", 0), 1)
+            lines.append(f"| {task} | {r['seed']} | {r['calls']:,} | {r['auc_top1']:.3f} | {r['auc_top10']:.3f} | "
+                         f"{r['auc_top100']:.3f} | {r['top10_mean']:.3f} | {r['diversity_top100']:.3f} | "
+                         f"{r.get('sa_top100', float('nan')):.2f} | {invalid:.2f} | {r['seconds'] / 60:.1f} | "
+                         f"{r.get('cpu_seconds', float('nan')) / 60:.1f} |")
+    return "\n".join(lines)
+
+
 def side_by_side(columns: dict[str, dict[str, list[dict]]]) -> str:
     """One row per task: each method's AUC top-10 (mean over its seeds, seeds in brackets), then the published."""
     names = list(columns)
@@ -178,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", type=Path, default=None, help="also write the table (markdown) here")
     p.add_argument("--beside", nargs="+", default=[], metavar="NAME=DIR",
                    help="other methods' result folders for a side-by-side table")
+    p.add_argument("--per-run", action="store_true", help="add a table of every run's numbers")
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="check every call log and re-score N calls per run with the task definition")
     args = p.parse_args(argv)
@@ -203,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
                 p.error(f"--beside wants NAME=DIR with an existing folder, got {spec!r}")
             columns[name] = collect(Path(folder))
         text += "\n\n" + side_by_side(columns)
+    if args.per_run:
+        text += "\n\n" + per_run_table(collect(args.out))
     print(text)
     if args.verify:
         for folder in [args.out] + [Path(spec.partition("=")[2]) for spec in args.beside]:

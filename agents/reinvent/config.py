@@ -26,6 +26,8 @@ class DiversityFilterSettings(Settings):
     enabled: bool = setting(True)
     bucket_size: int = setting(25, low=1)
     min_score: float = setting(0.4, low=0.0, help="only molecules scoring at least this fill a bucket")
+    purge_memory: bool = setting(False, help="Augmented Memory's selective memory purge: when a full bucket zeroes "
+                                             "a molecule, drop the memory's molecules of that scaffold too")
 
 
 @dataclass

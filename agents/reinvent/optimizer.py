@@ -71,10 +71,10 @@ class DiversityFilter:
         self.bucket_size, self.min_score = int(bucket_size), float(min_score)
         self.buckets: dict[str, set[str]] = {}
 
-    def __call__(self, smiles: str, mol: Chem.Mol, score: float) -> float:
+    def __call__(self, smiles: str, mol: Chem.Mol, score: float, scaffold: str | None = None) -> float:
         if score < self.min_score:
             return score
-        bucket = self.buckets.setdefault(_scaffold(mol), set())
+        bucket = self.buckets.setdefault(_scaffold(mol) if scaffold is None else scaffold, set())
         if smiles in bucket:
             return score if len(bucket) <= self.bucket_size else 0.0
         if len(bucket) >= self.bucket_size:
@@ -88,6 +88,7 @@ class _Entry:
     reward: float
     tokens: torch.Tensor
     prior_logp: float
+    scaffold: str = ""
 
 
 class Memory:
@@ -100,13 +101,20 @@ class Memory:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def add(self, smiles: str, reward: float, tokens: torch.Tensor, prior_logp: float) -> None:
+    def add(self, smiles: str, reward: float, tokens: torch.Tensor, prior_logp: float, scaffold: str = "") -> None:
         if smiles in self.entries:
             return
-        self.entries[smiles] = _Entry(float(reward), tokens, float(prior_logp))
+        self.entries[smiles] = _Entry(float(reward), tokens, float(prior_logp), scaffold)
         if len(self.entries) > self.size:
             worst = min(self.entries, key=lambda s: (self.entries[s].reward, s))
             del self.entries[worst]
+
+    def purge(self, scaffold: str) -> int:
+        """Drop the molecules of ``scaffold``; how many went."""
+        gone = [k for k, e in self.entries.items() if e.scaffold == scaffold]
+        for k in gone:
+            del self.entries[k]
+        return len(gone)
 
     def sample(self, n: int, rng: np.random.Generator) -> list[_Entry]:
         keys = sorted(self.entries)
@@ -221,19 +229,26 @@ class Reinvent:
             return False
         rewards = np.zeros(len(smiles))
         canon: list[str | None] = []
+        scaffolds: list[str] = []
+        purge = dfilter is not None and s.diversity_filter.purge_memory
         for i, (smi, score) in enumerate(zip(smiles, scores)):
             mol = Chem.MolFromSmiles(smi) if smi else None
             if mol is None:
                 canon.append(None)
+                scaffolds.append("")
                 continue
             key = Chem.MolToSmiles(mol)
             canon.append(key)
+            scaffolds.append(_scaffold(mol) if dfilter is not None else "")
             r = score
             if self.critic is not None:
                 w = s.critic_weight
                 r = w * float(self.critic(mol)) + (1.0 - w) * r
             if dfilter is not None:
-                r = dfilter(key, mol, r)
+                before = r
+                r = dfilter(key, mol, r, scaffolds[-1])
+                if purge and before > 0 and r == 0:
+                    memory.purge(scaffolds[-1])
             rewards[i] = r
         with torch.no_grad():
             prior_logp = self.prior.log_likelihood_tokens(tokens.to(self.prior.device)).cpu()
@@ -250,7 +265,7 @@ class Reinvent:
             all_logp = torch.cat([agent_logp, exp_logp])
         for i, key in enumerate(canon):
             if key is not None:
-                memory.add(key, rewards[i], _trim(tokens[i]), float(prior_logp[i]))
+                memory.add(key, rewards[i], _trim(tokens[i]), float(prior_logp[i]), scaffolds[i])
         loss = losses.mean()
         if s.likelihood_penalty:
             loss = loss + s.likelihood_penalty * (-(1.0 / all_logp).mean())

@@ -128,3 +128,15 @@ def test_augmented_memory_spends_the_budget_deterministically_and_leaves_the_pri
     assert len(a) == 80 and a.smiles == b.smiles and a.scores == b.scores
     assert a.smiles != plain.smiles    # the extra updates change what the agent samples next
     assert all(torch.equal(before[k], v) for k, v in prior.net.state_dict().items())
+
+
+def test_selective_memory_purge_drops_a_full_scaffold(prior):
+    memory = Memory(10)
+    row = torch.tensor([1, 2])
+    memory.add("a", 0.9, row, -10.0, "c1ccccc1")
+    memory.add("b", 0.8, row, -10.0, "c1ccccc1")
+    memory.add("c", 0.7, row, -10.0, "C1CC1")
+    assert memory.purge("c1ccccc1") == 2 and list(memory.entries) == ["c"]
+    log = _run(prior, seed=1, budget=80, augmentation_rounds=1,
+               diversity_filter={"enabled": True, "bucket_size": 1, "min_score": 0.0, "purge_memory": True})
+    assert len(log) == 80

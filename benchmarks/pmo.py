@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deep_arena.agents.molecule.optimize import METHODS, optimize
+from deep_arena.agents.molecule.optimize import METHODS, USES_PRIOR, optimize
 from deep_arena.agents.molecule.optimize_cli import write_outputs
 from deep_arena.envs.molecule.pmo import TASK_NAMES
 
@@ -64,7 +64,7 @@ def run_one(method: str, task: str, seed: int, budget: int, out: Path, prior: st
     summary = {"task": task, "method": method, "seed": seed, **log.summary(),
                "seconds": round(time.perf_counter() - started, 1), "cpu_seconds": round(log.cpu_seconds, 1),
                "settings": settings, "patience": patience,
-               "prior": prior if method == "reinvent" else None, "machine": platform.machine()}
+               "prior": prior if method in USES_PRIOR else None, "machine": platform.machine()}
     write_outputs(folder, log, f"{method} on {task}", summary)
     return summary
 

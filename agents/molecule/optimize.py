@@ -10,6 +10,9 @@ Methods:
 
 * ``reinvent`` (:mod:`agents.reinvent`): the chemical language model fine-tuned by policy gradient; settings
   :class:`agents.reinvent.config.ReinventSettings`.
+* ``augmem``: Augmented Memory (Guo & Schwaller 2024), REINVENT with their setting (:data:`AUGMEM_SETTINGS`:
+  σ 500, two rounds of randomised-SMILES replay of the batch and memory per step, 10 replayed molecules, no
+  likelihood penalty, diversity filter with selective memory purge); with σ 500 give it ``patience`` as PMO does.
 * ``moldqn`` (:mod:`agents.moldqn`): MolDQN on ``arena/MoleculeDesign-v0`` whose ``reward_fn`` scores through the
   oracle (every molecule the agent steps into is a call; the start molecule too); settings
   :class:`agents.moldqn.config.MolDQNSettings` (``episodes`` only shapes the ε schedule: the run goes on until the
@@ -31,9 +34,12 @@ import torch
 from deep_arena.envs.molecule.pmo_oracle import BudgetExhausted, CallLog, Oracle
 from deep_arena.runtime import deep_merge
 
-__all__ = ["METHODS", "optimize", "make_oracle", "is_budget_stop"]
+__all__ = ["METHODS", "USES_PRIOR", "AUGMEM_SETTINGS", "optimize", "make_oracle", "is_budget_stop"]
 
-METHODS = ("reinvent", "moldqn", "ppo")
+METHODS = ("reinvent", "augmem", "moldqn", "ppo")
+USES_PRIOR = ("reinvent", "augmem")
+AUGMEM_SETTINGS: dict[str, Any] = {"sigma": 500.0, "augmentation_rounds": 2, "replay": 10, "likelihood_penalty": 0.0,
+                                   "diversity_filter": {"enabled": True, "purge_memory": True}}
 
 
 def is_budget_stop(exc: BaseException) -> bool:
@@ -81,7 +87,9 @@ def optimize(score_fn: str | Callable[[str], float], budget: int = 10_000, metho
     oracle = make_oracle(score_fn, budget, writer, minutes, patience)
     settings = dict(settings or {})
     started, cpu_started = time.perf_counter(), time.process_time()
-    if method == "reinvent":
+    if method in USES_PRIOR:
+        if method == "augmem":
+            settings = deep_merge(AUGMEM_SETTINGS, settings)   # the user's --set wins over the preset
         _reinvent(oracle, settings, prior, seed, writer)
     elif method == "moldqn":
         _moldqn(oracle, settings, seed, progress)

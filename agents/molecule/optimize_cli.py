@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable
 
-from deep_arena.agents.molecule.optimize import METHODS, optimize
+from deep_arena.agents.molecule.optimize import METHODS, USES_PRIOR, optimize
 from deep_arena.envs.molecule.pmo import TASK_NAMES
 from deep_arena.envs.molecule.pmo_oracle import CallLog, top_k_curve
 from deep_arena.runtime.argtypes import positive_int
@@ -47,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=positive_int, default=10_000, help="oracle calls (default 10000, PMO's)")
     p.add_argument("--seed", type=seed_arg, default=0)
     p.add_argument("--out", type=Path, required=True, help="output folder (must not exist)")
-    p.add_argument("--prior", default="pretrained", help="reinvent: the chemical language model ('pretrained': "
+    p.add_argument("--prior", default="pretrained", help="reinvent, augmem: the chemical language model ('pretrained': "
                                                          "gan/pretrained/lm-moses.pt, or a model.pt path)")
     p.add_argument("--minutes", type=float, default=None, help="a wall-clock limit besides the budget (the run "
                                                                "stops early; its AUC is extended as PMO does)")
@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary: dict[str, Any] = {"task": name, "method": args.method, "seed": args.seed, **log.summary(),
                                "seconds": round(seconds, 1), "cpu_seconds": round(log.cpu_seconds, 1),
                                "settings": settings,
-                               "prior": str(args.prior) if args.method == "reinvent" else None,
+                               "prior": str(args.prior) if args.method in USES_PRIOR else None,
                                "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
                                "command": " ".join(sys.argv)}
     if writer is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from deep_arena.agents.molecule.optimize import is_budget_stop, optimize
+from deep_arena.agents.molecule.optimize import AUGMEM_SETTINGS, is_budget_stop, optimize
 from deep_arena.agents.molecule.optimize_cli import main
 from deep_arena.envs.molecule.pmo import get_task
 from deep_arena.envs.molecule.pmo_oracle import BudgetExhausted
@@ -91,3 +91,24 @@ def test_patience_ends_a_run_that_stops_finding_better_molecules():
                    settings={"learning_starts": 20, "batch_size": 16})
     assert 100 <= len(log) < 10_000 and log.stop_reason == "patience"
     assert log.summary(sa=False)["stop_reason"] == "patience"
+
+
+def test_augmem_is_reinvent_with_augmented_memory_settings(prior_file, monkeypatch):
+    """method="augmem" runs REINVENT with AUGMEM_SETTINGS under the user's overrides."""
+    from deep_arena.agents.reinvent import optimizer as reinvent_optimizer
+
+    seen = []
+    original = reinvent_optimizer.Reinvent.__init__
+
+    def spy(self, prior, oracle, settings=None, **kwargs):
+        seen.append(settings)
+        original(self, prior, oracle, settings, **kwargs)
+
+    monkeypatch.setattr(reinvent_optimizer.Reinvent, "__init__", spy)
+    log = optimize("qed", budget=40, method="augmem", seed=0, prior=str(prior_file),
+                   settings={"batch_size": 16, "sigma": 300})
+    assert len(log) == 40
+    s = seen[0]
+    assert s.augmentation_rounds == 2 and s.replay == 10 and s.likelihood_penalty == 0
+    assert s.diversity_filter.purge_memory and s.sigma == 300      # the user's value wins over the preset's 500
+    assert AUGMEM_SETTINGS["sigma"] == 500                          # the preset itself is left alone

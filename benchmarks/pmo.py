@@ -147,10 +147,8 @@ def side_by_side(columns: dict[str, dict[str, list[dict]]]) -> str:
 
 def verify(out: Path, every: int) -> float:
     """Checks the call logs of ``out`` (module docstring); returns the largest |logged - definition| score."""
-    from rdkit import Chem  # lazy: only for --verify
-
-    from deep_arena.envs.molecule.pmo import get_task  # lazy: see above
-    from deep_arena.envs.molecule.pmo_oracle import CallLog  # lazy: see above
+    from deep_arena.envs.molecule.pmo import get_task  # lazy: only for --verify
+    from deep_arena.envs.molecule.pmo_oracle import CallLog, canonical  # lazy: see above
 
     worst, checked, logged = 0.0, 0, 0
     for path in sorted(out.glob("*-seed*/summary.json")):
@@ -161,8 +159,7 @@ def verify(out: Path, every: int) -> float:
         if len(set(log.smiles)) != len(log):
             raise SystemExit(f"{path.parent}: a molecule is logged twice (each costs one call only once)")
         for smiles in log.smiles:
-            mol = Chem.MolFromSmiles(smiles)
-            if mol is None or Chem.MolToSmiles(mol) != smiles:
+            if canonical(smiles) != smiles:   # the oracle's own definition: parses, and is RDKit's canonical form
                 raise SystemExit(f"{path.parent}: {smiles!r} is not a valid canonical SMILES")
         logged += len(log)
         task = get_task(s["task"])
@@ -202,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     from deep_arena.agents.molecule.optimize_cli import _nested  # lazy: the CLI's --set parser, only here
 
     settings = _nested(args.overrides)
+    beside: dict[str, Path] = {}
+    for spec in args.beside:
+        name, sep, folder = spec.partition("=")
+        if not sep or not Path(folder).is_dir():
+            p.error(f"--beside wants NAME=DIR with an existing folder, got {spec!r}")
+        beside[name] = Path(folder)
     if not args.table_only:
         for seed in args.seeds:
             for task in args.tasks:
@@ -209,20 +212,16 @@ def main(argv: list[str] | None = None) -> int:
                             args.patience)
                 print(f"{task} seed {seed}: AUC top-10 {s['auc_top10']:.3f}, top-10 mean {s['top10_mean']:.3f}, "
                       f"{s['seconds'] / 60:.1f} min", flush=True)
-    text = table(collect(args.out), args.method)
-    if args.beside:
-        columns = {args.method: collect(args.out)}
-        for spec in args.beside:
-            name, sep, folder = spec.partition("=")
-            if not sep or not Path(folder).is_dir():
-                p.error(f"--beside wants NAME=DIR with an existing folder, got {spec!r}")
-            columns[name] = collect(Path(folder))
+    results = collect(args.out)
+    text = table(results, args.method)
+    if beside:
+        columns = {args.method: results, **{name: collect(folder) for name, folder in beside.items()}}
         text += "\n\n" + side_by_side(columns)
     if args.per_run:
-        text += "\n\n" + per_run_table(collect(args.out))
+        text += "\n\n" + per_run_table(results)
     print(text)
     if args.verify:
-        for folder in [args.out] + [Path(spec.partition("=")[2]) for spec in args.beside]:
+        for folder in [args.out, *beside.values()]:
             if verify(folder, args.verify) > 1e-9:
                 print("error: logged scores differ from the task definition", file=sys.stderr)
                 return 1

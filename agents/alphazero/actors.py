@@ -199,13 +199,16 @@ class ActorPool:
                                f" see the Ray logs under /tmp/ray/session_latest/logs")
         for ref in [r for r, i in self.pending.items() if i == index]:
             del self.pending[ref]
-        try:
-            self.ray.kill(self.actors[index], no_restart=True)
-        except Exception:  # already gone: nothing to kill
-            pass
+        self._kill(self.actors[index])
         self.generations[index] += 1
         self.actors[index] = self._new_actor(index)
         self._submit(index)
+
+    def _kill(self, handle) -> None:
+        try:
+            self.ray.kill(handle, no_restart=True)
+        except Exception:  # already gone: nothing to kill
+            pass
 
     def pids(self) -> list[int]:
         """The actors' process ids (starts the pool if needed)."""
@@ -216,17 +219,9 @@ class ActorPool:
     def close(self) -> None:
         if not self.actors:
             return
-        for actor in self.actors:
-            try:
-                self.ray.kill(actor, no_restart=True)
-            except Exception:  # already gone
-                pass
-        if self.server is not None:
-            try:
-                self.ray.kill(self.server, no_restart=True)
-            except Exception:  # already gone
-                pass
-            self.server = None
+        for handle in [*self.actors, *([self.server] if self.server is not None else [])]:
+            self._kill(handle)
+        self.server = None
         self.actors, self.pending = [], {}
         if self.started_ray and self.ray.is_initialized():
             self.ray.shutdown()

@@ -239,14 +239,16 @@ class Reinvent:
                 continue
             key = Chem.MolToSmiles(mol)
             canon.append(key)
-            scaffolds.append(_scaffold(mol) if dfilter is not None else "")
+            # the memory needs every molecule's scaffold only to purge; otherwise the filter finds the scaffolds
+            # it needs (those scoring at least its minimum) itself
+            scaffolds.append(_scaffold(mol) if purge else "")
             r = score
             if self.critic is not None:
                 w = s.critic_weight
                 r = w * float(self.critic(mol)) + (1.0 - w) * r
             if dfilter is not None:
                 before = r
-                r = dfilter(key, mol, r, scaffolds[-1])
+                r = dfilter(key, mol, r, scaffolds[-1] or None)
                 if purge and before > 0 and r == 0:
                     memory.purge(scaffolds[-1])
             rewards[i] = r

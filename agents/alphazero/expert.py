@@ -91,7 +91,7 @@ def expert_games(config: ExpertConfig, board_size: int, komi: float, seed: int,
     Game ``i`` is seeded by its index (its opening length is the i-th draw of a generator seeded by ``seed``; its
     opening moves and both engines' seeds come from ``seed`` and ``i``), so the games are the same whatever
     ``workers`` (default ``config.workers``, else min(cores, games)): with more than one, a pool of processes
-    (forked where the OS can, each task with its own pair of GNU Go engines) plays chunks of consecutive games.
+    (started by a fork server where the OS has one, else spawned; each task with its own pair of GNU Go engines) plays chunks of consecutive games.
 
     Raises FileNotFoundError (from :func:`envs.go.opponents.make_opponent`) when GNU Go is not installed.
     """
@@ -115,8 +115,10 @@ def expert_games(config: ExpertConfig, board_size: int, komi: float, seed: int,
         size = max(1, math.ceil(len(games) / (4 * workers)))  # a few chunks per worker: even finish
         tasks = [(spec, board_size, komi, seed, games[i:i + size]) for i in range(0, len(games), size)]
         make_opponent(spec, board_size, komi).close()  # GNU Go missing: FileNotFoundError here, not in a worker
-        # fork where there is one (no re-import of torch per worker; the workers only run GNU Go and the Go rules)
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        # not fork: a forked copy of a process with threads (torch's, Ray's, a test runner's) can inherit a lock
+        # held by a thread that does not exist in the child and hang for ever (seen here after the Ray tests);
+        # forkserver workers start from a clean single-threaded server, spawn where there is none
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         with multiprocessing.get_context(method).Pool(workers) as pool:
             for chunk in pool.imap(_play_games, tasks):
                 for result in chunk:

@@ -91,7 +91,8 @@ def expert_games(config: ExpertConfig, board_size: int, komi: float, seed: int,
     Game ``i`` is seeded by its index (its opening length is the i-th draw of a generator seeded by ``seed``; its
     opening moves and both engines' seeds come from ``seed`` and ``i``), so the games are the same whatever
     ``workers`` (default ``config.workers``, else min(cores, games)): with more than one, a pool of processes
-    (started by a fork server where the OS has one, else spawned; each task with its own pair of GNU Go engines) plays chunks of consecutive games.
+    (started by a fork server where the OS has one, else spawned; each task with its own pair of GNU Go engines)
+    plays chunks of consecutive games.
 
     Raises FileNotFoundError (from :func:`envs.go.opponents.make_opponent`) when GNU Go is not installed.
     """

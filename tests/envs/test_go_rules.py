@@ -233,7 +233,8 @@ class ReferenceGo:
         self.to_play = -self.to_play
 
 
-@pytest.mark.parametrize("size,games", [(5, 40), (7, 25), (9, 15), (19, 1), pytest.param(19, 2, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("size,games",
+                         [(5, 40), (7, 25), (9, 15), (19, 1), pytest.param(19, 2, marks=pytest.mark.slow)])
 def test_engine_matches_brute_force_reference(size, games):
     rng = np.random.default_rng(size)
     non_simple_superko = 0

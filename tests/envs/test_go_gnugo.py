@@ -58,10 +58,11 @@ def _play_games(seeds: list[int], out: dict) -> None:
     out.update(stats)
 
 
-def _cross_check(games: int) -> dict:
-    """Play ``games`` seeded random games (sizes in turn) over two GNU Go processes; return the summed statistics."""
+@pytest.mark.parametrize("games,positions,superko_blocked,captures",
+                         [(300, 15_000, 30, 300), pytest.param(1002, 50_000, 100, 1_000, marks=pytest.mark.slow)])
+def test_legal_moves_and_boards_match_gnugo_over_random_games(games, positions, superko_blocked, captures):
     results = [{}, {}]
-    seeds = list(range(games))
+    seeds = list(range(games))  # sizes in turn: a third of the games on each
     threads = [threading.Thread(target=_play_games, args=(seeds[i::2], results[i])) for i in range(2)]
     for t in threads:
         t.start()
@@ -71,22 +72,9 @@ def _cross_check(games: int) -> dict:
              for k in results[0]}
     assert total["games"] == games
     assert total["mismatches"] == [], f"first mismatch (size, seed, moves): {total['mismatches'][0]}"
+    # The games must actually exercise the hard rules, or agreement proves little (seeded: stable counts).
+    assert total["positions"] > positions
+    assert total["superko_blocked"] > superko_blocked
+    assert total["captures"] > captures
     print(f"\n{total['games']} games, {total['positions']} positions, {total['captures']} capturing moves, "
           f"{total['superko_blocked']} superko-blocked moves: zero mismatches with GNU Go")
-    return total
-
-
-def test_legal_moves_and_boards_match_gnugo_over_300_random_games():
-    total = _cross_check(300)  # 100 per size
-    # The games must actually exercise the hard rules, or agreement proves little (seeded: stable counts).
-    assert total["positions"] > 15_000
-    assert total["superko_blocked"] > 30
-    assert total["captures"] > 300
-
-
-@pytest.mark.slow
-def test_legal_moves_and_boards_match_gnugo_over_1002_random_games():
-    total = _cross_check(1002)  # 334 per size
-    assert total["positions"] > 50_000
-    assert total["superko_blocked"] > 100
-    assert total["captures"] > 1_000

@@ -59,7 +59,8 @@ def _check_mask(mol: EditableMolecule, codec: ActionCodec, actions: np.ndarray) 
     return problems
 
 
-MASK_RULES = pytest.mark.parametrize(
+@pytest.mark.parametrize("molecules", [200, pytest.param(500, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
     "rules",
     [
         EditRules(max_atoms=20),
@@ -67,23 +68,10 @@ MASK_RULES = pytest.mark.parametrize(
     ],
     ids=["default-elements", "S246-rings3to7"],
 )
-
-
-@MASK_RULES
-def test_mask_matches_brute_force(rules):
+def test_mask_matches_brute_force(rules, molecules):
     """Sound and complete on 200 random molecules per rule set (500 each in ``make test-slow``): every action a
     molecule of n atoms can refer to is checked against `envs.molecule.reference` (apply with RDKit, sanitize, check
     the rules)."""
-    _mask_matches_brute_force(rules, 200)
-
-
-@pytest.mark.slow
-@MASK_RULES
-def test_mask_matches_brute_force_on_500_molecules(rules):
-    _mask_matches_brute_force(rules, 500)
-
-
-def _mask_matches_brute_force(rules: EditRules, molecules: int) -> None:
     codec = ActionCodec(rules)
     problems: list[str] = []
     for mol in random_molecules(rules, molecules, seed=len(rules.ring_sizes)):

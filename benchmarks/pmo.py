@@ -33,6 +33,7 @@ import numpy as np
 from deep_arena.agents.molecule.optimize import METHODS, USES_PRIOR, optimize
 from deep_arena.agents.molecule.optimize_cli import write_outputs
 from deep_arena.envs.molecule.pmo import TASK_NAMES
+from deep_arena.envs.molecule.pmo_oracle import PATIENCE_MIN_CALLS
 
 # AUC top-10, mean of 3 seeds, from the PMO paper's table (as quoted in issue 20)
 PUBLISHED: dict[str, tuple[float, float, float]] = {
@@ -51,7 +52,8 @@ PUBLISHED_NAMES = ("REINVENT", "Graph GA", "Genetic GFN")
 
 
 def run_one(method: str, task: str, seed: int, budget: int, out: Path, prior: str, settings: dict,
-            minutes: float | None = None, patience: int | None = None) -> dict:
+            minutes: float | None = None, patience: int | None = None,
+            patience_min_calls: int = PATIENCE_MIN_CALLS) -> dict:
     folder = out / f"{task}-seed{seed}"
     done = folder / "summary.json"
     if done.is_file():
@@ -60,10 +62,12 @@ def run_one(method: str, task: str, seed: int, budget: int, out: Path, prior: st
         shutil.rmtree(folder)          # a run killed before its summary: start it again
     folder.mkdir(parents=True)
     started = time.perf_counter()
-    log = optimize(task, budget, method, seed, settings=settings, prior=prior, minutes=minutes, patience=patience)
+    log = optimize(task, budget, method, seed, settings=settings, prior=prior, minutes=minutes, patience=patience,
+                   patience_min_calls=patience_min_calls)
     summary = {"task": task, "method": method, "seed": seed, **log.summary(),
                "seconds": round(time.perf_counter() - started, 1), "cpu_seconds": round(log.cpu_seconds, 1),
                "settings": settings, "patience": patience,
+               "patience_min_calls": patience_min_calls if patience is not None else None,
                "prior": prior if method in USES_PRIOR else None, "machine": platform.machine()}
     write_outputs(folder, log, f"{method} on {task}", summary)
     return summary
@@ -184,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=None, help="wall-clock limit per run (it then stops early)")
     p.add_argument("--patience", type=int, default=None,
                    help="stop a run once this many requests in a row have not changed its top 100 (PMO's early stop)")
+    p.add_argument("--patience-min-calls", type=int, default=PATIENCE_MIN_CALLS,
+                   help=f"calls before --patience can end a run (default {PATIENCE_MIN_CALLS}, as PMO)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--table-only", action="store_true", help="only print the table of the results in --out")
     p.add_argument("--write", type=Path, default=None, help="also write the table (markdown) here")
@@ -193,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="check every call log and re-score N calls per run with the task definition")
     args = p.parse_args(argv)
+    if args.patience_min_calls < 0:
+        p.error(f"--patience-min-calls must be 0 or more, got {args.patience_min_calls}")
     unknown = [t for t in args.tasks if t not in TASK_NAMES]
     if unknown:
         p.error(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(TASK_NAMES)}")
@@ -209,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             for task in args.tasks:
                 s = run_one(args.method, task, seed, args.budget, args.out, args.prior, settings, args.minutes,
-                            args.patience)
+                            args.patience, args.patience_min_calls)
                 print(f"{task} seed {seed}: AUC top-10 {s['auc_top10']:.3f}, top-10 mean {s['top10_mean']:.3f}, "
                       f"{s['seconds'] / 60:.1f} min", flush=True)
     results = collect(args.out)

@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from deep_arena.envs.molecule.pmo_oracle import BudgetExhausted, CallLog, Oracle
+from deep_arena.envs.molecule.pmo_oracle import PATIENCE_MIN_CALLS, BudgetExhausted, CallLog, Oracle
 from deep_arena.runtime import deep_merge
 
 __all__ = ["METHODS", "USES_PRIOR", "AUGMEM_SETTINGS", "optimize", "make_oracle", "is_budget_stop"]
@@ -55,7 +55,8 @@ def is_budget_stop(exc: BaseException) -> bool:
 
 
 def make_oracle(score_fn: str | Callable[[str], float], budget: int, writer=None,
-                minutes: float | None = None, patience: int | None = None) -> Oracle:
+                minutes: float | None = None, patience: int | None = None,
+                patience_min_calls: int = PATIENCE_MIN_CALLS) -> Oracle:
     """An :class:`Oracle` that, given a TensorBoard ``writer``, logs the top-k means every 100 calls."""
     on_log = None
     if writer is not None:
@@ -64,13 +65,14 @@ def make_oracle(score_fn: str | Callable[[str], float], budget: int, writer=None
             writer.add_scalar("pmo/top10_mean", log.top_mean(10), calls)
             writer.add_scalar("pmo/top100_mean", log.top_mean(100), calls)
     return Oracle(score_fn, budget, on_log=on_log, seconds=None if minutes is None else 60.0 * minutes,
-                  patience=patience)
+                  patience=patience, patience_min_calls=patience_min_calls)
 
 
 def optimize(score_fn: str | Callable[[str], float], budget: int = 10_000, method: str = "reinvent", seed: int = 0,
              settings: Mapping[str, Any] | None = None, prior: Any = "pretrained", writer=None,
              threads: int | None = 1, progress: Callable[[str], None] | None = None,
-             minutes: float | None = None, patience: int | None = None) -> CallLog:
+             minutes: float | None = None, patience: int | None = None,
+             patience_min_calls: int = PATIENCE_MIN_CALLS) -> CallLog:
     """Run ``method`` against ``score_fn`` until ``budget`` oracle calls are spent; the call log (module docstring).
 
     ``settings``: the method's settings to override (a dict, checked by its typed Settings: a bad name or value is a
@@ -78,13 +80,14 @@ def optimize(score_fn: str | Callable[[str], float], budget: int = 10_000, metho
     ``threads``: torch CPU threads (1 suits a 2-core machine); ``progress(line)``: told a line now and then;
     ``minutes``: a wall-clock limit besides the budget (the run then ends early; PMO extends its AUC);
     ``patience``: end the run once this many requests in a row (repeats included) have not changed the top 100
-    (PMO's early stop for a converged optimiser; :class:`Oracle`). ``log.stop_reason`` says which limit ended it.
+    (PMO's early stop for a converged optimiser; :class:`Oracle`), counted from ``patience_min_calls`` calls on
+    (PMO: 1,000). ``log.stop_reason`` says which limit ended it.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     if threads:
         torch.set_num_threads(int(threads))
-    oracle = make_oracle(score_fn, budget, writer, minutes, patience)
+    oracle = make_oracle(score_fn, budget, writer, minutes, patience, patience_min_calls)
     settings = dict(settings or {})
     started, cpu_started = time.perf_counter(), time.process_time()
     if method in USES_PRIOR:

@@ -29,8 +29,8 @@ from typing import Any, Callable
 
 from deep_arena.agents.molecule.optimize import METHODS, USES_PRIOR, optimize
 from deep_arena.envs.molecule.pmo import TASK_NAMES
-from deep_arena.envs.molecule.pmo_oracle import CallLog, top_k_curve
-from deep_arena.runtime.argtypes import positive_int
+from deep_arena.envs.molecule.pmo_oracle import PATIENCE_MIN_CALLS, CallLog, top_k_curve
+from deep_arena.runtime.argtypes import int_in_range, positive_int
 from deep_arena.runtime.cli import seed_arg
 from deep_arena.runtime.config import parse_override
 
@@ -54,6 +54,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--patience", type=positive_int, default=None,
                    help="end the run once this many requests in a row have not changed the top 100 (PMO's early "
                         "stop; suits moldqn and ppo, which otherwise revisit known molecules for ever)")
+    p.add_argument("--patience-min-calls", type=int_in_range(0, 10**9), default=PATIENCE_MIN_CALLS,
+                   help=f"oracle calls before --patience can end a run (default {PATIENCE_MIN_CALLS}, PMO's)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="a method setting, e.g. --set sigma=120 --set diversity_filter.enabled=false")
@@ -141,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         log = optimize(score_fn, args.budget, args.method, args.seed, settings=settings, prior=args.prior,
                        writer=writer, threads=args.threads, progress=lambda line: print(line, flush=True),
-                       minutes=args.minutes, patience=args.patience)
+                       minutes=args.minutes, patience=args.patience, patience_min_calls=args.patience_min_calls)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -36,9 +36,11 @@ from rdkit import Chem, rdBase
 from deep_arena.envs.molecule.pmo import diversity, get_task
 from deep_arena.envs.molecule.rewards import sa_score
 
-__all__ = ["BudgetExhausted", "CallLog", "Oracle", "auc_top_k", "canonical", "top_k_curve", "LOG_EVERY"]
+__all__ = ["BudgetExhausted", "CallLog", "Oracle", "auc_top_k", "canonical", "top_k_curve", "LOG_EVERY",
+           "PATIENCE_MIN_CALLS"]
 
 LOG_EVERY = 100   # PMO logs the top-k means every 100 calls
+PATIENCE_MIN_CALLS = 1000   # PMO's optimisers test for convergence only once more than 1,000 calls are made
 
 
 class BudgetExhausted(RuntimeError):
@@ -159,18 +161,25 @@ class Oracle:
 
     def __init__(self, score_fn: str | Callable[[str], float], budget: int = 10_000,
                  on_log: Callable[[int, CallLog], None] | None = None, log_every: int = LOG_EVERY,
-                 seconds: float | None = None, patience: int | None = None) -> None:
+                 seconds: float | None = None, patience: int | None = None,
+                 patience_min_calls: int = PATIENCE_MIN_CALLS) -> None:
         """``seconds``: a wall-clock limit as well; past it the next new molecule raises BudgetExhausted (the run
         ends early, and its AUC is extended with its last value, as PMO does for a run that stops early).
 
         ``patience``: PMO's early stop for an optimiser that has converged: once ``patience`` requests in a row
         (cache hits included) have not changed the top 100, the next request raises BudgetExhausted. Without it an
-        agent that only revisits known molecules (MolDQN once its epsilon is low) would never spend the budget."""
+        agent that only revisits known molecules (MolDQN once its epsilon is low) would never spend the budget.
+        ``patience_min_calls``: the rule applies only from this many calls on, and its count starts there (PMO's
+        optimisers test for convergence once more than 1,000 calls are made), so a task that scores every early
+        molecule 0 is not stopped before its optimiser has had those calls to find a first hit."""
         if not isinstance(budget, (int, np.integer)) or isinstance(budget, bool) or budget < 1:
             raise ValueError(f"budget must be a positive integer number of oracle calls, got {budget!r}")
         if patience is not None and (not isinstance(patience, (int, np.integer)) or isinstance(patience, bool)
                                      or patience < 1):
             raise ValueError(f"patience must be a positive integer number of requests or None, got {patience!r}")
+        if (not isinstance(patience_min_calls, (int, np.integer)) or isinstance(patience_min_calls, bool)
+                or patience_min_calls < 0):
+            raise ValueError(f"patience_min_calls must be an integer number of calls >= 0, got {patience_min_calls!r}")
         if isinstance(score_fn, str):
             self.name = score_fn
             score_fn = get_task(score_fn).score_smiles
@@ -188,6 +197,7 @@ class Oracle:
         self.deadline = None if seconds is None else time.monotonic() + float(seconds)
         self.timed_out = False
         self.patience = None if patience is None else int(patience)
+        self.patience_min_calls = int(patience_min_calls)
         self.stalled = False
         self._top100: list[float] = []          # a min-heap of the 100 best scores so far
         self._last_top100_change = 0            # the request that last changed it
@@ -208,7 +218,8 @@ class Oracle:
     def __call__(self, smiles: str) -> float:
         """The score of one SMILES (0.0 if invalid); BudgetExhausted for a new molecule once the budget is spent."""
         self.log.requests += 1
-        if self.patience is not None and self.log.requests - self._last_top100_change > self.patience:
+        if (self.patience is not None and self.calls >= self.patience_min_calls
+                and self.log.requests - self._last_top100_change > self.patience):
             self.stalled = True
             raise BudgetExhausted(f"the top 100 has not changed in {self.patience} requests (patience); stopped "
                                   f"after {self.calls} oracle calls")
@@ -232,6 +243,8 @@ class Oracle:
             raise ValueError(f"score_fn {self.name!r} returned {value} for {key!r}")
         self.cache[key] = value
         self.log.append(key, value)
+        if self.calls == self.patience_min_calls:   # the patience count starts here at the earliest
+            self._last_top100_change = self.log.requests
         if len(self._top100) < 100:
             heapq.heappush(self._top100, value)
             self._last_top100_change = self.log.requests

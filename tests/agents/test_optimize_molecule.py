@@ -87,7 +87,7 @@ def test_command_writes_outputs_and_never_overwrites(tmp_path, prior_file, capsy
 def test_patience_ends_a_run_that_stops_finding_better_molecules():
     """MolDQN on a score that is the same for every molecule: the top 100 stops changing after 100 calls, so
     patience ends the run long before its budget, and the log says why."""
-    log = optimize(lambda s: 0.5, budget=10_000, method="moldqn", seed=0, patience=200,
+    log = optimize(lambda s: 0.5, budget=10_000, method="moldqn", seed=0, patience=200, patience_min_calls=0,
                    settings={"learning_starts": 20, "batch_size": 16})
     assert 100 <= len(log) < 10_000 and log.stop_reason == "patience"
     assert log.summary(sa=False)["stop_reason"] == "patience"

@@ -15,7 +15,8 @@ import pytest
 from rdkit import Chem
 
 from deep_arena.envs.molecule import pmo
-from deep_arena.envs.molecule.pmo_oracle import BudgetExhausted, CallLog, Oracle, auc_top_k, top_k_curve
+from deep_arena.envs.molecule.pmo_oracle import (PATIENCE_MIN_CALLS, BudgetExhausted, CallLog, Oracle, auc_top_k,
+                                                 top_k_curve)
 
 REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "data" / "pmo_reference.json").read_text())
 
@@ -137,7 +138,7 @@ def test_time_limit_stops_like_the_budget():
 
 
 def test_patience_stops_an_optimiser_that_only_repeats_itself():
-    oracle = Oracle(lambda s: float(len(s)), budget=1000, patience=3)
+    oracle = Oracle(lambda s: float(len(s)), budget=1000, patience=3, patience_min_calls=0)
     for s in ("C", "CC", "CCC"):                      # three new molecules: each changes the top 100
         oracle(s)
     oracle("C"), oracle("CC"), oracle("CCC")           # three requests that change nothing: still within patience
@@ -145,13 +146,13 @@ def test_patience_stops_an_optimiser_that_only_repeats_itself():
         oracle("CCCC")                                 # the fourth in a row without a change ends the run
     assert oracle.finished and oracle.stop_reason == "patience" and oracle.calls == 3
     # a full top 100 changes only when a new score beats its worst
-    full = Oracle(lambda s: 1.0 if "O" in s else 0.5, budget=1000, patience=2)
+    full = Oracle(lambda s: 1.0 if "O" in s else 0.5, budget=1000, patience=2, patience_min_calls=0)
     for n in range(1, 101):
         full("C" * n)
     full("C" * 101), full("C" * 102)                   # new molecules, but no better than the top 100's worst
     with pytest.raises(BudgetExhausted, match="patience"):
         full("C" * 103)
-    better = Oracle(lambda s: 1.0 if "O" in s else 0.5, budget=1000, patience=2)
+    better = Oracle(lambda s: 1.0 if "O" in s else 0.5, budget=1000, patience=2, patience_min_calls=0)
     for n in range(1, 101):
         better("C" * n)
     better("C" * 101), better("O" + "C" * 101)           # the second beats the worst: the count starts again
@@ -159,3 +160,28 @@ def test_patience_stops_an_optimiser_that_only_repeats_itself():
     assert not better.finished
     with pytest.raises(ValueError, match="patience"):
         Oracle("qed", patience=0)
+    with pytest.raises(ValueError, match="patience_min_calls"):
+        Oracle("qed", patience=5, patience_min_calls=-1)
+
+
+def test_patience_waits_for_pmos_first_thousand_calls():
+    """A task that scores every early molecule 0 (valsartan_smarts, say) leaves the top 100 unchanged from its
+    101st call on; PMO's optimisers test for convergence only after 1,000 calls, and so does the default here: the
+    count of unchanged requests starts at call 1,000."""
+    chains = [f"C{'C' * a}O{'C' * b}" for a in range(80) for b in range(a + 2)]   # ethers C(a+1)-O-C(b): distinct
+    assert len({Chem.CanonSmiles(c) for c in chains[:1100]}) == 1100
+    oracle = Oracle(lambda s: 0.0, budget=5000, patience=50)
+    assert oracle.patience_min_calls == PATIENCE_MIN_CALLS == 1000
+    for smi in chains[:1000]:
+        oracle(smi)                                  # 900 unchanged requests, but before call 1,000: no stop
+    assert oracle.calls == 1000 and not oracle.finished
+    for smi in chains[1000:1050]:
+        oracle(smi)                                  # 50 unchanged requests after call 1,000: still within patience
+    with pytest.raises(BudgetExhausted, match="patience"):
+        oracle(chains[1050])
+    assert oracle.stop_reason == "patience" and oracle.calls == 1050
+    early = Oracle(lambda s: 0.0, budget=5000, patience=50, patience_min_calls=0)   # the count from the first call
+    with pytest.raises(BudgetExhausted, match="patience"):
+        for smi in chains:
+            early(smi)
+    assert early.calls == 150

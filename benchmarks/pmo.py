@@ -34,6 +34,7 @@ from deep_arena.agents.molecule.optimize import METHODS, USES_PRIOR, optimize
 from deep_arena.agents.molecule.optimize_cli import write_outputs
 from deep_arena.envs.molecule.pmo import TASK_NAMES
 from deep_arena.envs.molecule.pmo_oracle import PATIENCE_MIN_CALLS
+from deep_arena.runtime.argtypes import int_in_range
 
 # AUC top-10, mean of 3 seeds, from the PMO paper's table (as quoted in issue 20)
 PUBLISHED: dict[str, tuple[float, float, float]] = {
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=None, help="wall-clock limit per run (it then stops early)")
     p.add_argument("--patience", type=int, default=None,
                    help="stop a run once this many requests in a row have not changed its top 100 (PMO's early stop)")
-    p.add_argument("--patience-min-calls", type=int, default=PATIENCE_MIN_CALLS,
+    p.add_argument("--patience-min-calls", type=int_in_range(0, 10**9), default=PATIENCE_MIN_CALLS,
                    help=f"calls before --patience can end a run (default {PATIENCE_MIN_CALLS}, as PMO)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--table-only", action="store_true", help="only print the table of the results in --out")
@@ -199,8 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="check every call log and re-score N calls per run with the task definition")
     args = p.parse_args(argv)
-    if args.patience_min_calls < 0:
-        p.error(f"--patience-min-calls must be 0 or more, got {args.patience_min_calls}")
     unknown = [t for t in args.tasks if t not in TASK_NAMES]
     if unknown:
         p.error(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(TASK_NAMES)}")

@@ -10,7 +10,13 @@ AUC top-10 beside the published REINVENT, Graph GA and Genetic GFN rows (mean of
 ``--beside NAME=DIR``: more methods' result folders, one column each in a second table (AUC top-10 means over their
 seeds, with the number of seeds and of tasks they ran). ``--verify N``: re-read every run's ``oracle_calls.csv``,
 check that every logged SMILES is a valid molecule, is RDKit-canonical and is logged once, and re-score N calls of it
-(evenly spaced, the best one always) with the task's definition: the largest difference is printed (it should be 0).
+(evenly spaced, the best one always) with the task's definition: the largest difference is printed (it should be 0);
+a folder that keeps only its summary.json is counted and skipped. ``--per-seed``: each seed's AUC top-10 per task and
+its sum over the tasks every seed ran; ``--per-run``: every run's numbers.
+
+The summaries of the runs behind the published tables are kept in ``benchmarks/results/pmo_runs/<method>/`` (the run
+folders with their call logs stay under ``runs/``), so ``--out benchmarks/results/pmo_runs/augmem --table-only`` rebuilds
+them from the repository alone.
 
 Resumable: each (task, seed) run writes OUT/<task>-seed<seed>/ (scripts/optimize_molecule.py's outputs) and is
 skipped when its summary.json exists; a folder without one (a killed run) is run again from scratch. The table
@@ -117,11 +123,36 @@ def per_run_table(results: dict[str, list[dict]]) -> str:
              "wall min | CPU min |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for task in TASK_NAMES:
         for r in sorted(results.get(task, []), key=lambda r: r["seed"]):
-            invalid = r.get("invalid_requests", 0) / max(r.get("requests", 0), 1)
+            invalid = r.get("invalid_share", r.get("invalid_requests", 0) / max(r.get("requests", 0), 1))
             lines.append(f"| {task} | {r['seed']} | {r['calls']:,} | {r['auc_top1']:.3f} | {r['auc_top10']:.3f} | "
                          f"{r['auc_top100']:.3f} | {r['top10_mean']:.3f} | {r['diversity_top100']:.3f} | "
                          f"{r.get('sa_top100', float('nan')):.2f} | {invalid:.2f} | {r['seconds'] / 60:.1f} | "
                          f"{r.get('cpu_seconds', float('nan')) / 60:.1f} |")
+    return "\n".join(lines)
+
+
+def per_seed_table(results: dict[str, list[dict]]) -> str:
+    """AUC top-10 of every seed per task, the task's mean, and each seed's sum over the tasks that every seed ran
+    (so seeds are compared on the same tasks); then the mean and sd of those sums."""
+    seeds = sorted({r["seed"] for runs in results.values() for r in runs})
+    if not seeds:
+        return "(no runs)"
+    by_task = {t: {r["seed"]: r for r in results.get(t, [])} for t in TASK_NAMES}
+    common = [t for t in TASK_NAMES if by_task[t] and all(s in by_task[t] for s in seeds)]
+    lines = ["| task | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | CPU min per seed |",
+             "|---|" + "---|" * (len(seeds) + 2)]
+    for t in TASK_NAMES:
+        runs = by_task[t]
+        if not runs:
+            continue
+        cells = [f"{runs[s]['auc_top10']:.3f}" if s in runs else "–" for s in seeds]
+        cpu = [f"{runs[s].get('cpu_seconds', float('nan')) / 60:.1f}" if s in runs else "–" for s in seeds]
+        mean = np.mean([r["auc_top10"] for r in runs.values()])
+        lines.append(f"| {t} | " + " | ".join(cells) + f" | {mean:.3f} | " + ", ".join(cpu) + " |")
+    sums = np.array([sum(by_task[t][s]["auc_top10"] for t in common) for s in seeds])
+    spread = f" ± {sums.std(ddof=1):.3f}" if len(sums) > 1 else ""
+    lines.append(f"| **sum over the {len(common)} tasks every seed ran** | "
+                 + " | ".join(f"**{v:.3f}**" for v in sums) + f" | **{sums.mean():.3f}**{spread} | |")
     return "\n".join(lines)
 
 
@@ -155,9 +186,12 @@ def verify(out: Path, every: int) -> float:
     from deep_arena.envs.molecule.pmo import get_task  # lazy: only for --verify
     from deep_arena.envs.molecule.pmo_oracle import CallLog, canonical  # lazy: see above
 
-    worst, checked, logged = 0.0, 0, 0
+    worst, checked, logged, without_log = 0.0, 0, 0, 0
     for path in sorted(out.glob("*-seed*/summary.json")):
         s = json.loads(path.read_text())
+        if not (path.parent / "oracle_calls.csv").is_file():
+            without_log += 1      # a summary kept without its call log (benchmarks/results/pmo_runs): nothing to check
+            continue
         log = CallLog.read_csv(path.parent / "oracle_calls.csv", s["budget"])
         if len(log) != s["calls"]:
             raise SystemExit(f"{path.parent}: {len(log)} rows in oracle_calls.csv, summary says {s['calls']}")
@@ -174,7 +208,8 @@ def verify(out: Path, every: int) -> float:
             worst = max(worst, abs(task.score_smiles(log.smiles[i]) - log.scores[i]))
             checked += 1
     print(f"verified {out}: {logged:,} logged molecules all valid, canonical and distinct; {checked:,} re-scored, "
-          f"largest difference from the task definition {worst:.3g}")
+          f"largest difference from the task definition {worst:.3g}"
+          + (f"; {without_log} run(s) without a call log not checked" if without_log else ""))
     return worst
 
 
@@ -197,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--beside", nargs="+", default=[], metavar="NAME=DIR",
                    help="other methods' result folders for a side-by-side table")
     p.add_argument("--per-run", action="store_true", help="add a table of every run's numbers")
+    p.add_argument("--per-seed", action="store_true", help="add a table of every seed's AUC top-10 and sum")
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="check every call log and re-score N calls per run with the task definition")
     args = p.parse_args(argv)
@@ -224,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     if beside:
         columns = {args.method: results, **{name: collect(folder) for name, folder in beside.items()}}
         text += "\n\n" + side_by_side(columns)
+    if args.per_seed:
+        text += "\n\n" + per_seed_table(results)
     if args.per_run:
         text += "\n\n" + per_run_table(results)
     print(text)

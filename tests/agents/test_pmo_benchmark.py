@@ -55,3 +55,24 @@ def test_side_by_side_table_and_verify(tmp_path, pmo_bench, capsys):
     assert pmo_bench.main(["--method", "ppo", "--out", str(ppo), "--table-only", "--verify", "20"]) == 1
     with pytest.raises(SystemExit):
         pmo_bench.main(["--out", str(ppo), "--table-only", "--beside", "nofolder"])
+
+
+def _summary(folder: Path, task: str, seed: int, auc: float) -> None:
+    run = folder / f"{task}-seed{seed}"
+    run.mkdir(parents=True)
+    run.joinpath("summary.json").write_text(json.dumps({
+        "task": task, "seed": seed, "budget": 100, "calls": 100, "auc_top1": auc, "auc_top10": auc,
+        "auc_top100": auc, "top10_mean": auc, "diversity_top100": 0.5, "seconds": 60.0, "cpu_seconds": 30.0}))
+
+
+def test_per_seed_table_sums_only_tasks_every_seed_ran(tmp_path, pmo_bench, capsys):
+    for seed, auc in ((0, 0.5), (1, 0.7)):
+        _summary(tmp_path, "qed", seed, auc)
+    _summary(tmp_path, "median1", 0, 0.25)           # seed 1 missing: left out of the seeds' sums
+    assert pmo_bench.main(["--out", str(tmp_path), "--table-only", "--per-seed", "--verify", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "| qed | 0.500 | 0.700 | 0.600 | 0.5, 0.5 |" in out
+    assert "| median1 | 0.250 | – | 0.250 | 0.5, – |" in out
+    assert "| **sum over the 1 tasks every seed ran** | **0.500** | **0.700** | **0.600** ± 0.141 | |" in out
+    # summaries kept without their call logs are counted, not failed
+    assert "0 logged molecules" in out and "3 run(s) without a call log not checked" in out
